@@ -1,0 +1,50 @@
+"""Runtime configuration: every variable of the contract (DESIGN §3), read from the
+environment and `.env`. Built once by the composition root; never a module-level instance."""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The contract's environment variables, with their defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    database_url: str = Field(default="sqlite:///bzpeer.db", alias="DATABASE_URL")
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    openalex_url: str = Field(default="https://api.openalex.org", alias="OPENALEX_URL")
+    openalex_api_key: str | None = Field(default=None, alias="OPENALEX_API_KEY")
+    port: int = Field(default=3000, alias="PORT")
+    bzpeer_command: str = Field(default="/peer", alias="BZPEER_COMMAND")
+    bzpeer_secret_key: str | None = Field(default=None, alias="BZPEER_SECRET_KEY")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        # slack_sdk joins method names onto the base URL; it must end with "/".
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("openalex_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("bzpeer_command")
+    @classmethod
+    def _leading_slash(cls, value: str) -> str:
+        value = value.strip()
+        return value if value.startswith("/") else "/" + value
+
+    @property
+    def has_slack_credentials(self) -> bool:
+        """True when the bot can talk to a real (or fake) Slack workspace."""
+        single = bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
+        oauth = bool(self.slack_client_id and self.slack_client_secret and self.slack_signing_secret)
+        return single or oauth

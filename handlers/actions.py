@@ -1,0 +1,94 @@
+"""Button presses on cards, pick lists and look-up offers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from handlers.blocks import messages
+from handlers.blocks.profile import profile_card, trust_breakdown
+from handlers.ids import Action
+from handlers.values import AuthorIdValue, LookupValue, ResearcherValue
+from services.container import Services
+
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
+
+
+def _value(body: dict[str, Any]) -> str | None:
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value")
+    return value if isinstance(value, str) else None
+
+
+def register(app: App, services: Services) -> None:
+    """Attach every block_actions listener."""
+
+    @app.action(Action.VIEW_PROFILE)
+    def handle_view_profile(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = ResearcherValue.load(_value(body))
+        profile = services.profiles.profile(value.researcher_id) if value else None
+        reply = (
+            profile_card(profile)
+            if profile
+            else (messages.researcher_gone() if value else messages.stale_button())
+        )
+        respond(replace_original=True, **reply.payload())
+
+    @app.action(Action.WHY_SCORE)
+    def handle_why_score(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = ResearcherValue.load(_value(body))
+        profile = services.profiles.profile(value.researcher_id) if value else None
+        reply = trust_breakdown(profile) if profile else messages.stale_button()
+        respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+    @app.action(Action.SHARE_PROFILE)
+    def handle_share_profile(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = ResearcherValue.load(_value(body))
+        profile = services.profiles.profile(value.researcher_id) if value else None
+        user_id = str(body.get("user", {}).get("id", ""))
+        if profile is None or not _USER_ID.match(user_id):
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                **messages.stale_button().payload(),
+            )
+            return
+        # A response_url post reaches the channel even when the bot is not a member of it.
+        respond(
+            response_type="in_channel",
+            replace_original=False,
+            **profile_card(profile, shared_by=user_id).payload(),
+        )
+
+    @app.action(Action.OPENALEX_LOOKUP)
+    def handle_openalex_lookup(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = LookupValue.load(_value(body))
+        if value is None:
+            respond(replace_original=True, **messages.stale_button().payload())
+            return
+        respond(replace_original=True, **messages.looking_up(value.query).payload())
+        result = services.lookup.look_up(value.query)
+        reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
+        respond(replace_original=True, **reply.payload())
+
+    @app.action(Action.OPENALEX_IMPORT)
+    def handle_openalex_import(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = AuthorIdValue.load(_value(body))
+        if value is None:
+            respond(replace_original=True, **messages.stale_button().payload())
+            return
+        respond(replace_original=True, **messages.importing(value.openalex_id).payload())
+        result = services.lookup.import_author(value.openalex_id)
+        reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
+        respond(replace_original=True, **reply.payload())
+
+    @app.action(re.compile(f"^{Action.OPEN_LINK}"))
+    def handle_open_link(ack: Ack) -> None:
+        ack()

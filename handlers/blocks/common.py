@@ -1,0 +1,90 @@
+"""Pieces every renderer uses: escaping, the Reply type, and Slack's message limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+# Slack rejects messages with about 12–13k characters of block text (msg_blocks_too_long).
+MAX_MESSAGE_TEXT = 10_000
+
+
+def escape(text: str) -> str:
+    """Make user or record text inert in Slack markup: no mentions, links or broadcasts."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, label: str) -> str:
+    """A mrkdwn link whose label cannot break out of the link syntax."""
+    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
+    return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
+
+
+def clip(text: str, limit: int) -> str:
+    """Hard-cut text to a Slack field limit, marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def header(text: str) -> HeaderBlock:
+    return HeaderBlock(text=PlainTextObject(text=clip(escape(text), 150), emoji=False))
+
+
+def section(mrkdwn: str, **kwargs: Any) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=clip(mrkdwn, MAX_SECTION_TEXT)), **kwargs)
+
+
+def context(*parts: str) -> ContextBlock:
+    return ContextBlock(elements=[MarkdownTextObject(text=clip(p, 3000)) for p in parts[:10]])
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message: the notification/fallback text and its blocks."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        """Keyword arguments for respond()/chat_postMessage; validates every block."""
+        return {"text": clip(self.text, 3000), "blocks": [block.to_dict() for block in self.blocks]}
+
+
+def text_length(blocks: list[dict[str, Any]]) -> int:
+    """All the text a message's blocks carry, as Slack counts it for msg_blocks_too_long."""
+    total = 0
+
+    def walk(node: Any) -> None:
+        nonlocal total
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
+                total += len(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(blocks)
+    return total
+
+
+def within_limits(blocks: list[dict[str, Any]]) -> bool:
+    """True when a message fits Slack: ≤ 50 blocks, sections ≤ 3000, total text under the cap."""
+    sections_ok = all(
+        len(b.get("text", {}).get("text", "")) <= MAX_SECTION_TEXT
+        and all(len(f.get("text", "")) <= 2000 for f in b.get("fields", []))
+        for b in blocks
+        if b.get("type") == "section"
+    )
+    return len(blocks) <= MAX_BLOCKS and sections_ok and text_length(blocks) <= MAX_MESSAGE_TEXT

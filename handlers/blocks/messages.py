@@ -1,0 +1,172 @@
+"""Help, usage hints, bad-input answers, "nobody found" and OpenAlex look-up results."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+
+from handlers.blocks.common import Reply, context, escape, section
+from handlers.ids import Action
+from handlers.parsing import MAX_QUERY
+from handlers.values import AuthorIdValue, LookupValue
+from services.lookup import OpenAlexLookup
+
+EXAMPLE_NAME = "Samyadeep Basu"
+
+
+def help_message(command: str) -> Reply:
+    """Every subcommand with an example."""
+    rows = [
+        (
+            f"{command} NAME",
+            f"{command} {EXAMPLE_NAME}",
+            "a researcher's profile card with the trust snapshot",
+        ),
+        (
+            f"{command} profile QUERY",
+            f"{command} profile https://openalex.org/A5023888391",
+            "the same, by name, OpenAlex author id/URL or ORCID",
+        ),
+        (f"{command} help", f"{command} help", "this list"),
+    ]
+    lines = "\n".join(f"• `{usage}`: {what}\n   e.g. `{example}`" for usage, example, what in rows)
+    blocks: list[Block] = [
+        section(f"*BZPEER for Slack* looks up researchers from scholarly records.\n{lines}"),
+        context(
+            "QUERY is a name (typos and accents are fine), an OpenAlex author id or URL, or an ORCID. "
+            "Replies are only visible to you until you press *Share in channel*."
+        ),
+    ]
+    return Reply(f"{command} help: look up researchers by name, OpenAlex id or ORCID", blocks)
+
+
+def empty_query(command: str) -> Reply:
+    return Reply(
+        f"Type a researcher after {command}, e.g. {command} {EXAMPLE_NAME}",
+        [
+            section(
+                f"Type a researcher's name, OpenAlex id or ORCID after `{command}`, "
+                f"e.g. `{command} {EXAMPLE_NAME}`."
+            ),
+            context(f"`{command} help` lists everything the bot can do."),
+        ],
+    )
+
+
+def too_long(command: str, length: int) -> Reply:
+    return Reply(
+        "That query is too long",
+        [
+            section(
+                f"That was {length:,} characters; a name, OpenAlex id or ORCID fits in {MAX_QUERY}. "
+                f"Try `{command} {EXAMPLE_NAME}`."
+            )
+        ],
+    )
+
+
+def markup_query(command: str) -> Reply:
+    return Reply(
+        "Mentions are not researchers",
+        [
+            section(
+                "That looks like a Slack mention or channel. "
+                f"`{command}` looks researchers up by name, OpenAlex id or ORCID, "
+                f"e.g. `{command} {EXAMPLE_NAME}`."
+            )
+        ],
+    )
+
+
+def invalid_query(command: str, message: str) -> Reply:
+    return Reply(escape(message), [section(escape(message)), context(f"`{command} help` shows examples.")])
+
+
+def not_found(command: str, query: str, openalex_ref: str, suggestion: str | None) -> Reply:
+    """Nobody in the store answers: say so and offer a one-click OpenAlex look-up."""
+    text = f"No researcher matching “{escape(query)}” is in the store yet."
+    blocks: list[Block] = [section(text)]
+    if suggestion:
+        blocks.append(context(f"Did you mean `{escape(command + ' ' + suggestion)}`?"))
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(
+                    text="Look up on OpenAlex",
+                    action_id=Action.OPENALEX_LOOKUP,
+                    value=LookupValue(query=openalex_ref[:MAX_QUERY]).dump(),
+                    style="primary",
+                )
+            ]
+        )
+    )
+    blocks.append(context("Or try another spelling, an OpenAlex author id (A…) or an ORCID."))
+    return Reply(text, blocks)
+
+
+def looking_up(query: str) -> Reply:
+    return Reply(
+        f"Looking up “{escape(query)}” on OpenAlex…",
+        [section(f":hourglass_flowing_sand: Looking up “{escape(query)}” on OpenAlex…")],
+    )
+
+
+def importing(openalex_id: str) -> Reply:
+    return Reply(
+        f"Importing {openalex_id} from OpenAlex…",
+        [
+            section(
+                f":hourglass_flowing_sand: Importing {escape(openalex_id)} with their works "
+                "and co-authors from OpenAlex…"
+            )
+        ],
+    )
+
+
+def openalex_result_message(result: OpenAlexLookup) -> Reply:
+    """What came back from OpenAlex when it is not a single imported profile."""
+    if result.status == "error":
+        return Reply(
+            escape(result.message or "OpenAlex did not answer"),
+            [section(f":warning: {escape(result.message or 'OpenAlex did not answer.')}")],
+        )
+    if result.status == "none":
+        text = f"OpenAlex has no author matching “{escape(result.query)}”."
+        return Reply(text, [section(text), context("Check the spelling, or try an ORCID or OpenAlex id.")])
+    blocks: list[Block] = [
+        section(f"OpenAlex has several authors matching “{escape(result.query)}”. Import the one you mean:")
+    ]
+    for candidate in result.candidates:
+        details = " · ".join(
+            part
+            for part in (
+                escape(candidate.hint) if candidate.hint else "no institution listed",
+                f"{candidate.works_count:,} works" if candidate.works_count is not None else None,
+                f"ORCID {candidate.orcid}" if candidate.orcid else None,
+            )
+            if part
+        )
+        blocks.append(
+            section(
+                f"*{escape(candidate.display_name)}* ({candidate.openalex_id})\n{details}",
+                accessory=ButtonElement(
+                    text="Import",
+                    action_id=Action.OPENALEX_IMPORT,
+                    value=AuthorIdValue(openalex_id=candidate.openalex_id).dump(),
+                ),
+            )
+        )
+    return Reply(escape(f"Several OpenAlex authors match “{result.query}”"), blocks)
+
+
+def stale_button() -> Reply:
+    return Reply(
+        "That button is out of date",
+        [section("That button is out of date or was changed. Run the command again.")],
+    )
+
+
+def researcher_gone() -> Reply:
+    return Reply(
+        "That researcher is no longer in the store",
+        [section("That researcher is no longer in the store. Run the command again.")],
+    )

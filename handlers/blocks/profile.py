@@ -1,0 +1,136 @@
+"""The profile card, its trust breakdown, and the pick list for ambiguous names."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
+
+from handlers.blocks.common import Reply, context, escape, header, link, section
+from handlers.ids import Action
+from handlers.values import ResearcherValue
+from services.profiles import Candidate, Profile, WorkSummary
+from services.text import truncate
+
+CLAIM_LABELS = {"unclaimed": "Unclaimed author", "pending": "Claim pending", "claimed": "Claimed"}
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def trust_line(profile: Profile) -> str:
+    """`Trust 13 - Unverified · Verification L1 · Unclaimed author`, as BZPEER shows it."""
+    trust = profile.trust
+    return (
+        f"Trust {trust.score} - {trust.label} · Verification L{trust.level} · "
+        f"{CLAIM_LABELS[profile.claim_status]}"
+    )
+
+
+def work_line(work: WorkSummary) -> str:
+    """One work: `type · year · venue`, the linked title, and an abstract snippet."""
+    meta = " · ".join(escape(str(part)) for part in (work.type, work.year, work.venue, work.also) if part)
+    title = link(work.url, work.title) if work.url else escape(work.title)
+    lines = [f"`{meta}`" if meta else "", f"*{title}*"]
+    if work.abstract:
+        lines.append(escape(work.abstract))
+    return "\n".join(line for line in lines if line)
+
+
+def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
+    """The researcher card; `shared_by` (a Slack user id) marks the copy posted to a channel."""
+    value = ResearcherValue(researcher_id=profile.id).dump()
+    blocks: list[Block] = [header(profile.name)]
+    if profile.headline:
+        blocks.append(section(escape(truncate(profile.headline, 600))))
+    collaboration = "Open to collaborate" if profile.open_to_collaborate else "Not open to collaboration"
+    blocks.append(
+        context(
+            "Researcher",
+            escape(profile.affiliation) if profile.affiliation else "Affiliation not imported",
+            collaboration,
+        )
+    )
+    blocks.append(section(f"*Trust snapshot*\n{trust_line(profile)}"))
+    blocks.append(
+        section(
+            " · ".join(
+                [
+                    plural(profile.works_count, "work"),
+                    plural(profile.followers_count, "follower"),
+                    plural(profile.topics_count, "topic"),
+                    plural(profile.collaborators_count, "close collaborator"),
+                ]
+            )
+        )
+    )
+    if profile.topics:
+        more = profile.topics_count - len(profile.topics)
+        topics = ", ".join(escape(t) for t in profile.topics) + (f" and {more} more" if more > 0 else "")
+        blocks.append(section(f"*Topics:* {topics}"))
+    blocks.append(DividerBlock())
+    blocks.append(section(f"*Published work* · {profile.works_count} published item(s)"))
+    if not profile.recent_works:
+        blocks.append(context("No works of this researcher are in the store yet."))
+    blocks.extend(section(work_line(work)) for work in profile.recent_works)
+    if profile.works_count > len(profile.recent_works):
+        blocks.append(context(f"Newest {len(profile.recent_works)} shown."))
+    buttons = [ButtonElement(text="Why this score?", action_id=Action.WHY_SCORE, value=value)]
+    if shared_by is None:
+        buttons.append(ButtonElement(text="Share in channel", action_id=Action.SHARE_PROFILE, value=value))
+    if profile.openalex_url:
+        buttons.append(
+            ButtonElement(
+                text="OpenAlex ↗",
+                action_id=f"{Action.OPEN_LINK}:openalex",
+                url=profile.openalex_url,
+            )
+        )
+    if profile.orcid_url:
+        buttons.append(
+            ButtonElement(text="ORCID ↗", action_id=f"{Action.OPEN_LINK}:orcid", url=profile.orcid_url)
+        )
+    blocks.append(ActionsBlock(elements=buttons))
+    if shared_by:
+        blocks.append(context(f"Shared by <@{shared_by}>"))
+    text = f"{profile.name}: {trust_line(profile)}"
+    return Reply(escape(text), blocks)
+
+
+def trust_breakdown(profile: Profile) -> Reply:
+    """The "Why this score?" answer: every signal and its points."""
+    rows = "\n".join(
+        f"• *{escape(s.name)}*: {'+' if s.points else ''}{s.points} ({escape(s.detail)})"
+        for s in profile.trust.signals
+    )
+    blocks: list[Block] = [
+        section(
+            f"*Why {escape(profile.name)} has Trust {profile.trust.score} - {profile.trust.label}*\n{rows}"
+        ),
+        context(
+            "Labels: below 20 Unverified · 20–39 Emerging · 40–69 Established · 70+ Trusted. "
+            "Verification: L0 name only · L1 public record · L2 claim approved · L3 ORCID-verified claim."
+        ),
+    ]
+    return Reply(escape(f"Why {profile.name} has Trust {profile.trust.score}"), blocks)
+
+
+def pick_list(query: str, candidates: tuple[Candidate, ...]) -> Reply:
+    """Several researchers answer the query: one line and a View button each."""
+    blocks: list[Block] = [section(f"Several researchers match “{escape(query)}”. Which one?")]
+    for candidate in candidates:
+        details = [
+            candidate.affiliation or "Affiliation not imported",
+            plural(candidate.works_count, "work"),
+        ]
+        also = f" (as {escape(candidate.matched_name)})" if candidate.matched_name != candidate.name else ""
+        blocks.append(
+            section(
+                f"*{escape(candidate.name)}*{also}\n{escape(' · '.join(details))}",
+                accessory=ButtonElement(
+                    text="View",
+                    action_id=Action.VIEW_PROFILE,
+                    value=ResearcherValue(researcher_id=candidate.id).dump(),
+                ),
+            )
+        )
+    return Reply(escape(f"Several researchers match “{query}”"), blocks)

@@ -1,0 +1,245 @@
+"""All tables of the store (DESIGN §4). Timestamps are timezone-aware UTC on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time in UTC (aware), the form every timestamp column takes."""
+    return datetime.now(UTC)
+
+
+class Institution(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    ror: str | None = Field(default=None, max_length=64)
+    name: str = Field(max_length=512)
+    country_code: str | None = Field(default=None, max_length=8)
+    # Used by claims: a member whose Slack e-mail is at this domain may be auto-approved.
+    domain: str | None = Field(default=None, max_length=255, index=True)
+
+
+class Researcher(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, max_length=128)
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    orcid: str | None = Field(default=None, unique=True, max_length=19)
+    # "openalex" for imported records, "bzpeer" for BZPEER's own public records (the demo).
+    source: str = Field(default="openalex", max_length=16)
+    name: str = Field(max_length=512)
+    headline: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    institution_id: int | None = Field(default=None, foreign_key="institution.id", index=True)
+    open_to_collaborate: bool = Field(default=True)
+    openalex_works_count: int | None = None
+    cited_by_count: int | None = None
+    h_index: int | None = None
+    # Set when the author itself was imported (not only seen as a co-author).
+    imported_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ResearcherName(SQLModel, table=True):
+    """Every searchable name of a researcher; name_norm is accent- and case-folded."""
+
+    __tablename__ = "researcher_name"
+    __table_args__ = (UniqueConstraint("researcher_id", "name_norm"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(foreign_key="researcher.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=512)
+    name_norm: str = Field(max_length=512)
+    is_primary: bool = Field(default=False)
+
+
+class ResearcherAlias(SQLModel, table=True):
+    """OpenAlex ids that were merged into a researcher we already hold."""
+
+    __tablename__ = "researcher_alias"
+
+    openalex_id: str = Field(primary_key=True, max_length=32)
+    researcher_id: int = Field(foreign_key="researcher.id", index=True, ondelete="CASCADE")
+
+
+class Work(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    title_norm: str = Field(max_length=512, index=True)
+    type: str = Field(default="article", max_length=32)
+    year: int | None = Field(default=None, index=True)
+    publication_date: date | None = None
+    venue: str | None = Field(default=None, max_length=512)
+    doi: str | None = Field(default=None, max_length=255, index=True)
+    arxiv_id: str | None = Field(default=None, max_length=32, index=True)
+    landing_url: str | None = Field(default=None, max_length=2048)
+    abstract: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The published version of a preprint, once seen (one item, both identifiers).
+    published_openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    published_doi: str | None = Field(default=None, max_length=255)
+    published_venue: str | None = Field(default=None, max_length=512)
+    published_year: int | None = None
+    published_at: datetime | None = None
+    first_seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Authorship(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("work_id", "position"),
+        Index("ix_authorship_researcher_work", "researcher_id", "work_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    work_id: int = Field(foreign_key="work.id", index=True, ondelete="CASCADE")
+    # Null when OpenAlex gave only a raw author name.
+    researcher_id: int | None = Field(default=None, foreign_key="researcher.id")
+    position: int
+    raw_name: str = Field(max_length=512)
+
+
+class Topic(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    openalex_id: str | None = Field(default=None, unique=True, max_length=32)
+    name: str = Field(unique=True, max_length=512)
+
+
+class WorkTopic(SQLModel, table=True):
+    __tablename__ = "work_topic"
+
+    work_id: int = Field(foreign_key="work.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, index=True)
+
+
+class ResearcherTopic(SQLModel, table=True):
+    """Topics of a researcher: from their works in the store and from OpenAlex's author record."""
+
+    __tablename__ = "researcher_topic"
+
+    researcher_id: int = Field(foreign_key="researcher.id", primary_key=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", primary_key=True, index=True)
+    works: int = Field(default=0)
+
+
+class Member(SQLModel, table=True):
+    """A Slack user of one workspace, with their digest preference."""
+
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    tz: str | None = Field(default=None, max_length=64)
+    tz_checked_at: datetime | None = None
+    digest_frequency: str = Field(default="daily", max_length=16)
+    digest_time: str = Field(default="09:00", max_length=5)
+    digest_weekday: int = Field(default=0)
+    last_digest_at: datetime | None = None
+    mute_all_invitations: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Follow(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("member_id", "researcher_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    muted: bool = Field(default=False)
+    # Parked when the workspace uninstalls; restored on reinstall.
+    parked: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Delivery(SQLModel, table=True):
+    """The digest ledger: one row per member and work, whatever the number of followed authors."""
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "work_id"),
+        Index("ix_delivery_status_member", "status", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
+    work_id: int = Field(foreign_key="work.id", index=True)
+    researcher_id: int = Field(foreign_key="researcher.id")
+    # pending → sending → sent; parked when the member cannot be reached.
+    status: str = Field(default="pending", max_length=16)
+    kind: str = Field(default="new", max_length=16)
+    attempts: int = Field(default=0)
+    claimed_until: datetime | None = None
+    slack_channel: str | None = Field(default=None, max_length=32)
+    slack_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class Claim(SQLModel, table=True):
+    __table_args__ = (
+        # One live claim per profile and one per member (pending or approved).
+        Index(
+            "uq_claim_live_researcher",
+            "researcher_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'approved')"),
+            postgresql_where=text("status IN ('pending', 'approved')"),
+        ),
+        Index(
+            "uq_claim_live_member",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status IN ('pending', 'approved')"),
+            postgresql_where=text("status IN ('pending', 'approved')"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    researcher_id: int = Field(foreign_key="researcher.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    # pending | approved | rejected | revoked | withdrawn
+    status: str = Field(default="pending", max_length=16)
+    # admin | email_domain | orcid
+    method: str | None = Field(default=None, max_length=16)
+    orcid_authenticated: bool = Field(default=False)
+    decided_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    decided_at: datetime | None = None
+
+
+class Invitation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    inviter_member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    invitee_member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    researcher_id: int = Field(foreign_key="researcher.id")
+    message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    about: str | None = Field(default=None, max_length=512)
+    # open | accepted | declined | expired
+    status: str = Field(default="open", max_length=16)
+    channel_id: str | None = Field(default=None, max_length=32)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    responded_at: datetime | None = None
+    checked_back_at: datetime | None = None
+
+
+class InvitationMute(SQLModel, table=True):
+    """An invitee's wish not to be invited by one member (or anyone, when muted_member_id is null)."""
+
+    __tablename__ = "invitation_mute"
+    __table_args__ = (UniqueConstraint("member_id", "muted_member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    muted_member_id: int | None = Field(default=None, foreign_key="member.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SlackEvent(SQLModel, table=True):
+    """Seen Slack deliveries, so a retry or replay never acts twice across processes."""
+
+    __tablename__ = "slack_event"
+
+    key: str = Field(primary_key=True, max_length=255)
+    seen_at: datetime = Field(default_factory=utcnow, index=True)

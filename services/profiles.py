@@ -1,0 +1,283 @@
+"""Profiles: finding a researcher from what a user typed, and everything a profile card shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import func
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from services.identifiers import InvalidReference, parse_author_ref
+from services.models import (
+    Authorship,
+    Claim,
+    Follow,
+    Institution,
+    Researcher,
+    ResearcherAlias,
+    ResearcherTopic,
+    Topic,
+    Work,
+)
+from services.search import NameMatch, search_names
+from services.text import truncate
+from services.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
+
+CARD_WORKS = 3
+CARD_TOPICS = 5
+PICK_LIST_SIZE = 8
+ABSTRACT_SNIPPET = 280
+
+
+@dataclass(frozen=True)
+class WorkSummary:
+    id: int
+    title: str
+    type: str
+    year: int | None
+    venue: str | None
+    url: str | None
+    abstract: str | None
+    also: str | None  # the other version of a preprint/published pair, e.g. "preprint on arXiv"
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: int
+    name: str
+    headline: str | None
+    affiliation: str | None
+    open_to_collaborate: bool
+    trust: TrustSnapshot
+    claim_status: Literal["unclaimed", "pending", "claimed"]
+    works_count: int
+    followers_count: int
+    topics_count: int
+    collaborators_count: int
+    topics: tuple[str, ...]
+    recent_works: tuple[WorkSummary, ...]
+    openalex_url: str | None
+    orcid_url: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: int
+    name: str
+    matched_name: str
+    affiliation: str | None
+    works_count: int
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer to "who is QUERY?": one profile, a pick list, nothing, or invalid input."""
+
+    status: Literal["found", "choices", "none", "invalid"]
+    query: str
+    profile: Profile | None = None
+    candidates: tuple[Candidate, ...] = ()
+    message: str | None = None
+    # What to look up on OpenAlex when nothing matched: a name, an author id or an ORCID.
+    openalex_ref: str | None = None
+
+
+def work_url(work: Work) -> str | None:
+    """Where a person should land for a work: DOI, else arXiv, else OpenAlex, else the landing page."""
+    doi = work.published_doi or work.doi
+    if doi:
+        return f"https://doi.org/{doi}"
+    if work.arxiv_id:
+        return f"https://arxiv.org/abs/{work.arxiv_id}"
+    if work.openalex_id:
+        return f"https://openalex.org/{work.openalex_id}"
+    return work.landing_url
+
+
+def summarize_work(work: Work) -> WorkSummary:
+    """A work as lists and cards show it; a preprint with a published version shows the latter."""
+    abstract = truncate(work.abstract, ABSTRACT_SNIPPET) if work.abstract else None
+    if work.published_openalex_id or work.published_doi:
+        return WorkSummary(
+            id=work.id or 0,
+            title=work.title,
+            type="article",
+            year=work.published_year or work.year,
+            venue=work.published_venue,
+            url=work_url(work),
+            abstract=abstract,
+            also=f"preprint on {work.venue}" if work.venue else "preprint",
+        )
+    return WorkSummary(
+        id=work.id or 0,
+        title=work.title,
+        type=work.type,
+        year=work.year,
+        venue=work.venue,
+        url=work_url(work),
+        abstract=abstract,
+        also=None,
+    )
+
+
+class ProfileService:
+    """Looks researchers up and assembles their profile cards from the store."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def lookup(self, query: str) -> Lookup:
+        """Resolve a name, OpenAlex id/URL or ORCID to a profile or a short pick list."""
+        query = " ".join(query.split())
+        if not query:
+            return Lookup("invalid", query, message="Type a researcher's name, OpenAlex id or ORCID.")
+        try:
+            ref = parse_author_ref(query)
+        except InvalidReference as error:
+            return Lookup("invalid", query, message=str(error))
+        with Session(self._engine) as session:
+            if ref.kind != "name":
+                researcher = _by_identifier(session, ref.kind, ref.value)
+                if researcher is None:
+                    return Lookup("none", query, openalex_ref=ref.value)
+                return Lookup("found", query, profile=_profile(session, researcher))
+            matches = search_names(session=session, query=query, limit=PICK_LIST_SIZE)
+            if not matches:
+                return Lookup("none", query, openalex_ref=query)
+            top = matches[0]
+            runner_up = matches[1].score if len(matches) > 1 else 0.0
+            # A clear winner, or the only candidate and a good one: straight to the card.
+            if (top.score >= 90 and top.score - runner_up >= 5) or (len(matches) == 1 and top.score >= 85):
+                researcher = session.get(Researcher, top.researcher_id)
+                assert researcher is not None
+                return Lookup("found", query, profile=_profile(session, researcher))
+            return Lookup("choices", query, candidates=_candidates(session, matches))
+
+    def profile(self, researcher_id: int) -> Profile | None:
+        """The card of one researcher, or None when it no longer exists."""
+        with Session(self._engine) as session:
+            researcher = session.get(Researcher, researcher_id)
+            return _profile(session, researcher) if researcher else None
+
+
+def _by_identifier(session: Session, kind: str, value: str) -> Researcher | None:
+    if kind == "orcid":
+        return session.exec(select(Researcher).where(col(Researcher.orcid) == value)).first()
+    researcher = session.exec(select(Researcher).where(col(Researcher.openalex_id) == value)).first()
+    if researcher is None:
+        alias = session.get(ResearcherAlias, value)
+        researcher = session.get(Researcher, alias.researcher_id) if alias else None
+    return researcher
+
+
+def _candidates(session: Session, matches: list[NameMatch]) -> tuple[Candidate, ...]:
+    ids = [m.researcher_id for m in matches]
+    rows = session.exec(
+        select(col(Researcher.id), col(Researcher.name), col(Institution.name))
+        .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
+        .where(col(Researcher.id).in_(ids))
+    )
+    info = {rid: (name, affiliation) for rid, name, affiliation in rows}
+    return tuple(
+        Candidate(
+            id=m.researcher_id,
+            name=info[m.researcher_id][0],
+            matched_name=m.matched_name,
+            affiliation=info[m.researcher_id][1],
+            works_count=m.works,
+        )
+        for m in matches
+        if m.researcher_id in info
+    )
+
+
+def count_works(session: Session, researcher_id: int) -> int:
+    """Distinct works of a researcher in the store."""
+    return session.exec(
+        select(func.count(func.distinct(col(Authorship.work_id)))).where(
+            col(Authorship.researcher_id) == researcher_id
+        )
+    ).one()
+
+
+def count_collaborators(session: Session, researcher_id: int) -> int:
+    """Distinct co-authors of a researcher on works in the store."""
+    mine, theirs = aliased(Authorship), aliased(Authorship)
+    return session.exec(
+        select(func.count(func.distinct(col(theirs.researcher_id))))
+        .select_from(mine)
+        .join(theirs, col(theirs.work_id) == col(mine.work_id))
+        .where(
+            col(mine.researcher_id) == researcher_id,
+            col(theirs.researcher_id).is_not(None),
+            col(theirs.researcher_id) != researcher_id,
+        )
+    ).one()
+
+
+def count_followers(session: Session, researcher_id: int) -> int:
+    """Members following a researcher (parked follows of uninstalled workspaces excluded)."""
+    return session.exec(
+        select(func.count())
+        .select_from(Follow)
+        .where(col(Follow.researcher_id) == researcher_id, col(Follow.parked).is_(False))
+    ).one()
+
+
+def _profile(session: Session, researcher: Researcher) -> Profile:
+    rid = researcher.id
+    assert rid is not None
+    works_count = count_works(session, rid)
+    followers = count_followers(session, rid)
+    claim = session.exec(
+        select(col(Claim.status), col(Claim.orcid_authenticated)).where(
+            col(Claim.researcher_id) == rid, col(Claim.status).in_(("pending", "approved"))
+        )
+    ).first()
+    approved = bool(claim and claim[0] == "approved")
+    level = verification_level(
+        has_persistent_id=bool(researcher.openalex_id or researcher.orcid or researcher.source == "bzpeer"),
+        claim_approved=approved,
+        orcid_authenticated=bool(approved and claim and claim[1]),
+    )
+    topics = session.exec(
+        select(col(Topic.name))
+        .join(ResearcherTopic, col(ResearcherTopic.topic_id) == col(Topic.id))
+        .where(col(ResearcherTopic.researcher_id) == rid)
+        .order_by(col(ResearcherTopic.works).desc(), col(Topic.name))
+    ).all()
+    recent = session.exec(
+        select(Work)
+        .join(Authorship, col(Authorship.work_id) == col(Work.id))
+        .where(col(Authorship.researcher_id) == rid)
+        .order_by(
+            col(Work.year).desc().nulls_last(),
+            col(Work.publication_date).desc().nulls_last(),
+            col(Work.id).desc(),
+        )
+        .limit(CARD_WORKS)
+    ).all()
+    affiliation = None
+    if researcher.institution_id is not None:
+        institution = session.get(Institution, researcher.institution_id)
+        affiliation = institution.name if institution else None
+    return Profile(
+        id=rid,
+        name=researcher.name,
+        headline=researcher.headline,
+        affiliation=affiliation,
+        open_to_collaborate=researcher.open_to_collaborate,
+        trust=trust_snapshot(TrustSignals(level=level, works=works_count, followers=followers)),
+        claim_status="claimed" if approved else ("pending" if claim else "unclaimed"),
+        works_count=works_count,
+        followers_count=followers,
+        topics_count=len(topics),
+        collaborators_count=count_collaborators(session, rid),
+        topics=tuple(topics[:CARD_TOPICS]),
+        recent_works=tuple(summarize_work(work) for work in recent),
+        openalex_url=f"https://openalex.org/{researcher.openalex_id}" if researcher.openalex_id else None,
+        orcid_url=f"https://orcid.org/{researcher.orcid}" if researcher.orcid else None,
+    )

@@ -1,0 +1,26 @@
+import yaml
+
+from bot.manifest import build_manifest, manifest_yaml
+
+
+def test_http_manifest_points_every_url_at_the_base() -> None:
+    manifest = yaml.safe_load(manifest_yaml("/peer", "https://bzpeer.example.org/"))
+    command = manifest["features"]["slash_commands"][0]
+    assert command["command"] == "/peer" and command["usage_hint"]
+    assert command["url"] == "https://bzpeer.example.org/slack/events"
+    assert command["should_escape"] is True
+    assert manifest["settings"]["interactivity"] == {
+        "is_enabled": True,
+        "request_url": "https://bzpeer.example.org/slack/events",
+    }
+    assert manifest["settings"]["socket_mode_enabled"] is False
+    assert manifest["oauth_config"]["redirect_urls"] == ["https://bzpeer.example.org/slack/oauth_redirect"]
+    assert "commands" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_socket_manifest_has_no_urls_and_respects_the_command_name() -> None:
+    manifest = build_manifest("/scholar")
+    assert manifest["settings"]["socket_mode_enabled"] is True
+    assert manifest["features"]["slash_commands"][0]["command"] == "/scholar"
+    assert "url" not in manifest["features"]["slash_commands"][0]
+    assert len(manifest["display_information"]["long_description"]) >= 175

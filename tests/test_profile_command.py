@@ -1,0 +1,194 @@
+"""`/peer QUERY` end to end: signed requests through the Bolt app, replies read back from Slack."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from slack_bolt.request import BoltRequest
+
+from handlers.blocks.common import within_limits
+from handlers.ids import Action
+from services.db import session_scope
+from services.models import Researcher
+from services.store import set_names
+from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
+
+SEED_FACTS = [
+    "Samyadeep Basu",
+    "Samyadeep Basu contributes to research discovery and scholarly infrastructure.",
+    "Affiliation not imported",
+    "Open to collaborate",
+    "Trust 13 - Unverified",
+    "Verification L1",
+    "Unclaimed author",
+    "2 works",
+    "0 followers",
+    "1 topic",
+    "3 close collaborators",
+    "2 published item(s)",
+    "`preprint · 2021 · arXiv`",
+    "`preprint · 2020 · arXiv`",
+    "<https://arxiv.org/abs/2006.14651|Influence Functions in Deep Learning Are Fragile>",
+    "<https://arxiv.org/abs/1911.00418|On Second-Order Group Influence Functions for Black-Box Predictions>",
+    "Influence functions approximate the effect of training samples",
+]
+
+
+def test_seed_card_shows_every_fact_of_the_seed_profile(driver: SlackDriver) -> None:
+    response = driver.command("Samyadeep Basu")
+    assert response.status == 200
+    reply = driver.last_reply()
+    assert reply["response_type"] == "ephemeral"
+    text = all_text(reply)
+    for fact in SEED_FACTS:
+        assert fact in text, fact
+    assert set(buttons(reply)) == {"Why this score?", "Share in channel"}
+    assert within_limits(reply["blocks"])
+
+
+@pytest.mark.parametrize("query", ["Samyadep Basu", "basu", "SAMYADEEP", "Sámyadeep Básu", "profile Basu"])
+def test_typos_accents_case_and_partial_names_find_the_card(driver: SlackDriver, query: str) -> None:
+    driver.command(query)
+    assert "Trust 13 - Unverified" in all_text(driver.last_reply())
+
+
+def test_alternative_names_are_searched(driver: SlackDriver) -> None:
+    driver.command("Phil Pope")
+    text = all_text(driver.last_reply())
+    assert "Phillip Pope" in text and "2 works" in text
+
+
+def _add_researcher(driver: SlackDriver, name: str) -> int:
+    engine = driver.app_engine  # type: ignore[attr-defined]
+    with session_scope(engine) as session:
+        researcher = Researcher(slug=name.lower().replace(" ", "-"), source="bzpeer", name=name)
+        session.add(researcher)
+        session.flush()
+        assert researcher.id is not None
+        set_names(session=session, researcher_id=researcher.id, primary=name)
+        return researcher.id
+
+
+@pytest.fixture
+def ambiguous(driver: SlackDriver, runtime) -> SlackDriver:  # type: ignore[no-untyped-def]
+    driver.app_engine = runtime.services.engine  # type: ignore[attr-defined]
+    _add_researcher(driver, "Rahul Basu")
+    return driver
+
+
+def test_several_matches_give_a_pick_list_that_opens_the_card(ambiguous: SlackDriver) -> None:
+    ambiguous.command("Basu")
+    reply = ambiguous.last_reply()
+    assert "Several researchers match “Basu”" in all_text(reply)
+    assert "Rahul Basu" in all_text(reply) and "Samyadeep Basu" in all_text(reply)
+    view = next(
+        block["accessory"]
+        for block in reply["blocks"]
+        if block.get("accessory") and "Samyadeep" in block["text"]["text"]
+    )
+    ambiguous.press(view["action_id"], view["value"])
+    card = ambiguous.last_reply()
+    assert card["replace_original"] is True
+    assert "Trust 13 - Unverified" in all_text(card)
+
+
+def test_why_this_score_explains_each_signal(driver: SlackDriver) -> None:
+    driver.command("Samyadeep Basu")
+    why = buttons(driver.last_reply())["Why this score?"]
+    driver.press(why["action_id"], why["value"])
+    text = all_text(driver.last_reply())
+    assert "Trust 13 - Unverified" in text
+    assert "Public record*: +9" in text
+    assert "Published works*: +4" in text
+    assert "Followers*: 0" in text
+
+
+def test_share_in_channel_posts_the_card_for_everyone(driver: SlackDriver) -> None:
+    driver.command("Samyadeep Basu")
+    share = buttons(driver.last_reply())["Share in channel"]
+    driver.press(share["action_id"], share["value"])
+    shared = driver.last_reply()
+    assert shared["response_type"] == "in_channel"
+    assert "Shared by <@U0ALICE>" in all_text(shared)
+    assert "Share in channel" not in buttons(shared)
+
+
+def test_nobody_found_offers_an_openalex_lookup(driver: SlackDriver) -> None:
+    driver.command("Ada Lovelace")
+    reply = driver.last_reply()
+    assert "No researcher matching “Ada Lovelace” is in the store yet." in all_text(reply)
+    assert buttons(reply)["Look up on OpenAlex"]["action_id"] == Action.OPENALEX_LOOKUP
+
+
+def test_mistyped_subcommand_gets_a_hint(driver: SlackDriver) -> None:
+    driver.command("profil Nobody Here")
+    assert "Did you mean `/peer profile Nobody Here`?" in all_text(driver.last_reply())
+
+
+def test_help_lists_every_subcommand_with_an_example(driver: SlackDriver) -> None:
+    driver.command("help")
+    text = all_text(driver.last_reply())
+    for usage in ("/peer NAME", "/peer profile QUERY", "/peer help", "e.g. `/peer Samyadeep Basu`"):
+        assert usage in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "Type a researcher's name, OpenAlex id or ORCID after `/peer`"),
+        ("    ", "Type a researcher's name, OpenAlex id or ORCID after `/peer`"),
+        ("x" * 5000, "That was 5,000 characters"),
+        ("<!channel>", "looks like a Slack mention or channel"),
+        ("<@U123> please", "looks like a Slack mention or channel"),
+        ("0000-0002-1298-3088", "is not a valid ORCID (its check digit is wrong)"),
+        ("https://openalex.org/W2741809807", "W2741809807 is a work in OpenAlex, not an author"),
+        ("payload", "No researcher matching “payload”"),
+        ("Zed & <b>", "No researcher matching “Zed &amp; &lt;b&gt;”"),
+    ],
+)
+def test_bad_input_gets_a_clear_reply_and_nothing_unescaped(
+    driver: SlackDriver, text: str, expected: str
+) -> None:
+    response = driver.command(text)
+    assert response.status == 200
+    reply = driver.last_reply()
+    rendered = all_text(reply)
+    assert expected in rendered
+    assert "<!channel>" not in rendered and "<@U123>" not in rendered and "<b>" not in rendered
+    assert within_limits(reply["blocks"])
+
+
+def test_payload_in_a_command_is_not_dropped(driver: SlackDriver) -> None:
+    # Bolt 1.30 turns a form body containing "payload" into {} (→ 404); the app patches it.
+    response = driver.command("payload")
+    assert response.status == 200
+    assert driver.replies()
+
+
+def test_bad_and_stale_signatures_are_refused(driver: SlackDriver) -> None:
+    body = driver.command_body("Samyadeep Basu")
+    wrong = signed_headers("not-the-secret", body, content_type="application/x-www-form-urlencoded")
+    stale = signed_headers(
+        driver.secret,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        timestamp=int(time.time()) - 301,
+    )
+    future = signed_headers(
+        driver.secret,
+        body,
+        content_type="application/x-www-form-urlencoded",
+        timestamp=int(time.time()) + 301,
+    )
+    missing = {"content-type": "application/x-www-form-urlencoded"}
+    for headers in (wrong, stale, future, missing):
+        assert driver.app.dispatch(BoltRequest(body=body, headers=headers)).status == 401
+    assert not driver.replies()
+
+
+def test_edited_button_value_is_refused_politely(driver: SlackDriver) -> None:
+    driver.press(Action.WHY_SCORE, '{"r": "1; DROP TABLE researcher"}')
+    assert "That button is out of date" in all_text(driver.last_reply())
+    driver.press(Action.VIEW_PROFILE, '{"r": 99999}')
+    assert "no longer in the store" in all_text(driver.last_reply())
