@@ -54,9 +54,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings()
     command = args.command or "start"
+    # Long-running processes log their work; one-shot commands only say what went wrong.
+    quiet = command in ("shell", "demo", "import", "db", "manifest") or (
+        command == "start" and not settings.has_slack_credentials
+    )
+    logging.basicConfig(
+        level=logging.WARNING if quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if command == "manifest":
         print(manifest_yaml(settings.bzpeer_command, args.url), end="")
         return 0

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import httpx
-
 from bot.settings import Settings
 from services.container import Services, build_services
 from services.db import make_engine, upgrade
@@ -28,11 +26,11 @@ def build_runtime(
     settings: Settings,
     *,
     migrate: bool = True,
-    openalex_transport: httpx.BaseTransport | None = None,
+    openalex: OpenAlexClient | None = None,
 ) -> Runtime:
     """Everything the processes need, migrated to the latest schema unless told otherwise."""
     engine = make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
-    openalex = OpenAlexClient(settings.openalex_url, settings.openalex_api_key, transport=openalex_transport)
+    openalex = openalex or OpenAlexClient(settings.openalex_url, settings.openalex_api_key)
     return Runtime(settings=settings, services=build_services(engine, openalex), openalex=openalex)

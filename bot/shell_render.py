@@ -71,7 +71,7 @@ class Rendering:
     def add(self, renderable: RenderableType, plain: str) -> None:
         """Append one printed piece and its plain-text form."""
         self.renderables.append(renderable)
-        self.lines.append(plain)
+        self.lines.append("\n".join(line.rstrip() for line in plain.splitlines()))
 
     @property
     def plain(self) -> str:

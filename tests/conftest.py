@@ -17,6 +17,7 @@ from bot.local_slack import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from services.db import make_engine, normalize_database_url, upgrade
+from services.openalex import OpenAlexClient
 from tests.fake_openalex import FakeOpenAlex
 from tests.slack_support import SlackDriver
 
@@ -147,7 +148,8 @@ def settings(database_url: str, local_slack: LocalSlack) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings, openalex: FakeOpenAlex) -> Iterator[Runtime]:
-    runtime = build_runtime(settings, openalex_transport=openalex.transport())
+    client = OpenAlexClient(settings.openalex_url, transport=openalex.transport(), sleep=lambda _: None)
+    runtime = build_runtime(settings, openalex=client)
     runtime.services.demo.load()
     yield runtime
     runtime.close()
