@@ -10,6 +10,12 @@ from handlers.values import ResearcherValue
 from services.profiles import Candidate, Profile, WorkSummary
 from services.text import truncate
 
+# Display caps that keep the largest card far inside Slack's message limits.
+NAME = 150
+FIELD = 150
+TITLE = 300
+MAX_URL = 1000
+
 CLAIM_LABELS = {"unclaimed": "Unclaimed author", "pending": "Claim pending", "claimed": "Claimed"}
 
 
@@ -28,8 +34,10 @@ def trust_line(profile: Profile) -> str:
 
 def work_line(work: WorkSummary) -> str:
     """One work: `type · year · venue`, the linked title, and an abstract snippet."""
-    meta = " · ".join(escape(str(part)) for part in (work.type, work.year, work.venue, work.also) if part)
-    title = link(work.url, work.title) if work.url else escape(work.title)
+    parts = (work.type, work.year, work.venue, work.also)
+    meta = " · ".join(escape(truncate(str(part), FIELD)) for part in parts if part)
+    title_text = truncate(work.title, TITLE)
+    title = link(work.url, title_text) if work.url and len(work.url) <= MAX_URL else escape(title_text)
     lines = [f"`{meta}`" if meta else "", f"*{title}*"]
     if work.abstract:
         lines.append(escape(work.abstract))
@@ -46,7 +54,9 @@ def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
     blocks.append(
         context(
             "Researcher",
-            escape(profile.affiliation) if profile.affiliation else "Affiliation not imported",
+            escape(truncate(profile.affiliation, FIELD))
+            if profile.affiliation
+            else "Affiliation not imported",
             collaboration,
         )
     )
@@ -65,7 +75,8 @@ def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
     )
     if profile.topics:
         more = profile.topics_count - len(profile.topics)
-        topics = ", ".join(escape(t) for t in profile.topics) + (f" and {more} more" if more > 0 else "")
+        topics = ", ".join(escape(truncate(t, FIELD)) for t in profile.topics)
+        topics += f" and {more} more" if more > 0 else ""
         blocks.append(section(f"*Topics:* {topics}"))
     blocks.append(DividerBlock())
     blocks.append(section(f"*Published work* · {profile.works_count} published item(s)"))
@@ -92,7 +103,7 @@ def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
     blocks.append(ActionsBlock(elements=buttons))
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))
-    text = f"{profile.name}: {trust_line(profile)}"
+    text = f"{truncate(profile.name, NAME)}: {trust_line(profile)}"
     return Reply(escape(text), blocks)
 
 
@@ -104,28 +115,32 @@ def trust_breakdown(profile: Profile) -> Reply:
     )
     blocks: list[Block] = [
         section(
-            f"*Why {escape(profile.name)} has Trust {profile.trust.score} - {profile.trust.label}*\n{rows}"
+            f"*Why {escape(truncate(profile.name, NAME))} has "
+            f"Trust {profile.trust.score} - {profile.trust.label}*\n{rows}"
         ),
         context(
             "Labels: below 20 Unverified · 20–39 Emerging · 40–69 Established · 70+ Trusted. "
             "Verification: L0 name only · L1 public record · L2 claim approved · L3 ORCID-verified claim."
         ),
     ]
-    return Reply(escape(f"Why {profile.name} has Trust {profile.trust.score}"), blocks)
+    return Reply(escape(f"Why {truncate(profile.name, NAME)} has Trust {profile.trust.score}"), blocks)
 
 
 def pick_list(query: str, candidates: tuple[Candidate, ...]) -> Reply:
     """Several researchers answer the query: one line and a View button each."""
-    blocks: list[Block] = [section(f"Several researchers match “{escape(query)}”. Which one?")]
+    blocks: list[Block] = [
+        section(f"Several researchers match “{escape(truncate(query, NAME))}”. Which one?")
+    ]
     for candidate in candidates:
         details = [
-            candidate.affiliation or "Affiliation not imported",
+            truncate(candidate.affiliation, FIELD) if candidate.affiliation else "Affiliation not imported",
             plural(candidate.works_count, "work"),
         ]
-        also = f" (as {escape(candidate.matched_name)})" if candidate.matched_name != candidate.name else ""
+        matched = escape(truncate(candidate.matched_name, NAME))
+        also = f" (as {matched})" if candidate.matched_name != candidate.name else ""
         blocks.append(
             section(
-                f"*{escape(candidate.name)}*{also}\n{escape(' · '.join(details))}",
+                f"*{escape(truncate(candidate.name, NAME))}*{also}\n{escape(' · '.join(details))}",
                 accessory=ButtonElement(
                     text="View",
                     action_id=Action.VIEW_PROFILE,
@@ -133,4 +148,4 @@ def pick_list(query: str, candidates: tuple[Candidate, ...]) -> Reply:
                 ),
             )
         )
-    return Reply(escape(f"Several researchers match “{query}”"), blocks)
+    return Reply(escape(f"Several researchers match “{truncate(query, NAME)}”"), blocks)
