@@ -32,10 +32,10 @@ test: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	@echo "== tests on SQLite"
-	env -u TEST_DATABASE_URL $(BIN)/pytest
+	env -u TEST_DATABASE_URL $(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== tests on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		$(BIN)/pytest; \
+		$(BIN)/pytest -q; \
 	fi
 
 lint: $(DEV_STAMP)

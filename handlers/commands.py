@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
 
 from handlers.blocks import messages
 from handlers.blocks.common import Reply
@@ -13,31 +16,55 @@ from handlers.parsing import ParsedCommand, parse_slash_text
 from services.container import Services
 
 
+@dataclass(frozen=True)
+class CommandContext:
+    """Who typed the command, where, and how to answer them."""
+
+    command: str
+    team_id: str
+    user_id: str
+    channel_id: str
+    client: WebClient
+    respond: Respond
+
+
+# A subcommand's answer; None when the handler already replied itself (e.g. after an upload).
+Answer = Callable[[Services, ParsedCommand, CommandContext], Reply | None]
+
+
 def register(app: App, services: Services, *, command: str) -> None:
     """Attach the slash command listener for `command` (BZPEER_COMMAND)."""
+    routes = command_routes()
 
     @app.command(command)
-    def handle_peer_command(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+    def handle_peer_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         ack()
         parsed = parse_slash_text(body.get("text", ""))
-        reply = answer(services, parsed, command)
-        respond(response_type="ephemeral", **reply.payload())
+        ctx = CommandContext(
+            command=command,
+            team_id=str(body.get("team_id", "")),
+            user_id=str(body.get("user_id", "")),
+            channel_id=str(body.get("channel_id", "")),
+            client=client,
+            respond=respond,
+        )
+        reply = routes[parsed.kind](services, parsed, ctx) if parsed.kind in routes else None
+        if reply is not None:
+            respond(response_type="ephemeral", **reply.payload())
 
 
-def answer(services: Services, parsed: ParsedCommand, command: str) -> Reply:
-    """The reply to one parsed command."""
-    if parsed.kind == "help":
-        return messages.help_message(command)
-    if parsed.kind == "empty":
-        return messages.empty_query(command)
-    if parsed.kind == "too_long":
-        return messages.too_long(command, parsed.length)
-    if parsed.kind == "markup":
-        return messages.markup_query(command)
-    return handle_profile_command(services, parsed, command)
+def command_routes() -> dict[str, Answer]:
+    """Every subcommand kind and the function that answers it."""
+    return {
+        "help": lambda _s, _p, ctx: messages.help_message(ctx.command),
+        "empty": lambda _s, parsed, ctx: messages.empty_query(ctx.command, parsed.subcommand),
+        "too_long": lambda _s, parsed, ctx: messages.too_long(ctx.command, parsed.length),
+        "markup": lambda _s, _p, ctx: messages.markup_query(ctx.command),
+        "profile": handle_profile_command,
+    }
 
 
-def handle_profile_command(services: Services, parsed: ParsedCommand, command: str) -> Reply:
+def handle_profile_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
     """`/peer QUERY`: a card, a pick list, an invalid-input hint, or an OpenAlex look-up offer."""
     lookup = services.profiles.lookup(parsed.query)
     if lookup.status == "found" and lookup.profile:
@@ -45,5 +72,7 @@ def handle_profile_command(services: Services, parsed: ParsedCommand, command: s
     if lookup.status == "choices":
         return pick_list(lookup.query, lookup.candidates)
     if lookup.status == "invalid":
-        return messages.invalid_query(command, lookup.message or "That query is not valid.")
-    return messages.not_found(command, lookup.query, lookup.openalex_ref or lookup.query, parsed.suggestion)
+        return messages.invalid_query(ctx.command, lookup.message or "That query is not valid.")
+    return messages.not_found(
+        ctx.command, lookup.query, lookup.openalex_ref or lookup.query, parsed.suggestion
+    )

@@ -4,25 +4,32 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
 from rapidfuzz.distance import Levenshtein
 
 MAX_QUERY = 200
-SUBCOMMANDS = ("profile", "help")
+# Subcommands followed by a researcher QUERY (and, for some, options such as year:2021).
+QUERY_SUBCOMMANDS: tuple[str, ...] = ("profile",)
+# Subcommands with a grammar of their own (or none); their text after the word is `args`.
+OTHER_SUBCOMMANDS: tuple[str, ...] = ("help",)
+_HELP_WORDS = ("help", "?", "-h", "--help")
 _MARKUP = re.compile(r"<[@#!][^>]*>")
-
-Kind = Literal["profile", "help", "empty", "too_long", "markup"]
 
 
 @dataclass(frozen=True)
 class ParsedCommand:
-    kind: Kind
+    """What the user asked for. `kind` is a subcommand, or one of empty / too_long / markup."""
+
+    kind: str
     query: str = ""
+    # Text after a subcommand of OTHER_SUBCOMMANDS, for that subcommand's own parser.
+    args: str = ""
     # When the first word looks like a mistyped subcommand: the one the user probably meant,
     # offered as a hint if nobody by that name is found (it may be a surname, like "Helm").
     suggestion: str | None = None
     length: int = 0
+    # Set for kind "empty": the subcommand that was typed without its QUERY.
+    subcommand: str | None = None
 
 
 def parse_slash_text(text: str) -> ParsedCommand:
@@ -34,18 +41,22 @@ def parse_slash_text(text: str) -> ParsedCommand:
         return ParsedCommand("too_long", length=len(text))
     head, _, rest = text.partition(" ")
     word = head.casefold()
-    if word in ("help", "?", "-h", "--help"):
+    if word in _HELP_WORDS:
         return ParsedCommand("help")
-    if word == "profile":
-        rest = rest.strip()
-        return ParsedCommand("profile", rest) if rest else ParsedCommand("empty")
+    if word in OTHER_SUBCOMMANDS:
+        return ParsedCommand(word, args=rest)
+    if word in QUERY_SUBCOMMANDS:
+        if not rest:
+            return ParsedCommand("empty", subcommand=word)
+        return ParsedCommand("markup", rest) if _MARKUP.search(rest) else ParsedCommand(word, rest)
     if _MARKUP.search(text):
         # Slack rewrites mentions to <@U…>, <#C…>, <!here>: those are people and channels,
         # not researchers.
         return ParsedCommand("markup", text)
     suggestion = None
+    known = QUERY_SUBCOMMANDS + OTHER_SUBCOMMANDS
     if rest and len(word) >= 4:
-        close = min(SUBCOMMANDS, key=lambda sub: Levenshtein.distance(word, sub))
+        close = min(known, key=lambda sub: Levenshtein.distance(word, sub))
         if 0 < Levenshtein.distance(word, close) <= 2:
             suggestion = f"{close} {rest}"
     return ParsedCommand("profile", text, suggestion=suggestion)

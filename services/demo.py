@@ -86,6 +86,7 @@ class DemoService:
         work.arxiv_id = item["arxiv_id"]
         work.landing_url = f"https://arxiv.org/abs/{item['arxiv_id']}"
         work.abstract = item.get("abstract")
+        work.author_count = len(item["authors"])
         session.flush()
         assert work.id is not None
         session.execute(delete(Authorship).where(col(Authorship.work_id) == work.id))

@@ -411,6 +411,8 @@ def _replace_links(
     topic_ids: dict[str, int],
 ) -> None:
     # Authorship and work_topic rows are rebuilt per work from its version of record.
+    for row, work in records:
+        row.author_count = len(work.authorships)
     replaced = [row.id for row, _ in records if row.id is not None]
     for id_chunk in _chunks(replaced):
         session.execute(delete(Authorship).where(col(Authorship.work_id).in_(id_chunk)))

@@ -39,13 +39,14 @@ def help_message(command: str) -> Reply:
     return Reply(f"{command} help: look up researchers by name, OpenAlex id or ORCID", blocks)
 
 
-def empty_query(command: str) -> Reply:
+def empty_query(command: str, subcommand: str | None = None) -> Reply:
+    usage = f"{command} {subcommand}" if subcommand else command
     return Reply(
-        f"Type a researcher after {command}, e.g. {command} {EXAMPLE_NAME}",
+        f"Type a researcher after {usage}, e.g. {usage} {EXAMPLE_NAME}",
         [
             section(
-                f"Type a researcher's name, OpenAlex id or ORCID after `{command}`, "
-                f"e.g. `{command} {EXAMPLE_NAME}`."
+                f"Type a researcher's name, OpenAlex id or ORCID after `{usage}`, "
+                f"e.g. `{usage} {EXAMPLE_NAME}`."
             ),
             context(f"`{command} help` lists everything the bot can do."),
         ],
