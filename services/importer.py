@@ -5,12 +5,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
-from sqlalchemy import delete, func, insert, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -19,33 +17,33 @@ from services import openalex
 from services.db import session_scope
 from services.identifiers import AuthorRef
 from services.models import (
-    Authorship,
-    Institution,
     Researcher,
     ResearcherAlias,
-    ResearcherName,
     ResearcherTopic,
-    Topic,
-    WorkTopic,
     utcnow,
 )
-from services.models import Work as WorkRow
 from services.openalex import AuthorCandidate, AuthorNotFound, OpenAlexClient
+from services.profiles import count_collaborators, count_works
 from services.store import refresh_researcher_topics, set_names
-from services.text import normalize_name, normalize_title
+from services.text import normalize_name
+from services.works_store import (
+    StoredWork,
+    chunks,
+    clip,
+    default_headline,
+    store_works,
+    topic_key,
+    upsert_institution,
+    upsert_topics,
+)
+
+# The refresh job stores works the same way an import does.
+__all__ = ["ImportResult", "ImportService", "StoredWork", "default_headline", "store_works"]
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int | None], None]
 ImportListener = Callable[[set[int]], None]
-
-_CHUNK = 500  # IN-list size: far below SQLite's and PostgreSQL's bind-parameter limits
-_T = TypeVar("_T")
-
-
-def default_headline(name: str) -> str:
-    """BZPEER's headline template for auto-imported records (users may edit it later)."""
-    return f"{name} contributes to research discovery and scholarly infrastructure."
 
 
 @dataclass(frozen=True)
@@ -57,404 +55,6 @@ class ImportResult:
     coauthors: int  # distinct co-authors on those works
     merged_from: str | None  # the id we asked for, when OpenAlex merged it into `openalex_id`
     created: bool  # a new researcher row (False when it existed, even as a co-author stub)
-
-
-@dataclass(frozen=True)
-class StoredWork:
-    """One input work after store_works; a preprint and its published twin share `work_id`."""
-
-    work_id: int
-    openalex_id: str
-    is_new: bool  # the stored item did not exist before this call
-    published_now: bool  # a published version joined a preprint stored by an earlier call
-    researcher_ids: tuple[int, ...] = ()  # researchers linked to the stored item
-
-
-def _chunks(values: Sequence[_T], size: int = _CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-def _clip(text: str | None, limit: int) -> str | None:
-    # PostgreSQL enforces VARCHAR lengths (SQLite does not); OpenAlex strings can be long.
-    return text[:limit] if text is not None else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Query helpers (session keyword-only, never commit)
-
-
-def upsert_institution(*, session: Session, ref: openalex.InstitutionRef) -> int | None:
-    """The id of the institution with this OpenAlex id, created or refreshed."""
-    if ref.openalex_id is None:
-        return None
-    row = session.exec(select(Institution).where(Institution.openalex_id == ref.openalex_id)).first()
-    if row is None:
-        row = Institution(openalex_id=ref.openalex_id, name="")
-        session.add(row)
-    row.name = _clip(ref.name, 512) or ref.openalex_id
-    ror = ref.ror.rstrip("/").rsplit("/", 1)[-1] if ref.ror else None
-    row.ror = _clip(ror, 64) or row.ror
-    row.country_code = _clip(ref.country_code, 8) or row.country_code
-    session.flush()
-    return row.id
-
-
-def upsert_topics(*, session: Session, topics: Iterable[openalex.TopicRef]) -> dict[str, int]:
-    """Topic ids keyed by topic_key(), creating the missing topics (matched by id, else name)."""
-    wanted: dict[str, openalex.TopicRef] = {}
-    for topic in topics:
-        wanted.setdefault(topic_key(topic), topic)
-    if not wanted:
-        return {}
-    ids = sorted({t.openalex_id for t in wanted.values() if t.openalex_id})
-    names = sorted({_clip(t.name, 512) or "" for t in wanted.values()})
-    by_id: dict[str, Topic] = {}
-    by_name: dict[str, Topic] = {}
-    for id_chunk in _chunks(ids):
-        for row in session.exec(select(Topic).where(col(Topic.openalex_id).in_(id_chunk))):
-            by_id[row.openalex_id or ""] = row
-            by_name[row.name] = row
-    for name_chunk in _chunks(names):
-        for row in session.exec(select(Topic).where(col(Topic.name).in_(name_chunk))):
-            by_name[row.name] = row
-            if row.openalex_id:
-                by_id[row.openalex_id] = row
-    chosen: dict[str, Topic] = {}
-    for key, topic in wanted.items():
-        name = _clip(topic.name, 512) or ""
-        # Names are unique too: a known name under another (or no) id is the same topic.
-        found = by_id.get(topic.openalex_id) if topic.openalex_id else None
-        row = found or by_name.get(name) or Topic(openalex_id=topic.openalex_id, name=name)
-        if row.id is None and name not in by_name:
-            session.add(row)
-            by_name[name] = row
-        if topic.openalex_id and row.openalex_id is None and topic.openalex_id not in by_id:
-            row.openalex_id = topic.openalex_id  # e.g. a topic first stored by name only
-        if row.openalex_id:
-            by_id[row.openalex_id] = row
-        chosen[key] = row
-    session.flush()
-    return {key: row.id or 0 for key, row in chosen.items()}
-
-
-def topic_key(topic: openalex.TopicRef) -> str:
-    """How upsert_topics keys a topic: by OpenAlex id when it has one, else by name."""
-    return f"id:{topic.openalex_id}" if topic.openalex_id else f"name:{_clip(topic.name, 512)}"
-
-
-def resolve_researchers(
-    *, session: Session, people: Iterable[openalex.AuthorshipRef], now: datetime
-) -> dict[str, int]:
-    """Map OpenAlex author ids to researcher ids, creating L1 stubs for unknown authors."""
-    wanted: dict[str, openalex.AuthorshipRef] = {}
-    for person in people:
-        if person.author_id:
-            wanted.setdefault(person.author_id, person)
-    found: dict[str, int] = {}
-    ids = list(wanted)
-    for chunk in _chunks(ids):
-        # slug = OpenAlex id for every imported record, so a slug match is the same author.
-        rows = session.exec(
-            select(Researcher.id, Researcher.openalex_id, Researcher.slug).where(
-                or_(col(Researcher.openalex_id).in_(chunk), col(Researcher.slug).in_(chunk))
-            )
-        )
-        by_slug: dict[str, int] = {}
-        for rid, openalex_id, slug in rows:
-            if rid is not None and openalex_id in wanted:
-                found[openalex_id] = rid
-            if rid is not None and slug in wanted:
-                by_slug[slug] = rid
-        for slug, rid in by_slug.items():
-            found.setdefault(slug, rid)  # the current id wins over a slug left by a merge
-    missing = [i for i in ids if i not in found]
-    for chunk in _chunks(missing):
-        aliases = session.exec(
-            select(ResearcherAlias.openalex_id, ResearcherAlias.researcher_id).where(
-                col(ResearcherAlias.openalex_id).in_(chunk)
-            )
-        )
-        found.update(dict(aliases.all()))
-    # An ORCID we already hold means the same person under another OpenAlex id.
-    by_orcid: dict[str, list[str]] = defaultdict(list)
-    for author_id in ids:
-        orcid = wanted[author_id].orcid
-        if author_id not in found and orcid:
-            by_orcid[orcid].append(author_id)
-    taken: set[str] = set()
-    for chunk in _chunks(list(by_orcid)):
-        for rid, orcid in session.exec(
-            select(Researcher.id, Researcher.orcid).where(col(Researcher.orcid).in_(chunk))
-        ):
-            if orcid is not None and rid is not None:
-                taken.add(orcid)
-                for author_id in by_orcid[orcid]:
-                    found[author_id] = rid
-    stubs: list[Researcher] = []
-    for author_id in ids:
-        if author_id in found:
-            continue
-        person = wanted[author_id]
-        orcid = person.orcid if person.orcid and person.orcid not in taken else None
-        if orcid:
-            taken.add(orcid)
-        name = _clip(person.name, 512) or author_id
-        stubs.append(
-            Researcher(
-                slug=author_id,
-                openalex_id=author_id,
-                orcid=orcid,
-                source="openalex",
-                name=name,
-                headline=default_headline(name),
-                imported_at=None,
-                updated_at=now,
-            )
-        )
-    if stubs:
-        session.add_all(stubs)
-        session.flush()
-        name_rows = []
-        for stub in stubs:
-            found[stub.slug] = stub.id or 0
-            if folded := normalize_name(stub.name):
-                name_rows.append(
-                    {
-                        "researcher_id": stub.id,
-                        "name": stub.name,
-                        "name_norm": folded[:512],
-                        "is_primary": True,
-                    }
-                )
-        if name_rows:
-            session.execute(insert(ResearcherName), name_rows)
-    return found
-
-
-class _WorkIndex:
-    """Stored and just-created work rows, indexed the ways store_works pairs them."""
-
-    def __init__(self) -> None:
-        self.by_main: dict[str, WorkRow] = {}
-        self.by_published: dict[str, WorkRow] = {}
-        self.by_title: dict[str, list[WorkRow]] = defaultdict(list)
-        # Keyed by id(row), because rows created in this call have no primary key yet.
-        self.authors_of: dict[int, set[int]] = defaultdict(set)
-        self.created: set[int] = set()
-
-    def load(self, session: Session, ids: Sequence[str], titles: Sequence[str]) -> None:
-        for id_chunk in _chunks(ids):
-            query = select(WorkRow).where(
-                or_(
-                    col(WorkRow.openalex_id).in_(id_chunk),
-                    col(WorkRow.published_openalex_id).in_(id_chunk),
-                )
-            )
-            for row in session.exec(query):
-                if row.openalex_id:
-                    self.by_main[row.openalex_id] = row
-                if row.published_openalex_id:
-                    self.by_published[row.published_openalex_id] = row
-        for title_chunk in _chunks(titles):
-            query = select(WorkRow).where(col(WorkRow.title_norm).in_(title_chunk))
-            for row in session.exec(query.order_by(col(WorkRow.id))):
-                self.by_title[row.title_norm].append(row)
-        candidates = {row.id: row for rows in self.by_title.values() for row in rows}
-        for work_chunk in _chunks(sorted(k for k in candidates if k is not None)):
-            for work_id, rid in session.exec(
-                select(Authorship.work_id, Authorship.researcher_id).where(
-                    col(Authorship.work_id).in_(work_chunk),
-                    col(Authorship.researcher_id).is_not(None),
-                )
-            ):
-                if rid is not None:
-                    self.authors_of[id(candidates[work_id])].add(rid)
-
-    def twin(self, work: openalex.Work, title_norm: str, rids: set[int]) -> WorkRow | None:
-        """The other version of `work`: same title, a shared author, opposite side, slot free."""
-        if not title_norm or title_norm == "untitled":
-            return None
-        for row in self.by_title.get(title_norm, []):
-            if row.published_openalex_id is not None:
-                continue
-            if rids & self.authors_of[id(row)] and (row.type == "preprint") != work.is_preprint:
-                return row
-        return None
-
-    def place(
-        self, session: Session, work: openalex.Work, title_norm: str, rids: set[int], now: datetime
-    ) -> tuple[WorkRow, bool, bool]:
-        """The row `work` belongs to, whether it goes to the main side, and published_now."""
-        if (row := self.by_main.get(work.openalex_id)) is not None:
-            return row, True, False
-        if (row := self.by_published.get(work.openalex_id)) is not None:
-            return row, False, False
-        twin = self.twin(work, title_norm, rids)
-        if twin is not None and work.is_preprint:
-            # The published version came first: it moves aside for its preprint.
-            _move_main_to_published(twin)
-            self.by_main.pop(twin.published_openalex_id or "", None)
-            self.by_published[twin.published_openalex_id or ""] = twin
-            return twin, True, False
-        if twin is not None:
-            twin.published_at = now
-            return twin, False, id(twin) not in self.created
-        row = WorkRow(title=work.title, title_norm=title_norm, first_seen_at=now)
-        session.add(row)
-        self.created.add(id(row))
-        self.by_title[title_norm].append(row)
-        return row, True, False
-
-
-def _apply_main(row: WorkRow, work: openalex.Work, title_norm: str) -> None:
-    row.openalex_id = work.openalex_id
-    row.title = work.title
-    row.title_norm = title_norm
-    # Stored type "preprint" marks the preprint side (OpenAlex types some arXiv works "article").
-    row.type = "preprint" if work.is_preprint else (_clip(work.type, 32) or "article")
-    row.year = work.year
-    row.publication_date = work.publication_date
-    row.venue = _clip(work.venue, 512)
-    row.doi = _clip(work.doi, 255)
-    row.arxiv_id = _clip(work.arxiv_id, 32)
-    row.landing_url = _clip(work.landing_url, 2048)
-    row.abstract = work.abstract or row.abstract
-
-
-def _move_main_to_published(row: WorkRow) -> None:
-    row.published_openalex_id = row.openalex_id
-    row.published_doi = row.doi
-    row.published_venue = row.venue
-    row.published_year = row.year
-    row.published_at = row.first_seen_at  # when we first saw it published
-
-
-def _apply_published(row: WorkRow, work: openalex.Work) -> None:
-    row.published_openalex_id = work.openalex_id
-    row.published_doi = _clip(work.doi, 255)
-    row.published_venue = _clip(work.venue, 512)
-    row.published_year = work.year
-    row.abstract = row.abstract or work.abstract
-
-
-def store_works(*, session: Session, works: Sequence[openalex.Work], now: datetime) -> list[StoredWork]:
-    """Upsert works with their authorships and topics; one StoredWork per distinct input work.
-
-    A preprint and its published version (same normalised title, a shared author) become ONE
-    row: the preprint's identifiers in the main columns, the published version's in
-    `published_*`. When the published version was stored first and its preprint arrives later,
-    the row's main columns move to `published_*` (published_at = when we first saw it) and the
-    preprint takes the main columns, so the invariant holds whatever the order; both versions
-    in one call pair up too (published_at = now, published_now False). Authorships and topics
-    come from the version of record: the published version once known, else the preprint.
-    """
-    unique = list({w.openalex_id: w for w in works}.values())
-    if not unique:
-        return []
-    rid_by_author = resolve_researchers(
-        session=session, people=(a for w in unique for a in w.authorships), now=now
-    )
-    topic_ids = upsert_topics(session=session, topics=(t for w in unique for t in w.topics))
-    titles = {w.openalex_id: normalize_title(w.title) for w in unique}
-    index = _WorkIndex()
-    index.load(session, [w.openalex_id for w in unique], sorted(set(titles.values())))
-
-    record_of: dict[int, tuple[WorkRow, openalex.Work]] = {}  # id(row) → version of record
-    outcomes: list[tuple[openalex.Work, WorkRow, bool]] = []
-    # Preprints first, so a published version finds its preprint even within one batch.
-    for work in sorted(unique, key=lambda w: not w.is_preprint):
-        rids = {rid_by_author[a.author_id] for a in work.authorships if a.author_id in rid_by_author}
-        title_norm = titles[work.openalex_id]
-        row, main_side, published_now = index.place(session, work, title_norm, rids, now)
-        if main_side:
-            _apply_main(row, work, title_norm)
-            index.by_main[work.openalex_id] = row
-            if row.published_openalex_id is None:
-                record_of[id(row)] = (row, work)
-        else:
-            _apply_published(row, work)
-            index.by_published[work.openalex_id] = row
-            record_of[id(row)] = (row, work)
-        index.authors_of[id(row)] |= rids
-        outcomes.append((work, row, published_now))
-    session.flush()
-
-    _replace_links(session, list(record_of.values()), rid_by_author, topic_ids)
-    linked: dict[int, set[int]] = defaultdict(set)
-    row_ids = sorted({row.id for _, row, _ in outcomes if row.id is not None})
-    for id_chunk in _chunks(row_ids):
-        for work_id, rid in session.exec(
-            select(Authorship.work_id, Authorship.researcher_id).where(
-                col(Authorship.work_id).in_(id_chunk), col(Authorship.researcher_id).is_not(None)
-            )
-        ):
-            if rid is not None:
-                linked[work_id].add(rid)
-    stored = {
-        work.openalex_id: StoredWork(
-            work_id=row.id or 0,
-            openalex_id=work.openalex_id,
-            is_new=id(row) in index.created,
-            published_now=published_now,
-            researcher_ids=tuple(sorted(linked[row.id or 0])),
-        )
-        for work, row, published_now in outcomes
-    }
-    return [stored[w.openalex_id] for w in unique]
-
-
-def _replace_links(
-    session: Session,
-    records: Sequence[tuple[WorkRow, openalex.Work]],
-    rid_by_author: dict[str, int],
-    topic_ids: dict[str, int],
-) -> None:
-    # Authorship and work_topic rows are rebuilt per work from its version of record.
-    for row, work in records:
-        row.author_count = len(work.authorships)
-    replaced = [row.id for row, _ in records if row.id is not None]
-    for id_chunk in _chunks(replaced):
-        session.execute(delete(Authorship).where(col(Authorship.work_id).in_(id_chunk)))
-        session.execute(delete(WorkTopic).where(col(WorkTopic.work_id).in_(id_chunk)))
-    authorship_rows = [
-        {
-            "work_id": row.id,
-            "researcher_id": rid_by_author.get(a.author_id) if a.author_id else None,
-            "position": a.position,
-            "raw_name": _clip(a.name, 512),
-        }
-        for row, work in records
-        for a in work.authorships
-    ]
-    topic_rows = [
-        {"work_id": row.id, "topic_id": topic_id}
-        for row, work in records
-        for topic_id in dict.fromkeys(topic_ids[topic_key(t)] for t in work.topics)
-    ]
-    if authorship_rows:
-        session.execute(insert(Authorship), authorship_rows)
-    if topic_rows:
-        session.execute(insert(WorkTopic), topic_rows)
-
-
-def count_works(*, session: Session, researcher_id: int) -> int:
-    """Works linked to a researcher in the store."""
-    query = select(func.count(func.distinct(Authorship.work_id))).where(
-        Authorship.researcher_id == researcher_id
-    )
-    return int(session.exec(query).one())
-
-
-def count_coauthors(*, session: Session, researcher_id: int) -> int:
-    """Distinct researchers who share at least one stored work with this one."""
-    mine = select(Authorship.work_id).where(Authorship.researcher_id == researcher_id)
-    query = select(func.count(func.distinct(Authorship.researcher_id))).where(
-        col(Authorship.work_id).in_(mine.scalar_subquery()),
-        col(Authorship.researcher_id).is_not(None),
-        Authorship.researcher_id != researcher_id,
-    )
-    return int(session.exec(query).one())
 
 
 def _plausible_alternatives(primary: str, alternatives: Iterable[str]) -> list[str]:
@@ -537,8 +137,8 @@ class ImportService:
                 researcher_id=researcher.id,
                 name=researcher.name,
                 openalex_id=author.openalex_id,
-                works=count_works(session=session, researcher_id=researcher.id),
-                coauthors=count_coauthors(session=session, researcher_id=researcher.id),
+                works=count_works(session, researcher.id),
+                coauthors=count_collaborators(session, researcher.id),
                 merged_from=author.requested_id if author.merged else None,
                 created=created,
             )
@@ -569,7 +169,7 @@ def _kept_topics(*, session: Session, researcher_ids: set[int]) -> dict[int, dic
     # Co-authors imported in their own right keep the topics OpenAlex gave their author record;
     # refresh_researcher_topics would otherwise rebuild them from stored works alone.
     kept: dict[int, dict[int, int]] = defaultdict(dict)
-    for chunk in _chunks(sorted(researcher_ids)):
+    for chunk in chunks(sorted(researcher_ids)):
         rows = session.exec(
             select(ResearcherTopic.researcher_id, ResearcherTopic.topic_id, ResearcherTopic.works)
             .join(Researcher, col(Researcher.id) == ResearcherTopic.researcher_id)
@@ -618,7 +218,7 @@ def _upsert_author(*, session: Session, author: openalex.Author, now: datetime) 
     """The researcher row for an imported author, found by id, alias, merged id or ORCID."""
     row = _find_author_row(session=session, author=author)
     created = row is None
-    name = _clip(author.display_name, 512) or author.openalex_id
+    name = clip(author.display_name, 512) or author.openalex_id
     if row is None:
         row = Researcher(
             slug=_free_slug(session=session, wanted=author.openalex_id),
