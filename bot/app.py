@@ -10,9 +10,17 @@ from urllib.parse import parse_qsl
 import slack_bolt.request.request as bolt_request
 from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.middleware.request_verification import RequestVerification
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
+from slack_sdk.signature import SignatureVerifier
 
+from bot.logs import LoggingApp
+from bot.middleware import dedupe_middleware, restore_once_middleware
+from bot.oauth import oauth_app_options
 from bot.settings import Settings
 from handlers import register_all
 from services.container import Services
@@ -20,23 +28,102 @@ from services.container import Services
 
 def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
     """Bolt's body parser without its bug: Bolt 1.30 drops any form body that merely contains
-    the text "payload" (so `/peer payload` vanished); only a real `payload` field is JSON."""
+    the text "payload" (so `/peer payload` vanished); only a real `payload` field is JSON.
+
+    A body that is not what Slack sends (broken JSON, a JSON list) parses as {}: it is parsed
+    before the signature is checked, so raising here would answer an unsigned request with a 500.
+    """
     if not body:
         return {}
-    if content_type == "application/json" or body.startswith("{"):
-        parsed: dict[str, Any] = json.loads(body)
-        return parsed
-    params = dict(parse_qsl(body, keep_blank_values=True))
-    if "payload" in params:
-        payload: dict[str, Any] = json.loads(params["payload"])
-        return payload
-    return params
+    try:
+        if content_type == "application/json" or body.startswith("{"):
+            parsed = json.loads(body)
+        else:
+            params = dict(parse_qsl(body, keep_blank_values=True))
+            parsed = json.loads(params["payload"]) if "payload" in params else params
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+class StrictSignatureVerifier(SignatureVerifier):
+    """slack_sdk's verifier, except that a timestamp that is not a number is simply invalid.
+
+    slack_sdk raises ValueError on one; Bolt then hands the exception, with the request's
+    unverified body, to the app's error handler, which would answer 200 and post an error
+    message to whatever `response_url` the forger wrote into the body.
+    """
+
+    def is_valid(self, body: str | bytes, timestamp: str | None, signature: str | None) -> bool:
+        try:
+            int(timestamp or "")
+        except (TypeError, ValueError):
+            return False
+        return super().is_valid(body, timestamp, signature)
+
+
+class StrictRequestVerification(RequestVerification):
+    """Bolt's signature check with the strict verifier, logging a refusal without the body
+    (Bolt logs the raw body at INFO: the typed text and the request's response_url)."""
+
+    def __init__(self, signing_secret: str) -> None:
+        super().__init__(signing_secret)
+        self._strict = StrictSignatureVerifier(signing_secret=signing_secret)
+
+    @property
+    def verifier(self) -> SignatureVerifier:
+        return self._strict
+
+    def _debug_log_error(self, signature: str, timestamp: str, body: str) -> None:
+        self.logger.info("Invalid request signature detected (timestamp: %.20s)", timestamp)
+
+
+def _harden_request_verification(app: App, signing_secret: str) -> None:
+    # Bolt has no public hook for its verification middleware; swap it in place, so it still
+    # runs before authorization (which would otherwise look tokens up for unsigned requests).
+    middleware = app._middleware_list
+    for index, item in enumerate(middleware):
+        if type(item) is RequestVerification:
+            middleware[index] = StrictRequestVerification(signing_secret)
+
+
+# slack_sdk's handler sleeps for whatever Retry-After says, on the calling thread. Longer than
+# this, the call fails now instead (a digest stays pending for the next cycle) rather than holding
+# the scheduler for minutes or hours, past the lease that keeps a digest from going out twice.
+MAX_RETRY_AFTER_SECONDS = 30
+
+
+class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """Retries a 429 after its Retry-After, when that wait is a number of at most `max_wait` s."""
+
+    def __init__(self, max_retry_count: int = 2, max_wait: int = MAX_RETRY_AFTER_SECONDS) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.max_wait = max_wait
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is None or response.status_code != 429:
+            return False
+        waits = [v for k, v in response.headers.items() if k.lower() == "retry-after"]
+        if not waits:
+            return True  # slack_sdk then waits a second or two
+        value = waits[0][0] if isinstance(waits[0], list | tuple) and waits[0] else waits[0]
+        try:
+            return 0 <= int(str(value)) <= self.max_wait
+        except ValueError:
+            return False
 
 
 def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client on SLACK_API_URL that honours Slack's Retry-After on 429."""
+    """A Web API client on SLACK_API_URL that honours Slack's Retry-After on 429 (short waits)."""
     client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(BoundedRateLimitRetryHandler(max_retry_count=2))
     return client
 
 
@@ -50,14 +137,23 @@ def build_bolt_app(
 ) -> App:
     """The Bolt app with every listener; no module-level state."""
     bolt_request.parse_body = parse_body
-    app = App(
-        client=web_client(settings, None if authorize else settings.slack_bot_token),
+    oauth = settings.oauth_enabled and authorize is None
+    client = web_client(settings, None if authorize or oauth else settings.slack_bot_token)
+    # Multi-workspace install: /slack/install, /slack/oauth_redirect, per-workspace tokens.
+    auth = oauth_app_options(settings, services, client) if oauth else {"authorize": authorize}
+    app = LoggingApp(
+        client=client,
         signing_secret=settings.slack_signing_secret or "",
-        authorize=authorize,
         # auth.test happens on the first request instead of at import time.
         token_verification_enabled=False,
         request_verification_enabled=not socket_mode,
         process_before_response=process_before_response,
+        **auth,
     )
+    if not socket_mode:
+        _harden_request_verification(app, settings.slack_signing_secret or "")
+    app.use(dedupe_middleware(services.dedupe))
+    if not (oauth or authorize):
+        app.use(restore_once_middleware(services.workspaces))
     register_all(app, services, command=settings.bzpeer_command)
     return app

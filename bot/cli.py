@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import secrets
 import sys
 from collections.abc import Sequence
@@ -20,13 +21,16 @@ from rich.progress import (
 from rich.prompt import IntPrompt
 
 from bot.app import build_bolt_app
+from bot.installations import SecretKeyError, build_installation_store, check_secret_key
+from bot.logs import configure_logging
 from bot.manifest import manifest_yaml
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from services.identifiers import AuthorRef, InvalidReference, parse_author_ref
 from services.openalex import OpenAlexError
 
-err = Console(stderr=True)
+# soft_wrap: an error stays one line in a log or a pipe, however narrow the terminal.
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=["upgrade"])
     manifest = sub.add_parser("manifest", help="print the Slack app manifest (YAML)")
     manifest.add_argument("--url", default=None, help="public base URL for HTTP mode")
+    manifest.add_argument(
+        "--oauth", action="store_true", help="multi-workspace install (needs --url): token rotation on"
+    )
+    sub.add_parser("scheduler", help="the scheduler process (refresh + delivery jobs); others stand by")
+    sub.add_parser("refresh", help="one refresh cycle now: poll OpenAlex for followed researchers")
+    digest = sub.add_parser("digest", help="one delivery cycle now: DM every member whose digest is due")
+    digest.add_argument("--now", action="store_true", help="treat every member with pending items as due")
+    sub.add_parser("rotate-key", help="re-encrypt stored Slack tokens with the first BZPEER_SECRET_KEY")
+    forget = sub.add_parser("forget-member", help="delete a member's data (follows, digests, invitations…)")
+    forget.add_argument("team_id", metavar="TEAM_ID")
+    forget.add_argument("user_id", metavar="USER_ID")
     return parser
 
 
@@ -57,25 +72,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     command = args.command or "start"
     # Long-running processes log their work; one-shot commands only say what went wrong.
-    quiet = command in ("shell", "demo", "import", "db", "manifest") or (
-        command == "start" and not settings.has_slack_credentials
+    one_shot = ("shell", "demo", "import", "db", "manifest", "refresh", "digest", "forget-member")
+    quiet = command in one_shot or (command == "start" and not settings.has_slack_credentials)
+    # Processes that serve Slack log one JSON object per line; people at a terminal get text.
+    json_lines = command in ("serve", "socket", "scheduler") or (
+        command == "start" and settings.has_slack_credentials
     )
-    logging.basicConfig(
+    configure_logging(
+        json_lines=json_lines,
         level=logging.WARNING if quiet else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        secrets=_secret_values(settings),
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     if command == "manifest":
-        print(manifest_yaml(settings.bzpeer_command, args.url), end="")
+        if args.oauth and not args.url:
+            err.print("error: --oauth needs --url (the OAuth redirect URL is on the public base URL).")
+            return 2
+        print(manifest_yaml(settings.bzpeer_command, args.url, token_rotation=args.oauth), end="")
         return 0
     if command == "serve":
         from bot.serve import serve
 
-        build_runtime(settings).close()  # migrate once, before the workers start
+        runtime = build_runtime(settings)  # migrate once, before the workers start
+        try:
+            _check_secret_key(runtime)
+        finally:
+            runtime.close()
         serve(settings, port=args.port or settings.port, workers=args.workers, threads=args.threads)
         return 0
     runtime = build_runtime(settings)
     try:
+        if command in ("start", "socket", "scheduler", "digest", "rotate-key"):
+            _check_secret_key(runtime)
         return _run(command, args, runtime)
     finally:
         runtime.close()
@@ -94,18 +122,87 @@ def _run(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
         return _import(runtime, args.refs, first=args.first)
     if command == "shell":
         return _shell(runtime, args.line)
+    if command == "rotate-key":
+        return _rotate_key(runtime)
+    if command == "forget-member":
+        return _forget_member(runtime, args.team_id, args.user_id)
     if command == "socket":
         return _socket(runtime)
+    if command in ("scheduler", "refresh", "digest"):
+        return _jobs(command, args, runtime)
     # start
     if not settings.has_slack_credentials:
         runtime.services.demo.load()
         err.print("[dim]No Slack credentials set: demo store loaded, opening the local shell.[/dim]")
         return _shell(runtime, None)
-    if settings.slack_app_token:
-        return _socket(runtime)
-    from bot.serve import serve
+    from bot.scheduler import scheduler_in_background
 
-    serve(settings, port=settings.port)
+    with scheduler_in_background(runtime):  # one box: the jobs run in this process
+        if settings.slack_app_token:
+            return _socket(runtime)
+        from bot.serve import serve
+
+        serve(settings, port=settings.port)
+        return 0
+
+
+def _secret_values(settings: Settings) -> list[str | None]:
+    """Configured secrets that must never appear in a log line, whatever their shape."""
+    return [
+        settings.slack_bot_token,
+        settings.slack_signing_secret,
+        settings.slack_app_token,
+        settings.slack_client_secret,
+        settings.openalex_api_key,
+        settings.bzpeer_secret_key,
+    ]
+
+
+def _check_secret_key(runtime: Runtime) -> None:
+    """OAuth mode: stop at once, in one line, when BZPEER_SECRET_KEY cannot do its job."""
+    try:
+        check_secret_key(runtime.settings, runtime.services.engine)
+    except SecretKeyError as error:
+        raise SystemExit(f"error: {error}") from None
+
+
+def _rotate_key(runtime: Runtime) -> int:
+    settings = runtime.settings
+    if not settings.oauth_enabled:
+        err.print("error: rotate-key is for OAuth mode (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET).")
+        return 2
+    try:
+        changed = build_installation_store(settings, runtime.services.engine).rotate_key()
+    except SecretKeyError as error:
+        raise SystemExit(f"error: {error}") from None
+    print(f"Re-encrypted {changed} stored token(s) with the first BZPEER_SECRET_KEY.")
+    return 0
+
+
+def _forget_member(runtime: Runtime, team_id: str, user_id: str) -> int:
+    if not (re.fullmatch(r"[TE][A-Z0-9]{2,20}", team_id) and re.fullmatch(r"[UW][A-Z0-9]{2,20}", user_id)):
+        err.print("error: give a workspace id and a user id, e.g. bzpeer forget-member T0123ABC U0456DEF.")
+        return 2
+    print("\n".join(runtime.services.privacy.forget_member(team_id, user_id).lines()))
+    return 0
+
+
+def _jobs(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
+    from bot.scheduler import SchedulerRunner, run_until_signalled
+    from services.models import utcnow
+
+    if command == "scheduler":
+        if not runtime.services.digests.can_send:
+            err.print("warning: no SLACK_BOT_TOKEN: the delivery job cannot send digests.")
+        run_until_signalled(SchedulerRunner(runtime))
+        return 0
+    if command == "refresh":
+        print(runtime.services.refresh.refresh(now=utcnow()).summary())
+        return 0
+    if not runtime.services.digests.can_send:
+        err.print("error: bzpeer digest needs SLACK_BOT_TOKEN (xoxb-…) to send DMs.")
+        return 2
+    print(runtime.services.digests.deliver_due(now=utcnow(), force=args.now).summary())
     return 0
 
 

@@ -6,25 +6,51 @@ from typing import Any
 
 import yaml
 
-# Only scopes the bot actually calls: slash commands and response_url replies need `commands`.
-BOT_SCOPES = ["commands"]
-BOT_EVENTS: list[str] = []
+# Only scopes the bot actually calls: slash commands and response_url replies need `commands`;
+# the research graph upload needs `files:write` and `chat:write` (the file is shared as a bot
+# message), and `im:write` to open a DM when the bot is not in the channel; `users:read` for
+# users.info (each member's time zone, so digests arrive at their own local time). Digest DMs
+# use `im:write` (conversations.open) and `chat:write` (chat.postMessage).
+# Claims read the claimant's Slack e-mail (`users:read.email`, for the institutional domain
+# match) and find admins (`users:read`, users.list); invitations open a group DM of inviter,
+# invitee and bot (`mpim:write`) and read only that thread for the check-back (`mpim:history`).
+BOT_SCOPES = [
+    "commands",
+    "files:write",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "users:read.email",
+    "mpim:write",
+    "mpim:history",
+]
+# The Home tab (follows, digest schedule) is published when a member opens it; an uninstall
+# or revoked tokens park the workspace's follows and digests (handlers/events.py).
+BOT_EVENTS: list[str] = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
 
 
-def build_manifest(command: str, url: str | None = None) -> dict[str, Any]:
-    """A complete v1 manifest; with `url`, HTTP mode on that base URL, else Socket Mode."""
+def build_manifest(command: str, url: str | None = None, *, token_rotation: bool = False) -> dict[str, Any]:
+    """A complete v1 manifest; with `url`, HTTP mode on that base URL, else Socket Mode.
+
+    `token_rotation` is for the multi-workspace install (/slack/install, `bzpeer manifest --oauth`):
+    stored tokens then expire after 12 h and the app refreshes them. It stays off otherwise,
+    because a fixed SLACK_BOT_TOKEN cannot be refreshed, and Slack never lets it be turned off.
+    """
     base = url.rstrip("/") if url else None
     slash: dict[str, Any] = {
         "command": command,
         "description": "Look up researchers: profiles, trust, papers and collaborators",
-        "usage_hint": "NAME | profile QUERY | help",
+        "usage_hint": (
+            "NAME | profile|papers|collaborators|graph|follow|unfollow|claim|invite QUERY | following | "
+            "digest | unclaim | help"
+        ),
         "should_escape": True,
     }
     settings: dict[str, Any] = {
         "interactivity": {"is_enabled": True},
         "org_deploy_enabled": False,
         "socket_mode_enabled": base is None,
-        "token_rotation_enabled": False,
+        "token_rotation_enabled": token_rotation,
     }
     if base:
         slash["url"] = f"{base}/slack/events"
@@ -51,6 +77,7 @@ def build_manifest(command: str, url: str | None = None) -> dict[str, Any]:
         },
         "features": {
             "bot_user": {"display_name": "bzpeer", "always_online": True},
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True},
             "slash_commands": [slash],
         },
         "oauth_config": oauth,
@@ -58,6 +85,7 @@ def build_manifest(command: str, url: str | None = None) -> dict[str, Any]:
     }
 
 
-def manifest_yaml(command: str, url: str | None = None) -> str:
+def manifest_yaml(command: str, url: str | None = None, *, token_rotation: bool = False) -> str:
     """The manifest as YAML."""
-    return yaml.safe_dump(build_manifest(command, url), sort_keys=False, allow_unicode=True)
+    manifest = build_manifest(command, url, token_rotation=token_rotation)
+    return yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True)

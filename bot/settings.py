@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, alias="PORT")
     bzpeer_command: str = Field(default="/peer", alias="BZPEER_COMMAND")
     bzpeer_secret_key: str | None = Field(default=None, alias="BZPEER_SECRET_KEY")
+    # A channel (C…) where claim reviews are posted instead of DMs to every admin; where the
+    # bot cannot post there (another workspace, not invited), admins get DMs after all.
+    bzpeer_review_channel: str | None = Field(default=None, alias="BZPEER_REVIEW_CHANNEL")
+    # Per process (each gunicorn worker and each scheduler has its own pool); see README.
+    database_pool_size: int = Field(default=5, ge=1, alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(default=10, ge=0, alias="DATABASE_MAX_OVERFLOW")
 
     @field_validator("slack_api_url")
     @classmethod
@@ -48,3 +54,8 @@ class Settings(BaseSettings):
         single = bool(self.slack_bot_token and (self.slack_signing_secret or self.slack_app_token))
         oauth = bool(self.slack_client_id and self.slack_client_secret and self.slack_signing_secret)
         return single or oauth
+
+    @property
+    def oauth_enabled(self) -> bool:
+        """Multi-workspace install: tokens come from the encrypted installation store."""
+        return bool(self.slack_client_id and self.slack_client_secret and self.slack_signing_secret)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -11,7 +13,11 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.logs import log_request, new_request_id, request_id_var
+
 StartResponse = Callable[..., Any]
+# The OAuth pages Bolt serves outside dispatch, logged here.
+OAUTH_KINDS = {"/slack/install": "oauth install", "/slack/oauth_redirect": "oauth redirect"}
 
 
 class WebApp:
@@ -22,12 +28,33 @@ class WebApp:
         self._engine = engine
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in (
+        path = environ.get("PATH_INFO")
+        if path == "/healthz" and environ.get("REQUEST_METHOD") in (
             "GET",
             "HEAD",
         ):
             return self._health(start_response)
+        if path in OAUTH_KINDS:
+            return self._logged(OAUTH_KINDS[path], environ, start_response)
+        refusal = _unreadable_body(environ)
+        if refusal is not None:
+            return _plain(start_response, *refusal)
+        # POST /slack/events is logged by the app's dispatch (bot/logs.py LoggingApp).
         return self._slack(environ, start_response)
+
+    def _logged(self, kind: str, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started, seen = time.perf_counter(), {"status": 500}
+        reset = request_id_var.set(new_request_id())
+
+        def recording(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            seen["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *args)
+
+        try:
+            return self._slack(environ, recording)
+        finally:
+            log_request(started=started, status=seen["status"], kind=kind, request_id=request_id_var.get())
+            request_id_var.reset(reset)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -42,3 +69,33 @@ class WebApp:
         payload = json.dumps(body).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
         return [payload]
+
+
+# Slack's largest payloads (a view_submission of a full modal) are tens of kilobytes.
+MAX_BODY_BYTES = 1_000_000
+
+
+def _unreadable_body(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """A body Slack never sends: too large (413) or not UTF-8 (400, where Bolt's adapter would
+    raise and answer 500). Otherwise the body is put back for Bolt and None is returned."""
+    if environ.get("REQUEST_METHOD") != "POST":
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return "400 Bad Request", "bad Content-Length"
+    if length > MAX_BODY_BYTES:
+        return "413 Content Too Large", "request body too large"
+    raw = environ["wsgi.input"].read(length) if length > 0 else b""
+    environ["wsgi.input"] = io.BytesIO(raw)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "400 Bad Request", "request body is not UTF-8"
+    return None
+
+
+def _plain(start_response: StartResponse, status: str, text: str) -> Iterable[bytes]:
+    payload = text.encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(payload)))])
+    return [payload]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, errors
+from handlers import (
+    actions,
+    claims,
+    collaborators,
+    commands,
+    errors,
+    events,
+    follows,
+    home,
+    invitations,
+    papers,
+)
 from services.container import Services
 
 
@@ -12,4 +23,12 @@ def register_all(app: App, services: Services, *, command: str) -> None:
     """Attach every listener to the app."""
     commands.register(app, services, command=command)
     actions.register(app, services)
+    papers.register(app, services)
+    collaborators.register(app, services)
+    follows.register(app, services, command=command)
+    home.register(app, services, command=command)
+    claims.register(app, services, command=command)
+    invitations.register(app, services, command=command)
+    events.register(app, services)
+    actions.register_fallback(app)  # after every other action listener
     errors.register(app)

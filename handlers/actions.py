@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 
 from handlers.blocks import messages
 from handlers.blocks.profile import profile_card, trust_breakdown
+from handlers.follows import presser
 from handlers.ids import Action
 from handlers.values import AuthorIdValue, LookupValue, ResearcherValue
 from services.container import Services
@@ -29,7 +30,8 @@ def register(app: App, services: Services) -> None:
     def handle_view_profile(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
         ack()
         value = ResearcherValue.load(_value(body))
-        profile = services.profiles.profile(value.researcher_id) if value else None
+        # The card shows Follow or Unfollow as the presser sees it.
+        profile = services.profiles.profile(value.researcher_id, viewer=presser(body)) if value else None
         reply = (
             profile_card(profile)
             if profile
@@ -92,3 +94,14 @@ def register(app: App, services: Services) -> None:
     @app.action(re.compile(f"^{Action.OPEN_LINK}"))
     def handle_open_link(ack: Ack) -> None:
         ack()
+
+
+def register_fallback(app: App) -> None:
+    """Last of all: a button no listener knows (from a message an older version posted, or an
+    edited payload) gets "out of date" instead of Bolt's 404, which Slack shows as an error."""
+
+    @app.action(re.compile(".*"))
+    def handle_unknown_action(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if body.get("response_url"):
+            respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())

@@ -12,8 +12,19 @@ from slack_sdk import WebClient
 from handlers.blocks import messages
 from handlers.blocks.common import Reply
 from handlers.blocks.profile import pick_list, profile_card
+from handlers.claims import handle_claim_command, handle_unclaim_command
+from handlers.collaborators import handle_collaborators_command, handle_graph_command
+from handlers.follows import (
+    handle_digest_command,
+    handle_follow_command,
+    handle_following_command,
+    handle_unfollow_command,
+)
+from handlers.invitations import handle_invite_command
+from handlers.papers import handle_papers_command
 from handlers.parsing import ParsedCommand, parse_slash_text
 from services.container import Services
+from services.members import Viewer
 
 
 @dataclass(frozen=True)
@@ -26,6 +37,8 @@ class CommandContext:
     channel_id: str
     client: WebClient
     respond: Respond
+    # Opens a modal (once, within 3 s): the invitation modal.
+    trigger_id: str = ""
 
 
 # A subcommand's answer; None when the handler already replied itself (e.g. after an upload).
@@ -47,6 +60,7 @@ def register(app: App, services: Services, *, command: str) -> None:
             channel_id=str(body.get("channel_id", "")),
             client=client,
             respond=respond,
+            trigger_id=str(body.get("trigger_id", "")),
         )
         reply = routes[parsed.kind](services, parsed, ctx) if parsed.kind in routes else None
         if reply is not None:
@@ -61,12 +75,22 @@ def command_routes() -> dict[str, Answer]:
         "too_long": lambda _s, parsed, ctx: messages.too_long(ctx.command, parsed.length),
         "markup": lambda _s, _p, ctx: messages.markup_query(ctx.command),
         "profile": handle_profile_command,
+        "papers": handle_papers_command,
+        "collaborators": handle_collaborators_command,
+        "graph": handle_graph_command,
+        "follow": handle_follow_command,
+        "unfollow": handle_unfollow_command,
+        "following": handle_following_command,
+        "digest": handle_digest_command,
+        "claim": handle_claim_command,
+        "unclaim": handle_unclaim_command,
+        "invite": handle_invite_command,
     }
 
 
 def handle_profile_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
     """`/peer QUERY`: a card, a pick list, an invalid-input hint, or an OpenAlex look-up offer."""
-    lookup = services.profiles.lookup(parsed.query)
+    lookup = services.profiles.lookup(parsed.query, viewer=Viewer(team_id=ctx.team_id, user_id=ctx.user_id))
     if lookup.status == "found" and lookup.profile:
         return profile_card(lookup.profile)
     if lookup.status == "choices":

@@ -19,15 +19,53 @@ class Action(StrEnum):
     PAPERS_CLEAR_FILTER = "papers_clear_filter"
     COLLABORATORS = "collaborators_show"
     GRAPH = "graph_show"
+    # "View profile" on a suggestion: the card comes as a new message, the suggestions stay.
+    VIEW_PROFILE_NEW_MESSAGE = "profile_view_new_message"
     # Following and digests.
     FOLLOW = "follow"
     UNFOLLOW = "unfollow"
     MUTE_RESEARCHER = "mute_researcher"
     UNMUTE_RESEARCHER = "unmute_researcher"
     DIGEST_SCHEDULE = "digest_schedule_edit"
+    # Claims and invitations.
+    CLAIM = "claim_profile"
+    CLAIM_APPROVE = "claim_approve"
+    CLAIM_REJECT = "claim_reject"
+    CLAIM_REVOKE = "claim_revoke"
+    PROFILE_EDIT = "profile_edit"
+    INVITE = "invite_open"
+    INVITE_ACCEPT = "invite_accept"
+    INVITE_DECLINE = "invite_decline"
+    INVITE_MUTE_PERSON = "invite_mute_person"
+    INVITE_MUTE_ALL = "invite_mute_all"
+    INVITE_UNMUTE = "invite_unmute"
 
 
 class View(StrEnum):
     """callback_id of modals."""
 
     DIGEST_SCHEDULE = "digest_schedule"
+    PROFILE_EDIT = "profile_edit"
+    INVITE = "invite"
+
+
+class ScheduleInput(StrEnum):
+    """block_id (= action_id) of the inputs of the digest schedule modal."""
+
+    FREQUENCY = "digest_frequency"
+    TIME = "digest_time"
+    WEEKDAY = "digest_weekday"
+
+
+class ProfileInput(StrEnum):
+    """block_id (= action_id) of the inputs of the profile edit modal."""
+
+    HEADLINE = "profile_headline"
+    OPEN = "profile_open"
+
+
+class InviteInput(StrEnum):
+    """block_id (= action_id) of the inputs of the invitation modal."""
+
+    MESSAGE = "invite_message"
+    ABOUT = "invite_about"

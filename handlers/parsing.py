@@ -9,9 +9,18 @@ from rapidfuzz.distance import Levenshtein
 
 MAX_QUERY = 200
 # Subcommands followed by a researcher QUERY (and, for some, options such as year:2021).
-QUERY_SUBCOMMANDS: tuple[str, ...] = ("profile",)
+QUERY_SUBCOMMANDS: tuple[str, ...] = (
+    "profile",
+    "papers",
+    "collaborators",
+    "graph",
+    "follow",
+    "unfollow",
+    "claim",
+    "invite",
+)
 # Subcommands with a grammar of their own (or none); their text after the word is `args`.
-OTHER_SUBCOMMANDS: tuple[str, ...] = ("help",)
+OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim")
 _HELP_WORDS = ("help", "?", "-h", "--help")
 _MARKUP = re.compile(r"<[@#!][^>]*>")
 

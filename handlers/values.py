@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 Value = TypeVar("Value", bound="ButtonValue")
+
+# Row ids are 32-bit integer columns; a larger number in an edited value would make the
+# database driver raise (SQLite: OverflowError) instead of finding nothing.
+MAX_ROW_ID = 2**31 - 1
 
 
 class ButtonValue(BaseModel):
@@ -26,7 +30,7 @@ class ButtonValue(BaseModel):
 
 
 class ResearcherValue(ButtonValue):
-    researcher_id: int = Field(alias="r", gt=0)
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -50,3 +54,34 @@ class AuthorIdValue(ButtonValue):
 
     def dump(self) -> str:
         return self.model_dump_json(by_alias=True)
+
+
+# Far past any real list; the papers service clamps to the last page anyway.
+MAX_PAGE = 100_000
+
+
+class PapersValue(ButtonValue):
+    """A place in a papers list: researcher, page and filters. A card's `{"r": id}` loads as page 1."""
+
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
+    page: int = Field(default=1, alias="p")
+    year: int | None = Field(default=None, alias="y", ge=1000, le=2999)
+    type: Literal["preprint", "article"] | None = Field(default=None, alias="t")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("page")
+    @classmethod
+    def _clamp_page(cls, page: int) -> int:
+        # An edited page number is clamped, not refused: the list still opens.
+        return min(max(page, 1), MAX_PAGE)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True, exclude_none=True)
+
+
+def pressed_value(body: dict[str, Any]) -> str | None:
+    """The `value` of the button pressed in a block_actions payload."""
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value")
+    return value if isinstance(value, str) else None

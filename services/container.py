@@ -6,11 +6,22 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from services.claims import ClaimNotifier, ClaimService
+from services.collaborators import CollaboratorService
+from services.dedupe import DedupeService
 from services.demo import DemoService
+from services.digests import DigestSender, DigestService
+from services.follows import FollowService
+from services.graph_picture import GraphPictureService
 from services.importer import ImportService
+from services.invitations import InvitationSender, InvitationService
 from services.lookup import LookupService
 from services.openalex import OpenAlexClient
+from services.papers import PaperService
+from services.privacy import PrivacyService
 from services.profiles import ProfileService
+from services.refresh import RefreshService
+from services.workspaces import WorkspaceService
 
 
 @dataclass(frozen=True)
@@ -20,16 +31,46 @@ class Services:
     lookup: LookupService
     importer: ImportService
     demo: DemoService
+    refresh: RefreshService
+    digests: DigestService
+    papers: PaperService
+    collaborators: CollaboratorService
+    graph_pictures: GraphPictureService
+    follows: FollowService
+    workspaces: WorkspaceService
+    dedupe: DedupeService
+    claims: ClaimService
+    invitations: InvitationService
+    privacy: PrivacyService
 
 
-def build_services(engine: Engine, openalex: OpenAlexClient) -> Services:
-    """Wire every service onto one engine and one OpenAlex client."""
+def build_services(
+    engine: Engine,
+    openalex: OpenAlexClient,
+    *,
+    digest_sender: DigestSender | None = None,
+    claim_notifier: ClaimNotifier | None = None,
+    invitation_sender: InvitationSender | None = None,
+) -> Services:
+    """Wire every service onto one engine and one OpenAlex client (and the digest DM port)."""
     profiles = ProfileService(engine)
     importer = ImportService(engine, openalex)
+    collaborators = CollaboratorService(engine)
     return Services(
         engine=engine,
         profiles=profiles,
         lookup=LookupService(profiles, importer),
         importer=importer,
         demo=DemoService(engine),
+        refresh=RefreshService(engine, openalex),
+        digests=DigestService(engine, digest_sender),
+        papers=PaperService(engine),
+        collaborators=collaborators,
+        graph_pictures=GraphPictureService(collaborators),
+        follows=FollowService(engine),
+        workspaces=WorkspaceService(engine),
+        dedupe=DedupeService(engine),
+        claims=ClaimService(engine, claim_notifier),
+        invitations=InvitationService(engine, invitation_sender),
+        privacy=PrivacyService(engine),
     )

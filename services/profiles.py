@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, replace
+from typing import Generic, Literal, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.identifiers import InvalidReference, parse_author_ref
+from services.members import Viewer, find_member
 from services.models import (
     Authorship,
     Claim,
@@ -30,6 +31,7 @@ CARD_WORKS = 3
 CARD_TOPICS = 5
 PICK_LIST_SIZE = 8
 ABSTRACT_SNIPPET = 280
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class WorkSummary:
     url: str | None
     abstract: str | None
     also: str | None  # the other version of a preprint/published pair, e.g. "preprint on arXiv"
+    # The first authors in byline order (lists fill it; cards leave it empty) and whether more follow.
+    authors: tuple[str, ...] = ()
+    more_authors: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,10 @@ class Profile:
     recent_works: tuple[WorkSummary, ...]
     openalex_url: str | None
     orcid_url: str | None
+    # Whether the viewer follows this researcher; None when the card is for nobody in particular.
+    following: bool | None = None
+    # Whether the viewer holds this profile's approved claim (may edit it, cannot invite it).
+    claimed_by_viewer: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,15 @@ class Lookup:
     openalex_ref: str | None = None
 
 
+@dataclass(frozen=True)
+class Resolved(Generic[T]):
+    """A per-researcher answer (papers, collaborators, a graph) to a typed QUERY: `result` when
+    the query named one researcher, else the lookup says why not (pick list, nobody, invalid)."""
+
+    lookup: Lookup
+    result: T | None = None
+
+
 def work_url(work: Work) -> str | None:
     """Where a person should land for a work: DOI, else arXiv, else OpenAlex, else the landing page."""
     doi = work.published_doi or work.doi
@@ -97,7 +115,7 @@ def work_url(work: Work) -> str | None:
     return work.landing_url
 
 
-def summarize_work(work: Work) -> WorkSummary:
+def summarize_work(work: Work, *, authors: tuple[str, ...] = (), more_authors: bool = False) -> WorkSummary:
     """A work as lists and cards show it; a preprint with a published version shows the latter."""
     abstract = truncate(work.abstract, ABSTRACT_SNIPPET) if work.abstract else None
     if work.published_openalex_id or work.published_doi:
@@ -110,6 +128,8 @@ def summarize_work(work: Work) -> WorkSummary:
             url=work_url(work),
             abstract=abstract,
             also=f"preprint on {work.venue}" if work.venue else "preprint",
+            authors=authors,
+            more_authors=more_authors,
         )
     return WorkSummary(
         id=work.id or 0,
@@ -120,6 +140,8 @@ def summarize_work(work: Work) -> WorkSummary:
         url=work_url(work),
         abstract=abstract,
         also=None,
+        authors=authors,
+        more_authors=more_authors,
     )
 
 
@@ -129,38 +151,47 @@ class ProfileService:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def lookup(self, query: str) -> Lookup:
+    def lookup(self, query: str, *, viewer: Viewer | None = None) -> Lookup:
         """Resolve a name, OpenAlex id/URL or ORCID to a profile or a short pick list."""
-        query = " ".join(query.split())
-        if not query:
-            return Lookup("invalid", query, message="Type a researcher's name, OpenAlex id or ORCID.")
-        try:
-            ref = parse_author_ref(query)
-        except InvalidReference as error:
-            return Lookup("invalid", query, message=str(error))
         with Session(self._engine) as session:
-            if ref.kind != "name":
-                researcher = _by_identifier(session, ref.kind, ref.value)
-                if researcher is None:
-                    return Lookup("none", query, openalex_ref=ref.value)
-                return Lookup("found", query, profile=_profile(session, researcher))
-            matches = search_names(session=session, query=query, limit=PICK_LIST_SIZE)
-            if not matches:
-                return Lookup("none", query, openalex_ref=query)
-            top = matches[0]
-            runner_up = matches[1].score if len(matches) > 1 else 0.0
-            # A clear winner, or the only candidate and a good one: straight to the card.
-            if (top.score >= 90 and top.score - runner_up >= 5) or (len(matches) == 1 and top.score >= 85):
-                researcher = session.get(Researcher, top.researcher_id)
-                assert researcher is not None
-                return Lookup("found", query, profile=_profile(session, researcher))
-            return Lookup("choices", query, candidates=_candidates(session, matches))
+            found, researcher = find_researcher(session=session, query=query)
+            if researcher is None:
+                return found
+            return replace(found, profile=_profile(session, researcher, viewer))
 
-    def profile(self, researcher_id: int) -> Profile | None:
-        """The card of one researcher, or None when it no longer exists."""
+    def profile(self, researcher_id: int, *, viewer: Viewer | None = None) -> Profile | None:
+        """The card of one researcher (as `viewer` sees it), or None when it no longer exists."""
         with Session(self._engine) as session:
             researcher = session.get(Researcher, researcher_id)
-            return _profile(session, researcher) if researcher else None
+            return _profile(session, researcher, viewer) if researcher else None
+
+
+def find_researcher(*, session: Session, query: str) -> tuple[Lookup, Researcher | None]:
+    """Who QUERY names: the researcher when one answers clearly (the Lookup then says "found",
+    without a profile), else the pick list, nothing, or an invalid-input message."""
+    query = " ".join(query.split())
+    if not query:
+        return Lookup("invalid", query, message="Type a researcher's name, OpenAlex id or ORCID."), None
+    try:
+        ref = parse_author_ref(query)
+    except InvalidReference as error:
+        return Lookup("invalid", query, message=str(error)), None
+    if ref.kind != "name":
+        researcher = _by_identifier(session, ref.kind, ref.value)
+        if researcher is None:
+            return Lookup("none", query, openalex_ref=ref.value), None
+        return Lookup("found", query), researcher
+    matches = search_names(session=session, query=query, limit=PICK_LIST_SIZE)
+    if not matches:
+        return Lookup("none", query, openalex_ref=query), None
+    top = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    # A clear winner, or the only candidate and a good one: straight to the card.
+    if (top.score >= 90 and top.score - runner_up >= 5) or (len(matches) == 1 and top.score >= 85):
+        researcher = session.get(Researcher, top.researcher_id)
+        assert researcher is not None
+        return Lookup("found", query), researcher
+    return Lookup("choices", query, candidates=_candidates(session, matches)), None
 
 
 def _by_identifier(session: Session, kind: str, value: str) -> Researcher | None:
@@ -227,13 +258,33 @@ def count_followers(session: Session, researcher_id: int) -> int:
     ).one()
 
 
-def _profile(session: Session, researcher: Researcher) -> Profile:
+def is_following(*, session: Session, viewer: Viewer, researcher_id: int) -> bool:
+    """Whether the viewer follows a researcher (parked follows of uninstalled workspaces excluded)."""
+    member = find_member(session=session, viewer=viewer)
+    if member is None:
+        return False
+    follow = session.exec(
+        select(col(Follow.id)).where(
+            col(Follow.member_id) == member.id,
+            col(Follow.researcher_id) == researcher_id,
+            col(Follow.parked).is_(False),
+        )
+    ).first()
+    return follow is not None
+
+
+def profile_card_data(*, session: Session, researcher: Researcher, viewer: Viewer | None = None) -> Profile:
+    """Everything a card shows, as `viewer` sees it (query helper: never commits)."""
+    return _profile(session, researcher, viewer)
+
+
+def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = None) -> Profile:
     rid = researcher.id
     assert rid is not None
     works_count = count_works(session, rid)
     followers = count_followers(session, rid)
     claim = session.exec(
-        select(col(Claim.status), col(Claim.orcid_authenticated)).where(
+        select(col(Claim.status), col(Claim.orcid_authenticated), col(Claim.member_id)).where(
             col(Claim.researcher_id) == rid, col(Claim.status).in_(("pending", "approved"))
         )
     ).first()
@@ -280,4 +331,16 @@ def _profile(session: Session, researcher: Researcher) -> Profile:
         recent_works=tuple(summarize_work(work) for work in recent),
         openalex_url=f"https://openalex.org/{researcher.openalex_id}" if researcher.openalex_id else None,
         orcid_url=f"https://orcid.org/{researcher.orcid}" if researcher.orcid else None,
+        following=is_following(session=session, viewer=viewer, researcher_id=rid) if viewer else None,
+        claimed_by_viewer=_claimed_by(session, viewer, claim[2] if approved and claim else None),
     )
+
+
+def _claimed_by(session: Session, viewer: Viewer | None, member_id: int | None) -> bool | None:
+    """Whether the viewer is the member holding the approved claim (None: nobody in particular)."""
+    if viewer is None:
+        return None
+    if member_id is None:
+        return False
+    member = find_member(session=session, viewer=viewer)
+    return member is not None and member.id == member_id

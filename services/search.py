@@ -75,17 +75,20 @@ def _rows(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
     return [(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in rows]
 
 
+def _word_prefix_candidates(session: Session, query: str) -> list[Candidate]:
+    # Below a trigram neither index can rank by similarity (PostgreSQL would score every row);
+    # a name with a word starting with the query is what a two-letter surname ("Li") means.
+    pattern = query + "%"
+    name_norm = col(ResearcherName.name_norm)
+    statement = (
+        select(*_columns())
+        .where(or_(name_norm.like(pattern), name_norm.like("% " + pattern)))
+        .limit(CANDIDATES)
+    )
+    return _rows(session.exec(statement))
+
+
 def _sqlite_candidates(session: Session, query: str, tokens: list[str]) -> list[Candidate]:
-    if len(query) < 3:
-        # Below a trigram the FTS index cannot help; a prefix scan over names is cheap enough.
-        pattern = query + "%"
-        name_norm = col(ResearcherName.name_norm)
-        statement = (
-            select(*_columns())
-            .where(or_(name_norm.like(pattern), name_norm.like("% " + pattern)))
-            .limit(CANDIDATES)
-        )
-        return _rows(session.exec(statement))
     # The whole query as a substring first: exact and partial names are answered from here.
     phrase = '"' + query.replace('"', '""') + '"'
     rows = _rows(session.execute(_FTS_QUERY, {"match": phrase, "limit": CANDIDATES}))
@@ -124,7 +127,9 @@ def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMa
         return []
     tokens = folded.split()
     rows: list[Candidate]
-    if session.get_bind().dialect.name == "postgresql":
+    if len(folded) < 3:
+        rows = _word_prefix_candidates(session, folded)
+    elif session.get_bind().dialect.name == "postgresql":
         rows = _postgres_candidates(session, folded)
     else:
         rows = _sqlite_candidates(session, folded, tokens)

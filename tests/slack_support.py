@@ -13,6 +13,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.local_slack import LocalSlack
+from bot.shell_payloads import trigger_id
 
 
 def signed_headers(
@@ -54,7 +55,7 @@ class SlackDriver:
             "api_app_id": "A0APP",
             "is_enterprise_install": "false",
             "response_url": self.local.response_url(),
-            "trigger_id": "1337.42.abcd",
+            "trigger_id": trigger_id(),
         }
         return urlencode(form)
 
@@ -85,7 +86,7 @@ class SlackDriver:
                 "channel_id": self.channel_id,
                 "is_ephemeral": True,
             },
-            "trigger_id": "1337.42.abcd",
+            "trigger_id": trigger_id(),
             "channel": {"id": self.channel_id, "name": "general"},
             "message": {"type": "message", "ts": "1.2", "blocks": blocks or []},
             "response_url": self.local.response_url(),

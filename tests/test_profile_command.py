@@ -32,6 +32,9 @@ SEED_FACTS = [
     "<https://arxiv.org/abs/2006.14651|Influence Functions in Deep Learning Are Fragile>",
     "<https://arxiv.org/abs/1911.00418|On Second-Order Group Influence Functions for Black-Box Predictions>",
     "Influence functions approximate the effect of training samples",
+    # The seed's "Identity and collaboration" and "Direct collaboration" sentences.
+    "Claiming links this public author record to a researcher profile and unlocks direct collaboration",
+    "Claim this author entity first to unlock direct invitations.",
 ]
 
 
@@ -43,7 +46,15 @@ def test_seed_card_shows_every_fact_of_the_seed_profile(driver: SlackDriver) -> 
     text = all_text(reply)
     for fact in SEED_FACTS:
         assert fact in text, fact
-    assert set(buttons(reply)) == {"Why this score?", "Share in channel"}
+    assert set(buttons(reply)) == {
+        "Follow",
+        "Why this score?",
+        "Share in channel",
+        "Papers",
+        "Collaborators",
+        "Research graph",
+        "Claim this profile",
+    }
     assert within_limits(reply["blocks"])
 
 

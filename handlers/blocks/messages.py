@@ -26,6 +26,42 @@ def help_message(command: str) -> Reply:
             f"{command} profile https://openalex.org/A5023888391",
             "the same, by name, OpenAlex author id/URL or ORCID",
         ),
+        (
+            f"{command} papers QUERY [year:YYYY] [type:preprint|article]",
+            f"{command} papers {EXAMPLE_NAME} year:2021",
+            "their publications, newest first, five per page",
+        ),
+        (
+            f"{command} collaborators QUERY",
+            f"{command} collaborators {EXAMPLE_NAME}",
+            "close collaborators, and who they should work with next (and why)",
+        ),
+        (
+            f"{command} graph QUERY",
+            f"{command} graph {EXAMPLE_NAME}",
+            "a picture of their research neighbourhood, posted in the channel",
+        ),
+        (
+            f"{command} follow QUERY",
+            f"{command} follow {EXAMPLE_NAME}",
+            "their new works in your digest (`unfollow QUERY` stops it)",
+        ),
+        (f"{command} following", f"{command} following", "whom you follow, with Unfollow and Mute"),
+        (
+            f"{command} digest daily|weekly|instant|off [at HH:MM]",
+            f"{command} digest weekly on friday at 16:00",
+            "when your digest arrives, in your time zone; `digest preview` shows the next one",
+        ),
+        (
+            f"{command} claim QUERY",
+            f"{command} claim {EXAMPLE_NAME}",
+            "claim your own profile (Verification L2 once approved); `unclaim` withdraws it",
+        ),
+        (
+            f"{command} invite QUERY [| message]",
+            f"{command} invite {EXAMPLE_NAME} | Shall we compare notes on influence functions?",
+            "invite a researcher who claimed their profile to collaborate, in a group DM",
+        ),
         (f"{command} help", f"{command} help", "this list"),
     ]
     lines = "\n".join(f"• `{usage}`: {what}\n   e.g. `{example}`" for usage, example, what in rows)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
+from handlers.blocks.claims import card_collaboration_blocks
 from handlers.blocks.common import Reply, context, escape, header, link, section
 from handlers.ids import Action
 from handlers.values import ResearcherValue
@@ -33,12 +36,15 @@ def trust_line(profile: Profile) -> str:
 
 
 def work_line(work: WorkSummary) -> str:
-    """One work: `type · year · venue`, the linked title, and an abstract snippet."""
+    """One work: `type · year · venue`, the linked title, the first authors, an abstract snippet."""
     parts = (work.type, work.year, work.venue, work.also)
     meta = " · ".join(escape(truncate(str(part), FIELD)) for part in parts if part)
     title_text = truncate(work.title, TITLE)
     title = link(work.url, title_text) if work.url and len(work.url) <= MAX_URL else escape(title_text)
     lines = [f"`{meta}`" if meta else "", f"*{title}*"]
+    if work.authors:
+        byline = ", ".join(truncate(name, NAME) for name in work.authors)
+        lines.append(escape(byline + (" et al." if work.more_authors else "")))
     if work.abstract:
         lines.append(escape(work.abstract))
     return "\n".join(line for line in lines if line)
@@ -85,9 +91,17 @@ def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
     blocks.extend(section(work_line(work)) for work in profile.recent_works)
     if profile.works_count > len(profile.recent_works):
         blocks.append(context(f"Newest {len(profile.recent_works)} shown."))
+    # Unfollow only on the viewer's own card; a card for nobody in particular offers Follow
+    # (a press acts for whoever pressed it).
+    follow = (
+        ButtonElement(text="Unfollow", action_id=Action.UNFOLLOW, value=value)
+        if profile.following
+        else ButtonElement(text="Follow", action_id=Action.FOLLOW, value=value, style="primary")
+    )
     buttons = [ButtonElement(text="Why this score?", action_id=Action.WHY_SCORE, value=value)]
     if shared_by is None:
         buttons.append(ButtonElement(text="Share in channel", action_id=Action.SHARE_PROFILE, value=value))
+    buttons.append(follow)
     if profile.openalex_url:
         buttons.append(
             ButtonElement(
@@ -101,6 +115,17 @@ def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
             ButtonElement(text="ORCID ↗", action_id=f"{Action.OPEN_LINK}:orcid", url=profile.orcid_url)
         )
     blocks.append(ActionsBlock(elements=buttons))
+    blocks.extend(card_collaboration_blocks(profile))
+    blocks.append(context("*Research graph* · the researcher in context: papers, co-authors, who to meet"))
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Papers", action_id=Action.PAPERS, value=value),
+                ButtonElement(text="Collaborators", action_id=Action.COLLABORATORS, value=value),
+                ButtonElement(text="Research graph", action_id=Action.GRAPH, value=value),
+            ]
+        )
+    )
     if shared_by:
         blocks.append(context(f"Shared by <@{shared_by}>"))
     text = f"{truncate(profile.name, NAME)}: {trust_line(profile)}"
@@ -126,8 +151,19 @@ def trust_breakdown(profile: Profile) -> Reply:
     return Reply(escape(f"Why {truncate(profile.name, NAME)} has Trust {profile.trust.score}"), blocks)
 
 
-def pick_list(query: str, candidates: tuple[Candidate, ...]) -> Reply:
-    """Several researchers answer the query: one line and a View button each."""
+def _researcher_value(researcher_id: int) -> str:
+    return ResearcherValue(researcher_id=researcher_id).dump()
+
+
+def pick_list(
+    query: str,
+    candidates: tuple[Candidate, ...],
+    *,
+    action: str = Action.VIEW_PROFILE,
+    value: Callable[[int], str] | None = None,
+) -> Reply:
+    """Several researchers answer the query: one line and a View button each (by default the
+    card; papers, collaborators and graph pick lists pass their own action and value)."""
     blocks: list[Block] = [
         section(f"Several researchers match “{escape(truncate(query, NAME))}”. Which one?")
     ]
@@ -143,8 +179,8 @@ def pick_list(query: str, candidates: tuple[Candidate, ...]) -> Reply:
                 f"*{escape(truncate(candidate.name, NAME))}*{also}\n{escape(' · '.join(details))}",
                 accessory=ButtonElement(
                     text="View",
-                    action_id=Action.VIEW_PROFILE,
-                    value=ResearcherValue(researcher_id=candidate.id).dump(),
+                    action_id=action,
+                    value=(value or _researcher_value)(candidate.id),
                 ),
             )
         )

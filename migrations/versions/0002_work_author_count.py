@@ -20,8 +20,7 @@ def upgrade() -> None:
     with op.batch_alter_table("work", schema=None) as batch_op:
         batch_op.add_column(sa.Column("author_count", sa.Integer(), nullable=False, server_default="0"))
     op.execute(
-        "UPDATE work SET author_count = "
-        "(SELECT count(*) FROM authorship WHERE authorship.work_id = work.id)"
+        "UPDATE work SET author_count = (SELECT count(*) FROM authorship WHERE authorship.work_id = work.id)"
     )
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: a synthetic-store generator and latency measurements (not part of the test run)."""

@@ -1,0 +1,585 @@
+"""Plumbing for `benchmarks.bench_load`: a timed local Slack, a slow OpenAlex stand-in, signed
+request bodies, the two web servers under test as subprocesses, and CPU accounting from /proc."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlencode
+
+import httpx
+from slack_bolt import App, BoltResponse
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+from benchmarks.slash import SlashCommands
+from bot.local_slack import LocalSlack
+from bot.local_slack_wire import LoopbackServer, Reply
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "bench-load-signing-secret"
+
+# ---------------------------------------------------------------------------------------------
+# The local Slack, with a clock on every response_url post
+
+
+@dataclass
+class ReplyWaiter:
+    """Waits for `count` posts to one response_url; `times` are their perf_counter arrivals."""
+
+    count: int
+    times: list[float] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def wait(self, timeout: float) -> float | None:
+        """The arrival of the `count`-th post, or None if it did not come in time."""
+        return self.times[self.count - 1] if self.done.wait(timeout) else None
+
+
+class _WideLoopbackServer(LoopbackServer):
+    # socketserver listens with a backlog of 5: a burst of replies from 32 clients overflows it,
+    # and each dropped SYN costs the app's respond() a 1 s retransmission (ListenOverflows).
+    request_queue_size = 512
+
+
+class TimedSlack(LocalSlack):
+    """LocalSlack that also notes when each response_url post arrives, for waiting clients, and
+    listens with a deep backlog so that bursts of replies are not delayed by the harness."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._waiters: dict[str, ReplyWaiter] = {}
+        self._waiters_lock = threading.Lock()
+
+    def start(self) -> TimedSlack:
+        """LocalSlack.start with the deeper listen backlog."""
+        server = self._server = _WideLoopbackServer(self._answer, self._track)
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name="local-slack", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> TimedSlack:
+        return self.start()
+
+    def expect(self, response_url: str, count: int = 1) -> ReplyWaiter:
+        """Register interest in the posts to `response_url` (before the request is sent)."""
+        waiter = ReplyWaiter(count)
+        with self._waiters_lock:
+            self._waiters[response_url.rsplit("/", 1)[-1]] = waiter
+        return waiter
+
+    def forget(self) -> None:
+        """Drop waiters and recorded calls (between phases, to keep memory flat)."""
+        with self._waiters_lock:
+            self._waiters.clear()
+        self.clear()
+
+    def _answer(self, target: str, headers: Message, raw: bytes) -> Reply:
+        at = time.perf_counter()
+        reply = super()._answer(target, headers, raw)
+        if target.startswith("/response/"):
+            with self._waiters_lock:
+                waiter = self._waiters.get(target.split("?")[0].rsplit("/", 1)[-1])
+            if waiter is not None:
+                try:
+                    text = str(json.loads(raw or b"{}").get("text", ""))
+                except (ValueError, AttributeError):
+                    text = "<unreadable>"
+                waiter.times.append(at)
+                waiter.texts.append(text)
+                if len(waiter.times) >= waiter.count:
+                    waiter.done.set()
+        return reply
+
+
+# ---------------------------------------------------------------------------------------------
+# Signed request bodies
+
+
+@dataclass
+class _Captured:
+    """Stands in for the Bolt app in `SlashCommands`: keeps the signed request instead."""
+
+    request: BoltRequest | None = None
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        self.request = req
+        return BoltResponse(status=200)
+
+
+@dataclass(frozen=True)
+class SignedPost:
+    """One signed Slack request: the raw body, its headers and the response_url it names."""
+
+    body: str
+    headers: dict[str, str]
+    response_url: str
+
+
+def slash_post(slack: LocalSlack, text: str) -> SignedPost:
+    """`/peer TEXT` exactly as benchmarks/slash.py signs it (same fields, fresh trigger_id)."""
+    captured = _Captured()
+    SlashCommands(app=cast(App, captured), local=slack, secret=SECRET).send(text)
+    request = captured.request
+    assert request is not None
+    headers = {name: values[0] for name, values in request.headers.items()}
+    return SignedPost(request.raw_body, headers, str(request.body["response_url"]))
+
+
+def button_post(slack: LocalSlack, action_id: str, value: str, *, user_id: str = "U0BENCH") -> SignedPost:
+    """A signed block_actions press of one button on an ephemeral message (tests' shape)."""
+    response_url = slack.response_url()
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T0TEAM1", "domain": "lab"},
+        "user": {"id": user_id, "username": "bench", "team_id": "T0TEAM1"},
+        "api_app_id": "A0APP",
+        "token": "legacy",
+        "container": {
+            "type": "message",
+            "message_ts": "1.2",
+            "channel_id": "C0GENERAL",
+            "is_ephemeral": True,
+        },
+        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
+        "channel": {"id": "C0GENERAL", "name": "general"},
+        "message": {"type": "message", "ts": "1.2", "blocks": []},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "type": "button",
+                "value": value,
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    return SignedPost(body, _signed_headers(body, "application/x-www-form-urlencoded"), response_url)
+
+
+def _signed_headers(body: str, content_type: str) -> dict[str, str]:
+    timestamp = str(int(time.time()))
+    signature = SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
+    assert signature is not None
+    return {
+        "content-type": content_type,
+        "x-slack-request-timestamp": timestamp,
+        "x-slack-signature": signature,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# A slow OpenAlex
+
+
+class _WideThreadingServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # 16 look-ups connect at once; the default backlog of 5 drops SYNs
+
+
+class SlowOpenAlex:
+    """OpenAlex stand-in on 127.0.0.1: every request waits `delay` s, then answers an empty
+    autocomplete result. Counts requests and the most it was serving at once."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.delay = delay
+        self.requests = 0
+        self.peak = 0
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
+
+            def do_GET(self) -> None:
+                owner._enter()
+                try:
+                    time.sleep(owner.delay)
+                    if self.path.startswith("/autocomplete/authors"):
+                        status, body = 200, b'{"meta":{"count":0},"results":[]}'
+                    else:
+                        status, body = 404, b'{"error":"not here"}'
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                finally:
+                    owner._leave()
+
+        self._server = _WideThreadingServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The base URL for OPENALEX_URL."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def reset(self) -> None:
+        """Zero the counters."""
+        with self._lock:
+            self.requests = self.peak = 0
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def __enter__(self) -> SlowOpenAlex:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The servers under test
+
+
+def free_port() -> int:
+    """A port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(database_url: str, slack: LocalSlack, openalex_url: str) -> dict[str, str]:
+    """The process environment of a server under test: our store, our Slack, our OpenAlex."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BZPEER_", "OPENALEX_"))}
+    env.update(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-bench-load",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=slack.url,
+        OPENALEX_URL=openalex_url,
+        PYTHONPATH=str(ROOT),
+    )
+    env.pop("WEB_CONCURRENCY", None)
+    return env
+
+
+@dataclass
+class Server:
+    """A running web server under test (gunicorn master or Bolt's dev server)."""
+
+    label: str
+    process: subprocess.Popen[bytes]
+    base: str
+    log: Path
+
+    def pids(self) -> list[int]:
+        """The processes that serve requests: gunicorn's workers, else the process itself."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        try:
+            workers = [int(pid) for pid in children.read_text().split()]
+        except OSError:
+            workers = []
+        return workers or [self.process.pid]
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """A server under test: `bzpeer serve` (gunicorn) or Bolt's dev server ("dev"), optionally
+    with Bolt's listener pool widened to `listener_threads` (benchmarks/serve_variant.py)."""
+
+    kind: str  # "gunicorn" | "dev"
+    workers: int = 1
+    threads: int = 1
+    listener_threads: int = 0
+
+    @classmethod
+    def parse(cls, value: str) -> ServerConfig:
+        """ "2x8", "2x8:32" (32 listener threads per worker), "dev" or "dev:32"."""
+        shape, _, listeners = value.strip().lower().partition(":")
+        widen = int(listeners) if listeners else 0
+        if shape == "dev":
+            return cls("dev", listener_threads=widen)
+        workers, _, threads = shape.partition("x")
+        return cls("gunicorn", int(workers), int(threads), widen)
+
+    @property
+    def label(self) -> str:
+        """How the tables name it."""
+        base = "Bolt dev server" if self.kind == "dev" else f"bzpeer serve {self.workers}×{self.threads}"
+        return base + (f", {self.listener_threads} listener threads" if self.listener_threads else "")
+
+    def command(self, port: int) -> list[str]:
+        """The server's command line."""
+        if self.kind == "dev":
+            args = ["-m", "benchmarks.bolt_devserver", "--port", str(port)]
+            return args + (
+                ["--listener-threads", str(self.listener_threads)] if self.listener_threads else []
+            )
+        shape = ["--port", str(port), "--workers", str(self.workers), "--threads", str(self.threads)]
+        if self.listener_threads:
+            return [
+                "-m",
+                "benchmarks.serve_variant",
+                "--listener-threads",
+                str(self.listener_threads),
+                *shape,
+            ]
+        return ["-m", "bot", "serve", *shape]
+
+
+@contextmanager
+def running_server(config: ServerConfig, env: dict[str, str], *, timeout: float = 90) -> Iterator[Server]:
+    """Start the server and wait until it answers; SIGTERM it (SIGKILL after 30 s) at the end."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix=f"bzpeer-load-{config.kind}-", suffix=".log")[1])
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, *config.command(port)],
+            env=env,
+            cwd=tempfile.gettempdir(),  # no stray .env
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(config.label, process, f"http://127.0.0.1:{port}", log)
+    try:
+        _wait_until_up(server, config, timeout)
+        yield server
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def _wait_until_up(server: Server, config: ServerConfig, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            # The dev server has no /healthz; any HTTP answer (its 404) means it is listening.
+            response = httpx.get(f"{server.base}/healthz", timeout=2)
+            if config.kind == "dev" or (response.status_code == 200 and len(server.pids()) >= config.workers):
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or server.process.poll() is not None:
+            raise SystemExit(f"{server.label} did not come up; see {server.log}")
+        time.sleep(0.2)
+
+
+# ---------------------------------------------------------------------------------------------
+# CPU accounting from /proc
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def machine_busy() -> float:
+    """CPU seconds every core has spent not idle since boot (iowait counts as idle)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]
+    return (sum(fields[:8]) - idle) / _TICK
+
+
+def listen_overflows() -> int:
+    """Connections the kernel dropped because a listen backlog was full (whole machine)."""
+    lines = Path("/proc/net/netstat").read_text().splitlines()
+    for head, values in zip(lines[::2], lines[1::2], strict=False):
+        if head.startswith("TcpExt:"):
+            return int(dict(zip(head.split(), values.split(), strict=True)).get("ListenOverflows", 0))
+    return 0
+
+
+def load_average() -> float:
+    """The 1-minute load average."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+@dataclass
+class CpuMeter:
+    """CPU seconds over a window: the server's processes, their PostgreSQL backends, this
+    process, and the whole machine; plus the load average sampled once a second."""
+
+    server_pids: list[int]
+    backend_pids: Callable[[], list[int]]  # looked up at the start and at the end
+    loads: list[float] = field(default_factory=list)
+    _start: dict[str, Any] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> CpuMeter:
+        backends = self.backend_pids()
+        self._start = {
+            "server": {pid: process_cpu(pid) for pid in self.server_pids},
+            "pg": {pid: process_cpu(pid) for pid in backends},
+            "own": time.process_time(),
+            "machine": machine_busy(),
+            "overflows": listen_overflows(),
+            "wall": time.perf_counter(),
+        }
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(1.0):
+            self.loads.append(load_average())
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        wall = time.perf_counter() - self._start["wall"]
+        server = sum(process_cpu(pid) - self._start["server"].get(pid, 0.0) for pid in self.server_pids)
+        pg = sum(process_cpu(pid) - self._start["pg"].get(pid, 0.0) for pid in self.backend_pids())
+        own = time.process_time() - self._start["own"]
+        machine = machine_busy() - self._start["machine"]
+        overflows = listen_overflows() - self._start["overflows"]
+        loads = self.loads or [load_average()]
+        self.result = CpuUse(wall, server, pg, own, machine, max(loads), overflows)
+
+
+@dataclass(frozen=True)
+class CpuUse:
+    """CPU seconds spent in one window, by whom (`other` is everything else on the machine)."""
+
+    wall: float
+    server: float
+    postgres: float
+    client: float
+    machine: float
+    load_max: float
+    listen_overflows: int
+
+    @property
+    def other(self) -> float:
+        """CPU seconds of processes that are not ours (other engineers' tests, the kernel)."""
+        return max(0.0, self.machine - self.server - self.postgres - self.client)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sampling profiles (py-spy)
+
+# Where a sample's innermost frame lives, first match wins (py-spy prints paths relative to
+# sys.path, e.g. "sqlalchemy/engine/base.py" or "bot/logs.py").
+AREAS = (
+    ("psycopg", "psycopg (driver)"),
+    ("sqlalchemy/", "SQLAlchemy"),
+    ("slack_bolt/", "slack_bolt"),
+    ("slack_sdk/", "slack_sdk"),
+    ("gunicorn/", "gunicorn"),
+    ("pydantic", "pydantic"),
+    ("rapidfuzz", "rapidfuzz"),
+    ("handlers/", "handlers/ (our code)"),
+    ("services/", "services/ (our code)"),
+    ("bot/", "bot/ (our code)"),
+    ("logging/", "logging"),
+    ("json/", "json"),
+    ("http/", "http.client"),
+    ("urllib/", "urllib"),
+    ("email/", "email (header parsing)"),
+    ("socket.py", "socket"),
+    ("selectors.py", "selectors"),
+    ("threading.py", "threading"),
+    ("concurrent/", "concurrent.futures"),
+    ("uuid.py", "uuid"),
+)
+
+
+@contextmanager
+def py_spy(pids: list[int], seconds: float, prefix: str) -> Iterator[list[Path]]:
+    """Sample each process with py-spy (100 Hz, not pausing it) while the block runs."""
+    binary = Path(sys.executable).parent / "py-spy"
+    paths = [Path(tempfile.gettempdir()) / f"{prefix}-{pid}.txt" for pid in pids]
+    options = ["-d", str(max(1, int(seconds))), "-r", "100", "-f", "raw", "--nonblocking"]
+    spies = [
+        subprocess.Popen(
+            [str(binary), "record", "-p", str(pid), *options, "-o", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid, path in zip(pids, paths, strict=True)
+    ]
+    try:
+        yield paths
+    finally:
+        for spy in spies:
+            try:
+                spy.wait(timeout=seconds + 60)
+            except subprocess.TimeoutExpired:
+                spy.kill()
+                spy.wait(timeout=10)
+
+
+def read_stacks(paths: list[Path]) -> list[tuple[list[str], int]]:
+    """Collapsed stacks (root first) and their sample counts, from py-spy's raw files."""
+    stacks: list[tuple[list[str], int]] = []
+    for path in paths:
+        if not path.exists():
+            continue
+        for line in path.read_text(errors="replace").splitlines():
+            stack, _, count = line.rpartition(" ")
+            if stack and count.isdigit():
+                stacks.append((stack.split(";"), int(count)))
+    return stacks
+
+
+def area_of(frame: str) -> str:
+    """The library or package a frame belongs to (see AREAS)."""
+    where = frame.rpartition("(")[2]
+    return next((label for needle, label in AREAS if needle in where), "other stdlib / builtins")
+
+
+def profile_tables(stacks: list[tuple[list[str], int]], top: int = 15) -> str:
+    """Markdown: on-CPU samples by area of the innermost frame, and our functions inclusive."""
+    total = sum(count for _, count in stacks) or 1
+    by_area: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    for frames, count in stacks:
+        area = area_of(frames[-1])
+        by_area[area] = by_area.get(area, 0) + count
+        ours = {f.rsplit(":", 1)[0] + ")" for f in frames if area_of(f).endswith("(our code)")}
+        for frame in ours:
+            inclusive[frame] = inclusive.get(frame, 0) + count
+    lines = [f"{total:,} on-CPU samples (100 Hz).", "", "| innermost frame in | share |", "|---|---:|"]
+    lines += [f"| {a} | {n / total:.1%} |" for a, n in sorted(by_area.items(), key=lambda kv: -kv[1])]
+    lines += ["", "| our function (inclusive: it or anything it calls) | share |", "|---|---:|"]
+    ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    lines += [f"| `{frame}` | {n / total:.1%} |" for frame, n in ranked]
+    return "\n".join(lines)

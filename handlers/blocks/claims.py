@@ -1,0 +1,366 @@
+"""Claims on the card and in messages: the card's collaboration section (with the seed
+profile's own wording), claim answers, the admin's review message, the claimant's DM, and the
+profile edit modal. Pure functions; every record or user text is escaped."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ConfirmObject,
+    InputBlock,
+    Option,
+    PlainTextInputElement,
+)
+from slack_sdk.models.views import View
+
+from handlers.blocks.common import Reply, context, escape, section
+from handlers.ids import Action, ProfileInput
+from handlers.ids import View as ViewId
+from handlers.values import MAX_ROW_ID, ButtonValue, ResearcherValue
+from services.claims import (
+    HEADLINE_MAX,
+    ClaimOutcome,
+    ClaimReview,
+    ClaimView,
+    DecisionOutcome,
+    EditOutcome,
+    UnclaimOutcome,
+)
+from services.profiles import Profile
+from services.text import truncate
+
+# The seed profile's own sentences (seed-profile.txt), shown next to the buttons they explain.
+CLAIM_SENTENCE = (
+    "Claiming links this public author record to a researcher profile and unlocks direct "
+    "collaboration workflows."
+)
+INVITE_LOCKED_SENTENCE = "Claim this author entity first to unlock direct invitations."
+NAME = 150
+
+
+class ClaimValue(ButtonValue):
+    """Names one claim on the admin's buttons; who may decide is checked on every press."""
+
+    claim_id: int = Field(alias="c", gt=0, le=MAX_ROW_ID)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+class EditMetadata(ButtonValue):
+    """The profile edit modal's private_metadata: which profile, and whether Home opened it."""
+
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
+    from_home: bool = Field(default=False, alias="h")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+
+def _name(text: str) -> str:
+    return escape(truncate(text, NAME))
+
+
+def mention(user_id: str) -> str:
+    """A mention of a Slack user id (ids come from signed payloads, never from button values)."""
+    return f"<@{user_id}>"
+
+
+def trust_summary(profile: Profile) -> str:
+    """`Trust 43 - Established · Verification L2 · Claimed`."""
+    labels = {"unclaimed": "Unclaimed author", "pending": "Claim pending", "claimed": "Claimed"}
+    trust = profile.trust
+    return (
+        f"Trust {trust.score} - {trust.label} · Verification L{trust.level} · {labels[profile.claim_status]}"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The card
+
+
+def card_collaboration_blocks(profile: Profile) -> list[Block]:
+    """The card's "Identity and collaboration" and "Direct collaboration" part (two blocks)."""
+    value = ResearcherValue(researcher_id=profile.id).dump()
+    if profile.claim_status == "unclaimed":
+        return [
+            section(
+                f"*Identity and collaboration*\n{CLAIM_SENTENCE}",
+                accessory=ButtonElement(text="Claim this profile", action_id=Action.CLAIM, value=value),
+            ),
+            context(f"*Direct collaboration* · {INVITE_LOCKED_SENTENCE}"),
+        ]
+    if profile.claim_status == "pending":
+        return [
+            section(
+                "*Identity and collaboration*\nA claim on this profile is waiting for a workspace admin."
+            ),
+            context(f"*Direct collaboration* · {INVITE_LOCKED_SENTENCE}"),
+        ]
+    openness = "open to collaborate" if profile.open_to_collaborate else "not open to collaboration"
+    if profile.claimed_by_viewer:
+        return [
+            section(
+                f"*Identity and collaboration*\nThis is your claimed profile; you are {openness}.",
+                accessory=ButtonElement(text="Edit profile", action_id=Action.PROFILE_EDIT, value=value),
+            )
+        ]
+    if not profile.open_to_collaborate:
+        return [
+            section(
+                f"*Direct collaboration*\n{_name(profile.name)} is not open to collaboration right now. "
+                "Follow them to hear about their new work."
+            )
+        ]
+    return [
+        section(
+            "*Direct collaboration*\nOpen a focused conversation when the fit is right.",
+            accessory=ButtonElement(
+                text="Invite to collaborate", action_id=Action.INVITE, value=value, style="primary"
+            ),
+        )
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers to the claimant
+
+
+def claim_notice(outcome: ClaimOutcome, command: str) -> list[Block]:
+    """What the claim did, shown above the card."""
+    name = _name(outcome.name)
+    if outcome.status == "approved":
+        text = (
+            f":white_check_mark: You claimed *{name}*: approved at once ({escape(outcome.reason or '')}). "
+            "The profile is now Verification L2, and you can edit its headline and openness."
+        )
+    elif outcome.status == "pending":
+        asked = (
+            "A workspace admin has been asked to approve it; you'll get a DM either way."
+            if outcome.reviewers
+            else "No workspace admin could be reached yet: ask one to approve it."
+        )
+        text = f":hourglass_flowing_sand: Your claim on *{name}* is pending. {asked}"
+        if outcome.reason:
+            return [section(text), context(f"Not approved automatically: {escape(outcome.reason)}.")]
+    elif outcome.status == "already_yours":
+        state = "approved" if outcome.claim and outcome.claim.status == "approved" else "pending"
+        text = f"You already claimed *{name}* (claim {state}). `{command} unclaim` withdraws it."
+    elif outcome.status == "taken":
+        text = (
+            f"*{name}* is already claimed by someone else, so it cannot be claimed again. "
+            "If that is wrong, ask a workspace admin."
+        )
+    elif outcome.status == "has_other":
+        other = _name(outcome.other_name or "another profile")
+        text = (
+            f"You already claimed *{other}*: one profile per person. "
+            f"`{command} unclaim` withdraws that claim first."
+        )
+    else:
+        text = "That researcher is no longer in the store."
+    return [section(text)]
+
+
+def unclaim_notice(outcome: UnclaimOutcome, command: str) -> Reply:
+    """The answer to `/peer unclaim`."""
+    if outcome.status == "none" or outcome.claim is None:
+        text = f"You have no claim to withdraw. `{command} claim YOUR NAME` claims your profile."
+        return Reply(text, [section(text)])
+    text = f"You withdrew your claim on *{_name(outcome.claim.researcher_name)}*."
+    return Reply(escape(f"You withdrew your claim on {outcome.claim.researcher_name}"), [section(text)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The admin's review message
+
+
+def review_message(review: ClaimReview) -> Reply:
+    """Asks an admin to approve or reject a pending claim."""
+    claim, profile = review.claim, review.profile
+    value = ClaimValue(claim_id=claim.id).dump()
+    affiliation = profile.affiliation
+    details = [
+        escape(truncate(affiliation, NAME)) if affiliation else "Affiliation not imported",
+        trust_summary(profile),
+        f"{profile.works_count} work{'s' if profile.works_count != 1 else ''}",
+    ]
+    why = f"Not approved automatically: {escape(review.reason)}."
+    if review.email_domain:
+        why += f" Their Slack e-mail is at {escape(review.email_domain)}."
+    blocks: list[Block] = [
+        section(
+            f":mag: {mention(claim.claimant.user_id)} claims the profile *{_name(claim.researcher_name)}*."
+            f"\n{' · '.join(details)}"
+        ),
+        context(why),
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Approve", action_id=Action.CLAIM_APPROVE, value=value, style="primary"),
+                ButtonElement(
+                    text="Reject",
+                    action_id=Action.CLAIM_REJECT,
+                    value=value,
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Reject this claim?",
+                        text="The claimant will be told by DM.",
+                        confirm="Reject",
+                        deny="Cancel",
+                    ),
+                ),
+            ]
+        ),
+        context("Approving makes the profile Verification L2 (+30 trust) and opens it to invitations."),
+    ]
+    return Reply(escape(f"Claim to review: {claim.researcher_name}"), blocks)
+
+
+def decided_message(outcome: DecisionOutcome) -> Reply:
+    """The review message once decided (or revoked); an approved one keeps a Revoke button."""
+    claim = outcome.claim
+    assert claim is not None
+    who = mention(claim.claimant.user_id)
+    by = mention(claim.decided_by) if claim.decided_by else "an admin"
+    name = _name(claim.researcher_name)
+    if claim.status == "approved":
+        how = (
+            f"approved by {by}"
+            if claim.method == "admin"
+            else "approved automatically (institutional e-mail)"
+        )
+        blocks: list[Block] = [
+            section(f":white_check_mark: {who}'s claim on *{name}* was {how}."),
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text="Revoke",
+                        action_id=Action.CLAIM_REVOKE,
+                        value=ClaimValue(claim_id=claim.id).dump(),
+                        confirm=ConfirmObject(
+                            title="Revoke this claim?",
+                            text="The profile goes back to unclaimed and the claimant is told by DM.",
+                            confirm="Revoke",
+                            deny="Cancel",
+                        ),
+                    )
+                ]
+            ),
+        ]
+        return Reply(escape(f"Claim approved: {claim.researcher_name}"), blocks)
+    verb = {"rejected": "rejected", "revoked": "revoked", "withdrawn": "withdrawn by the claimant"}.get(
+        claim.status, claim.status
+    )
+    suffix = f" by {by}" if claim.status in ("rejected", "revoked") else ""
+    text = f"{who}'s claim on *{name}* was {verb}{suffix}."
+    return Reply(escape(f"Claim {verb}: {claim.researcher_name}"), [section(text)])
+
+
+def decision_refusal(outcome: DecisionOutcome, command: str) -> Reply:
+    """Why an admin button (or `/peer claim revoke`) did nothing, for the presser only."""
+    texts = {
+        "not_admin": "Only a workspace admin or owner can approve, reject or revoke claims.",
+        "other_workspace": "That claim belongs to another workspace: only its own admins can decide it.",
+        "own_claim": "You cannot decide your own claim: another admin has to.",
+        "gone": "That claim is no longer in the store.",
+        "not_approved": "There is no approved claim on that profile to revoke.",
+    }
+    text = texts.get(outcome.status)
+    if text is None:
+        claim = outcome.claim
+        state = claim.status if claim else "decided"
+        by = f" by {mention(claim.decided_by)}" if claim and claim.decided_by else ""
+        text = f"Nothing changed: that claim was already {escape(state)}{by}."
+    return Reply(text, [section(f":no_entry: {text}"), context(f"`{command} help` lists what you can do.")])
+
+
+def claimant_dm(claim: ClaimView, command: str) -> Reply:
+    """The decision, told to the claimant."""
+    name = _name(claim.researcher_name)
+    if claim.status == "approved":
+        text = (
+            f":white_check_mark: Your claim on *{name}* was approved. The profile now shows "
+            "*Claimed · Verification L2*, and others can invite you to collaborate while you are "
+            f"open to it. `{command} {escape(truncate(claim.researcher_name, NAME))}` shows your card, "
+            "with *Edit profile*."
+        )
+    elif claim.status == "rejected":
+        text = (
+            f"Your claim on *{name}* was not approved by a workspace admin. "
+            "If this is your profile, talk to them and claim it again."
+        )
+    else:
+        text = f"Your claim on *{name}* was revoked by a workspace admin; the profile is unclaimed again."
+    return Reply(escape(f"Your claim on {claim.researcher_name}: {claim.status}"), [section(text)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The profile edit modal
+
+
+def edit_refusal() -> Reply:
+    text = "Only the person whose approved claim holds this profile can edit it."
+    return Reply(text, [section(f":no_entry: {text}")])
+
+
+def profile_edit_modal(profile: Profile, *, from_home: bool = False) -> View:
+    """Edit the headline and "Open to collaborate" of one's own claimed profile."""
+    open_option = Option(text="Open to collaborate (others can invite me)", value="open")
+    return View(
+        type="modal",
+        callback_id=ViewId.PROFILE_EDIT,
+        private_metadata=EditMetadata(researcher_id=profile.id, from_home=from_home).dump(),
+        title="Your profile",
+        submit="Save",
+        close="Cancel",
+        blocks=[
+            section(f"*{_name(profile.name)}* · {trust_summary(profile)}"),
+            InputBlock(
+                block_id=ProfileInput.HEADLINE,
+                label="Headline",
+                optional=True,
+                hint=f"One or two sentences, up to {HEADLINE_MAX} characters; shown on your card.",
+                element=PlainTextInputElement(
+                    action_id=ProfileInput.HEADLINE,
+                    multiline=True,
+                    max_length=HEADLINE_MAX,
+                    initial_value=profile.headline[:HEADLINE_MAX] if profile.headline else None,
+                ),
+            ),
+            InputBlock(
+                block_id=ProfileInput.OPEN,
+                label="Invitations",
+                optional=True,
+                element=CheckboxesElement(
+                    action_id=ProfileInput.OPEN,
+                    options=[open_option],
+                    initial_options=[open_option] if profile.open_to_collaborate else None,
+                ),
+            ),
+        ],
+    )
+
+
+def profile_saved_view(outcome: EditOutcome) -> View:
+    """The modal after saving: what the card now says."""
+    profile = outcome.profile
+    assert profile is not None
+    headline = escape(profile.headline) if profile.headline else "_no headline_"
+    openness = "Open to collaborate" if profile.open_to_collaborate else "Not open to collaboration"
+    return View(
+        type="modal",
+        callback_id=ViewId.PROFILE_EDIT,
+        title="Your profile",
+        close="Done",
+        blocks=[
+            section(f":white_check_mark: Saved. *{_name(profile.name)}*\n{headline}\n{openness}"),
+        ],
+    )

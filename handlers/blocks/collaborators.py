@@ -1,0 +1,178 @@
+"""Close and suggested collaborators, each suggestion with its reason; the graph upload notes."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
+
+from handlers.blocks.common import Reply, context, escape, header, section
+from handlers.blocks.profile import FIELD, NAME, plural
+from handlers.ids import Action
+from handlers.values import LookupValue, ResearcherValue
+from services.collaborators import Collaborators, Suggestion
+from services.graph_picture import GraphPicture
+from services.text import truncate
+
+NAMES_IN_REASON = 3
+TOPICS_IN_REASON = 2
+# Co-authors offered for an OpenAlex look-up when nobody is in reach.
+LOOKUPS_OFFERED = 3
+
+
+def _name(name: str) -> str:
+    return escape(truncate(name, NAME))
+
+
+def _listing(names: list[str], total: int) -> str:
+    more = total - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
+def reason(suggestion: Suggestion) -> str:
+    """Why someone is suggested, in words: shared co-authors, then shared topics."""
+    parts = []
+    if suggestion.shared_coauthor_count:
+        names = [_name(p.name) for p in suggestion.shared_coauthors[:NAMES_IN_REASON]]
+        count = suggestion.shared_coauthor_count
+        label = "shared co-author" if count == 1 else "shared co-authors"
+        parts.append(f"{count} {label}: {_listing(names, count)}")
+    if suggestion.shared_topics:
+        topics = [escape(truncate(t, FIELD)) for t in suggestion.shared_topics[:TOPICS_IN_REASON]]
+        label = "shared topic" if len(suggestion.shared_topics) == 1 else "shared topics"
+        parts.append(f"{label} {_listing(topics, len(suggestion.shared_topics))}")
+    return " · ".join(parts)
+
+
+def _close_section(found: Collaborators) -> Block:
+    name = _name(found.researcher_name)
+    if not found.close:
+        return section(f"*Close collaborators*\nNo co-authors of {name} are in the store yet.")
+    rows = "\n".join(f"• {_name(c.name)} · {plural(c.shared_works, 'shared work')}" for c in found.close)
+    more = found.close_total - len(found.close)
+    if more > 0:
+        rows += f"\nand {more} more"
+    return section(
+        f"*Close collaborators* · {plural(found.close_total, 'co-author')}, most shared works first\n{rows}"
+    )
+
+
+def _suggestion_block(suggestion: Suggestion) -> Block:
+    openness = "Open to collaborate" if suggestion.open_to_collaborate else "Not open to collaboration"
+    details = " · ".join(
+        part
+        for part in (
+            escape(truncate(suggestion.affiliation, FIELD)) if suggestion.affiliation else None,
+            openness,
+        )
+        if part
+    )
+    return section(
+        f"*{_name(suggestion.name)}* · {details}\n{reason(suggestion)}",
+        accessory=ButtonElement(
+            text="View profile",
+            action_id=Action.VIEW_PROFILE_NEW_MESSAGE,
+            value=ResearcherValue(researcher_id=suggestion.id).dump(),
+        ),
+    )
+
+
+def _nobody_in_reach(found: Collaborators) -> list[Block]:
+    name = _name(found.researcher_name)
+    if not found.close:
+        return [
+            section(
+                f"*Suggested collaborators*\nWith no co-authors in the store, {name} has nobody in reach yet."
+            ),
+            context(
+                "Import their works from OpenAlex first: operators run `bzpeer import <OpenAlex id>`, "
+                "or use *Look up on OpenAlex* when a search finds nobody."
+            ),
+        ]
+    blocks: list[Block] = [
+        section(
+            f"*Suggested collaborators*\nNobody in the store is two co-authorship steps from {name} "
+            "without already being a co-author."
+        ),
+        context(
+            "Import co-authors' co-authors to widen the net: operators run `bzpeer import <OpenAlex id>` "
+            "for each co-author; anyone can look a co-author up on OpenAlex here."
+        ),
+    ]
+    for person in found.close[:LOOKUPS_OFFERED]:
+        blocks.append(
+            section(
+                f"• {_name(person.name)}",
+                accessory=ButtonElement(
+                    text="Look up on OpenAlex",
+                    action_id=Action.OPENALEX_LOOKUP,
+                    value=LookupValue(query=person.openalex_id or truncate(person.name, 200)).dump(),
+                ),
+            )
+        )
+    return blocks
+
+
+def collaborators_message(found: Collaborators) -> Reply:
+    """Close collaborators (top ten, with counts) and up to five suggestions with reasons."""
+    name = truncate(found.researcher_name, NAME)
+    blocks: list[Block] = [header(f"Collaborators of {name}"), _close_section(found), DividerBlock()]
+    if not found.suggestions:
+        blocks.extend(_nobody_in_reach(found))
+        return Reply(escape(f"Collaborators of {name}: nobody to suggest yet"), blocks)
+    blocks.append(
+        section(
+            "*Suggested collaborators* · two co-authorship steps away, not yet co-authors, "
+            "open to collaborate first"
+        )
+    )
+    blocks.extend(_suggestion_block(s) for s in found.suggestions)
+    blocks.append(
+        context(
+            "Ranked by shared co-authors (Adamic-Adar: a co-author who writes with few people counts more) "
+            "and shared topics."
+        )
+    )
+    first = found.suggestions[0]
+    return Reply(escape(f"Collaborators of {name}: first suggestion {truncate(first.name, NAME)}"), blocks)
+
+
+def graph_fallback(picture: GraphPicture) -> str:
+    """Who is in the picture, as text (the picture's fallback for anyone who cannot see it)."""
+    found = picture.collaborators
+    close = [f"{_name(c.name)} ({plural(c.shared_works, 'shared work')})" for c in found.close]
+    suggested = [
+        f"{_name(s.name)} ({plural(s.shared_coauthor_count, 'shared co-author')})" for s in found.suggestions
+    ]
+    return "\n".join(
+        [
+            f"• Researcher: {_name(found.researcher_name)}",
+            "• Close collaborators: "
+            + (_listing(close, found.close_total) if close else "none in the store"),
+            "• Suggested collaborators: " + (", ".join(suggested) if suggested else "none yet"),
+        ]
+    )
+
+
+def graph_comment(picture: GraphPicture) -> str:
+    """The message that introduces the uploaded picture."""
+    name = _name(picture.collaborators.researcher_name)
+    return f"Research graph of *{name}*: close collaborators in green, suggested collaborators in orange."
+
+
+def graph_posted(picture: GraphPicture, *, in_dm: bool) -> Reply:
+    """Where the picture went (the channel, or a DM when the bot is not in the channel) and a text version."""
+    name = _name(picture.collaborators.researcher_name)
+    if in_dm:
+        where = (
+            f"I'm not a member of this channel, so I sent the research graph of {name} "
+            "to you in a direct message."
+        )
+        hint = "Invite me to the channel (`/invite @bzpeer`) to post graphs there."
+    else:
+        where = f"The research graph of {name} is posted in this channel."
+        hint = "The picture shows the researcher, their close collaborators and suggested collaborators."
+    blocks: list[Block] = [
+        section(f":frame_with_picture: {where}"),
+        section(f"*In the picture*\n{graph_fallback(picture)}"),
+        context(hint),
+    ]
+    return Reply(where, blocks)

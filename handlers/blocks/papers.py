@@ -1,0 +1,134 @@
+"""The papers list: one page of works, its filters (each removable) and Previous / Next."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
+
+from handlers.blocks.common import Reply, clip, context, escape, section
+from handlers.blocks.profile import NAME, work_line
+from handlers.ids import Action
+from handlers.values import PapersValue
+from services.papers import PaperFilters, PaperPage
+from services.profiles import WorkSummary
+from services.text import truncate
+
+# Text per listed work: five of them plus the header, filters and paging stay well under
+# MAX_MESSAGE_TEXT (Slack's undocumented msg_blocks_too_long ceiling).
+ITEM_BUDGET = 1700
+EXAMPLE = "Samyadeep Basu year:2021 type:preprint"
+
+
+def filter_words(filters: PaperFilters) -> list[str]:
+    """The filters as the user types them: `year:2021`, `type:preprint`."""
+    words = []
+    if filters.year is not None:
+        words.append(f"year:{filters.year}")
+    if filters.type is not None:
+        words.append(f"type:{filters.type}")
+    return words
+
+
+def _value(page: PaperPage, number: int, filters: PaperFilters) -> str:
+    return PapersValue(
+        researcher_id=page.researcher_id, page=number, year=filters.year, type=filters.type
+    ).dump()
+
+
+def paper_item(work: WorkSummary) -> str:
+    """A work as work_line renders it, shortened (link, then abstract dropped) to fit the budget."""
+    line = work_line(work)
+    if len(line) > ITEM_BUDGET:
+        line = work_line(replace(work, url=None))
+    if len(line) > ITEM_BUDGET:
+        line = work_line(replace(work, url=None, abstract=None))
+    return clip(line, ITEM_BUDGET)
+
+
+def _filter_blocks(page: PaperPage) -> list[Block]:
+    if not page.filters.active:
+        return []
+    words = filter_words(page.filters)
+    buttons = []
+    if page.filters.year is not None:
+        buttons.append(
+            ButtonElement(
+                text=f"✕ year:{page.filters.year}",
+                action_id=f"{Action.PAPERS_CLEAR_FILTER}:year",
+                value=_value(page, 1, replace(page.filters, year=None)),
+            )
+        )
+    if page.filters.type is not None:
+        buttons.append(
+            ButtonElement(
+                text=f"✕ type:{page.filters.type}",
+                action_id=f"{Action.PAPERS_CLEAR_FILTER}:type",
+                value=_value(page, 1, replace(page.filters, type=None)),
+            )
+        )
+    return [
+        context("Filtered by " + " · ".join(f"`{w}`" for w in words) + ". Press a filter to remove it."),
+        ActionsBlock(elements=buttons),
+    ]
+
+
+def _paging(page: PaperPage) -> list[Block]:
+    last = page.first_index + len(page.works) - 1
+    blocks: list[Block] = [
+        context(f"Page {page.page} of {page.pages} · items {page.first_index}–{last} of {page.total}")
+    ]
+    buttons = []
+    if page.page > 1:
+        buttons.append(
+            ButtonElement(
+                text="← Previous",
+                action_id=f"{Action.PAPERS_PAGE}:previous",
+                value=_value(page, page.page - 1, page.filters),
+            )
+        )
+    if page.page < page.pages:
+        buttons.append(
+            ButtonElement(
+                text="Next →",
+                action_id=f"{Action.PAPERS_PAGE}:next",
+                value=_value(page, page.page + 1, page.filters),
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(elements=buttons))
+    return blocks
+
+
+def papers_message(page: PaperPage) -> Reply:
+    """One page of a researcher's works, newest first; a clear sentence when there are none."""
+    name = escape(truncate(page.researcher_name, NAME))
+    words = " · ".join(f"`{w}`" for w in filter_words(page.filters))
+    count = f"{page.total} published item(s)"
+    if page.filters.active:
+        count += f" match {words} ({page.all_works} in all)"
+    blocks: list[Block] = [section(f"*Published work of {name}* · {count}")]
+    if page.all_works == 0:
+        blocks.append(
+            context(
+                f"No works of {name} are in the store yet. Importing them from OpenAlex "
+                "(`bzpeer import`, or *Look up on OpenAlex*) brings their publications in."
+            )
+        )
+        return Reply(f"{name} has no works in the store yet", blocks)
+    blocks.extend(_filter_blocks(page))
+    if page.total == 0:
+        blocks.append(section(f"None of the {page.all_works} published item(s) of {name} match {words}."))
+        return Reply(f"No works of {name} match {' '.join(filter_words(page.filters))}", blocks)
+    blocks.append(DividerBlock())
+    blocks.extend(section(paper_item(work)) for work in page.works)
+    blocks.extend(_paging(page))
+    return Reply(f"{name}: {count}, page {page.page} of {page.pages}", blocks)
+
+
+def bad_filter(command: str, message: str) -> Reply:
+    """A year: or type: value we cannot use, with what to type instead."""
+    return Reply(
+        message,
+        [section(message), context(f"For example: `{command} papers {EXAMPLE}`")],
+    )

@@ -1,0 +1,260 @@
+"""Claims: `/peer claim QUERY`, `/peer claim revoke QUERY` (admins), `/peer unclaim`, the card's
+Claim this profile and Edit profile buttons, the admin's Approve / Reject / Revoke buttons and the
+profile edit modal.
+
+Every press acts for whoever pressed it (the signed payload's user and team). An admin's right
+to decide comes from `users.info` for the presser, asked with the presser's own workspace token;
+the service then checks the claim belongs to that workspace and is not the admin's own.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
+
+from handlers.blocks import messages
+from handlers.blocks.claims import (
+    ClaimValue,
+    EditMetadata,
+    claim_notice,
+    decided_message,
+    decision_refusal,
+    edit_refusal,
+    profile_edit_modal,
+    profile_saved_view,
+    unclaim_notice,
+)
+from handlers.blocks.common import Reply, escape
+from handlers.blocks.profile import pick_list, profile_card
+from handlers.follows import presser, publish_home
+from handlers.ids import Action, ProfileInput
+from handlers.ids import View as ViewId
+from handlers.parsing import ParsedCommand
+from handlers.values import ResearcherValue, pressed_value
+from services.claims import HEADLINE_MAX, ClaimOutcome, DecisionOutcome, Reviewer, SlackIdentity
+from services.container import Services
+from services.members import Viewer
+from services.profiles import Lookup
+
+if TYPE_CHECKING:
+    from handlers.commands import CommandContext
+
+log = logging.getLogger("bzpeer.claims")
+
+
+def slack_identity(client: WebClient, user_id: str) -> SlackIdentity | None:
+    """What `users.info` says about a user: name, e-mail (when visible), admin or owner.
+
+    None when Slack cannot say: a claim then waits for an admin, and an admin action is refused.
+    """
+    try:
+        response = client.users_info(user=user_id)
+    except (SlackClientError, OSError) as error:
+        log.warning("users.info for %s failed (%s)", user_id, error)
+        return None
+    user = response.get("user") or {}
+    profile = user.get("profile") or {}
+    active = not user.get("deleted") and not user.get("is_bot")
+    return SlackIdentity(
+        real_name=profile.get("real_name") or user.get("real_name"),
+        email=profile.get("email"),
+        is_admin=bool(active and (user.get("is_admin") or user.get("is_owner"))),
+    )
+
+
+def lookup_reply(lookup: Lookup, parsed: ParsedCommand, command: str) -> Reply:
+    """QUERY did not name one researcher: the pick list, an invalid-input hint, or not found."""
+    if lookup.status == "choices":
+        return pick_list(lookup.query, lookup.candidates)
+    if lookup.status == "invalid":
+        return messages.invalid_query(command, lookup.message or "That query is not valid.")
+    return messages.not_found(command, lookup.query, lookup.openalex_ref or lookup.query, parsed.suggestion)
+
+
+def claim_reply(outcome: ClaimOutcome, command: str) -> Reply:
+    """What the claim did, above the card as the claimant now sees it."""
+    notice = claim_notice(outcome, command)
+    if outcome.profile is None:
+        return Reply(notice_text(outcome), notice)
+    card = profile_card(outcome.profile)
+    return Reply(notice_text(outcome), [*notice, *card.blocks])
+
+
+def notice_text(outcome: ClaimOutcome) -> str:
+    texts = {
+        "approved": f"You claimed {outcome.name}",
+        "pending": f"Your claim on {outcome.name} is pending",
+        "already_yours": f"You already claimed {outcome.name}",
+        "taken": f"{outcome.name} is already claimed",
+        "has_other": "You already claimed another profile",
+        "gone": "That researcher is no longer in the store",
+    }
+    return escape(texts[outcome.status])
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ephemeral(respond: Respond, reply: Reply) -> None:
+    respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+
+def _reviewer(client: WebClient, viewer: Viewer) -> Reviewer:
+    identity = slack_identity(client, viewer.user_id)
+    return Reviewer(viewer=viewer, is_admin=bool(identity and identity.is_admin))
+
+
+def _on_ephemeral_card(body: dict[str, Any]) -> bool:
+    container = body.get("container") or {}
+    return container.get("type") == "message" and bool(container.get("is_ephemeral"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands
+
+
+def handle_claim_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
+    """`/peer claim QUERY`, or for admins `/peer claim revoke QUERY`."""
+    viewer, now = Viewer(team_id=ctx.team_id, user_id=ctx.user_id), _now()
+    head, _, rest = parsed.query.partition(" ")
+    if head.casefold() == "revoke" and rest.strip():
+        revoked = services.claims.revoke_query(rest, reviewer=_reviewer(ctx.client, viewer), now=now)
+        if revoked.outcome is None:
+            return lookup_reply(revoked.lookup, parsed, ctx.command)
+        if revoked.outcome.status == "revoked":
+            return decided_message(revoked.outcome)
+        return decision_refusal(revoked.outcome, ctx.command)
+    identity = slack_identity(ctx.client, ctx.user_id)
+    result = services.claims.claim_query(viewer, parsed.query, identity=identity, now=now)
+    if result.outcome is None:
+        return lookup_reply(result.lookup, parsed, ctx.command)
+    return claim_reply(result.outcome, ctx.command)
+
+
+def handle_unclaim_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
+    """`/peer unclaim`: withdraw my pending or approved claim."""
+    viewer = Viewer(team_id=ctx.team_id, user_id=ctx.user_id)
+    outcome = services.claims.unclaim(viewer, now=_now())
+    notice = unclaim_notice(outcome, ctx.command)
+    if outcome.profile is None:
+        return notice
+    return Reply(notice.text, [*notice.blocks, *profile_card(outcome.profile).blocks])
+
+
+# ---------------------------------------------------------------------------------------------
+# Buttons and the modal
+
+
+def read_edit_form(values: dict[str, Any]) -> tuple[str, bool, dict[str, str]]:
+    """The profile edit modal as submitted: headline, open to collaborate, errors by block."""
+    headline_state = (values.get(ProfileInput.HEADLINE) or {}).get(ProfileInput.HEADLINE) or {}
+    open_state = (values.get(ProfileInput.OPEN) or {}).get(ProfileInput.OPEN) or {}
+    headline = " ".join(str(headline_state.get("value") or "").split())
+    selected = open_state.get("selected_options") or []
+    is_open = any(isinstance(o, dict) and o.get("value") == "open" for o in selected)
+    errors: dict[str, str] = {}
+    if len(headline) > HEADLINE_MAX:
+        errors[ProfileInput.HEADLINE] = (
+            f"Keep the headline under {HEADLINE_MAX} characters ({len(headline)} now)."
+        )
+    return headline, is_open, errors
+
+
+def register(app: App, services: Services, *, command: str) -> None:
+    """Attach the claim buttons and the profile edit modal."""
+
+    @app.action(Action.CLAIM)
+    def handle_claim_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
+        if viewer is None or value is None:
+            _ephemeral(respond, messages.stale_button())
+            return
+        identity = slack_identity(client, viewer.user_id)
+        reply = claim_reply(
+            services.claims.claim(viewer, value.researcher_id, identity=identity, now=_now()), command
+        )
+        if _on_ephemeral_card(body):
+            respond(replace_original=True, **reply.payload())
+        else:
+            # A card shared in a channel stays as it is; the claimant alone sees the answer.
+            _ephemeral(respond, reply)
+
+    def decide(body: dict[str, Any], respond: Respond, client: WebClient, kind: str) -> None:
+        viewer, value = presser(body), ClaimValue.load(pressed_value(body))
+        if viewer is None or value is None:
+            _ephemeral(respond, messages.stale_button())
+            return
+        reviewer = _reviewer(client, viewer)
+        outcome: DecisionOutcome
+        if kind == "revoke":
+            outcome = services.claims.revoke(value.claim_id, reviewer=reviewer, now=_now())
+        else:
+            outcome = services.claims.decide(
+                value.claim_id, approve=kind == "approve", reviewer=reviewer, now=_now()
+            )
+        if outcome.status in ("approved", "rejected", "revoked"):
+            respond(replace_original=True, **decided_message(outcome).payload())
+        else:
+            _ephemeral(respond, decision_refusal(outcome, command))
+
+    @app.action(Action.CLAIM_APPROVE)
+    def handle_claim_approve(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        decide(body, respond, client, "approve")
+
+    @app.action(Action.CLAIM_REJECT)
+    def handle_claim_reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        decide(body, respond, client, "reject")
+
+    @app.action(Action.CLAIM_REVOKE)
+    def handle_claim_revoke(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        decide(body, respond, client, "revoke")
+
+    @app.action(Action.PROFILE_EDIT)
+    def handle_profile_edit(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
+        from_home = (body.get("container") or {}).get("type") == "view"
+        profile = services.claims.editable_profile(viewer, value.researcher_id) if viewer and value else None
+        if profile is None or viewer is None or not body.get("trigger_id"):
+            if from_home and viewer is not None:
+                publish_home(services, client, viewer, command, now=_now(), notice=edit_refusal().text)
+            elif body.get("response_url"):
+                _ephemeral(respond, edit_refusal() if value else messages.stale_button())
+            return
+        client.views_open(
+            trigger_id=body["trigger_id"], view=profile_edit_modal(profile, from_home=from_home)
+        )
+
+    @app.view(ViewId.PROFILE_EDIT)
+    def handle_profile_edit_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body.get("view") or {}
+        headline, is_open, errors = read_edit_form((view.get("state") or {}).get("values") or {})
+        meta, viewer = EditMetadata.load(view.get("private_metadata")), presser(body)
+        if not errors and (meta is None or viewer is None):
+            errors[ProfileInput.HEADLINE] = "This form is out of date: open it again from your card."
+        if errors or meta is None or viewer is None:
+            ack(response_action="errors", errors=errors)
+            return
+        now = _now()
+        outcome = services.claims.update_profile(
+            viewer, meta.researcher_id, headline=headline, open_to_collaborate=is_open, now=now
+        )
+        if outcome.status != "saved":
+            problem = outcome.problem or edit_refusal().text
+            ack(response_action="errors", errors={ProfileInput.HEADLINE: problem})
+            return
+        ack(response_action="update", view=profile_saved_view(outcome))
+        if meta.from_home:
+            publish_home(
+                services, client, viewer, command, now=now, notice=":white_check_mark: Profile saved."
+            )

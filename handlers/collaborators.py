@@ -1,0 +1,115 @@
+"""`/peer collaborators QUERY`, `/peer graph QUERY` and their buttons."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from handlers.blocks import messages
+from handlers.blocks.collaborators import collaborators_message, graph_comment, graph_posted
+from handlers.blocks.common import Reply
+from handlers.blocks.lookup import unresolved
+from handlers.blocks.profile import profile_card
+from handlers.follows import presser
+from handlers.ids import Action
+from handlers.parsing import ParsedCommand
+from handlers.values import ResearcherValue, pressed_value
+from services.container import Services
+from services.graph_picture import GraphPicture
+
+if TYPE_CHECKING:  # commands imports this module for its routes
+    from handlers.commands import CommandContext
+
+# What files.completeUploadExternal answers when the bot cannot post in the channel (not a
+# member, or a DM/private channel it cannot see): the picture goes to the user's DM instead.
+UPLOAD_ELSEWHERE = frozenset({"not_in_channel", "channel_not_found"})
+
+
+def upload_graph(client: WebClient, picture: GraphPicture, *, channel_id: str, user_id: str) -> bool:
+    """Upload the picture to the channel, or to a DM with the user; True when it went to the DM."""
+    upload: dict[str, Any] = {
+        "file": picture.png,
+        "filename": picture.filename,
+        "title": picture.title,
+        "alt_txt": picture.alt_text,
+        "initial_comment": graph_comment(picture),
+    }
+    if channel_id:
+        try:
+            client.files_upload_v2(channel=channel_id, **upload)
+            return False
+        except SlackApiError as error:
+            if error.response.get("error") not in UPLOAD_ELSEWHERE:
+                raise
+    opened = client.conversations_open(users=user_id)
+    client.files_upload_v2(channel=opened["channel"]["id"], **upload)
+    return True
+
+
+def handle_collaborators_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
+    """`/peer collaborators QUERY`: close collaborators and suggestions with their reasons."""
+    found = services.collaborators.find(parsed.query)
+    if found.result is None:
+        return unresolved(ctx.command, found.lookup, action=Action.COLLABORATORS)
+    return collaborators_message(found.result)
+
+
+def handle_graph_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
+    """`/peer graph QUERY`: upload the neighbourhood picture and say where it went."""
+    found = services.graph_pictures.find(parsed.query)
+    if found.result is None:
+        return unresolved(ctx.command, found.lookup, action=Action.GRAPH)
+    in_dm = upload_graph(ctx.client, found.result, channel_id=ctx.channel_id, user_id=ctx.user_id)
+    return graph_posted(found.result, in_dm=in_dm)
+
+
+def _ids(body: dict[str, Any]) -> tuple[str, str]:
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    channel_id = channel.get("id") or container.get("channel_id") or ""
+    return str(channel_id), str((body.get("user") or {}).get("id", ""))
+
+
+def register(app: App, services: Services) -> None:
+    """Attach the Collaborators, Research graph and suggestion "View profile" buttons."""
+
+    @app.action(Action.COLLABORATORS)
+    def handle_collaborators_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        value = ResearcherValue.load(pressed_value(body))
+        found = services.collaborators.collaborators(value.researcher_id) if value else None
+        reply = (
+            collaborators_message(found)
+            if found
+            else (messages.researcher_gone() if value else messages.stale_button())
+        )
+        respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+    @app.action(Action.GRAPH)
+    def handle_graph_button(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        value = ResearcherValue.load(pressed_value(body))
+        picture = services.graph_pictures.picture(value.researcher_id) if value else None
+        if picture is None:
+            reply = messages.researcher_gone() if value else messages.stale_button()
+        else:
+            channel_id, user_id = _ids(body)
+            in_dm = upload_graph(client, picture, channel_id=channel_id, user_id=user_id)
+            reply = graph_posted(picture, in_dm=in_dm)
+        respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+    @app.action(Action.VIEW_PROFILE_NEW_MESSAGE)
+    def handle_view_profile_new_message(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        # Unlike the pick list's View, the suggestions stay: the card comes as a new message.
+        value = ResearcherValue.load(pressed_value(body))
+        profile = services.profiles.profile(value.researcher_id, viewer=presser(body)) if value else None
+        reply = (
+            profile_card(profile)
+            if profile
+            else (messages.researcher_gone() if value else messages.stale_button())
+        )
+        respond(response_type="ephemeral", replace_original=False, **reply.payload())

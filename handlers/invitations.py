@@ -1,0 +1,206 @@
+"""Invitations: `/peer invite QUERY [| message]` and the card's Invite to collaborate button open
+the invitation modal; its submission sends the invitation; Accept / Decline / Mute on the intro
+answer it; Unmute on the Home tab lifts a mute.
+
+Who may do what is decided by the service from the signed payload's user and team: a button
+value only names an invitation, and pressing someone else's Accept changes nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from handlers.blocks import messages
+from handlers.blocks.common import Reply, section
+from handlers.blocks.invitations import (
+    InvitationValue,
+    InviteMetadata,
+    UnmuteValue,
+    answer_notice,
+    answer_refusal,
+    invite_modal,
+    no_sender_text,
+    refusal_reply,
+    refusal_view,
+    result_view,
+    sending_view,
+)
+from handlers.claims import lookup_reply
+from handlers.follows import presser, publish_home
+from handlers.ids import Action, InviteInput
+from handlers.ids import View as ViewId
+from handlers.parsing import ParsedCommand
+from handlers.values import ResearcherValue, pressed_value
+from services.container import Services
+from services.invitations import MESSAGE_MAX, AnswerKind, InviteCheck
+from services.members import Viewer
+
+if TYPE_CHECKING:
+    from handlers.commands import CommandContext
+
+log = logging.getLogger("bzpeer.invitations")
+
+MESSAGE_SEPARATOR = "|"
+
+
+def split_invite_text(text: str) -> tuple[str, str]:
+    """`QUERY | message` → (QUERY, message). Slack escapes &, < and > in command text."""
+    query, _, message = text.partition(MESSAGE_SEPARATOR)
+    return query.strip(), html.unescape(message.strip())
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ephemeral(respond: Respond, reply: Reply) -> None:
+    respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+
+def no_sender_reply() -> Reply:
+    return Reply(no_sender_text(), [section(no_sender_text())])
+
+
+def _no_sender_view() -> View:
+    return View(
+        type="modal", title="Invite to collaborate", close="Close", blocks=[section(no_sender_text())]
+    )
+
+
+def open_invite_modal(
+    services: Services,
+    client: WebClient,
+    trigger_id: str,
+    check: InviteCheck,
+    command: str,
+    message: str = "",
+) -> Reply | None:
+    """Open the invitation modal when the check allows it; otherwise the refusal (with Follow)."""
+    if check.status != "ok":
+        return refusal_reply(check, command)
+    if not services.invitations.can_send:
+        return no_sender_reply()
+    client.views_open(trigger_id=trigger_id, view=invite_modal(check, message=message))
+    return None
+
+
+def handle_invite_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply | None:
+    """`/peer invite QUERY [| message]`: the modal, a refusal with Follow, or a pick list."""
+    query, message = split_invite_text(parsed.query)
+    if not query:
+        return messages.empty_query(ctx.command, "invite")
+    viewer = Viewer(team_id=ctx.team_id, user_id=ctx.user_id)
+    result = services.invitations.check_query(viewer, query, now=_now())
+    if result.check is None:
+        return lookup_reply(result.lookup, parsed, ctx.command)
+    return open_invite_modal(services, ctx.client, ctx.trigger_id, result.check, ctx.command, message)
+
+
+def read_invite_form(values: dict[str, Any]) -> tuple[str, str | None, dict[str, str]]:
+    """The invitation modal as submitted: message, "about" option value, errors by block."""
+    message_state = (values.get(InviteInput.MESSAGE) or {}).get(InviteInput.MESSAGE) or {}
+    about_state = (values.get(InviteInput.ABOUT) or {}).get(InviteInput.ABOUT) or {}
+    message = str(message_state.get("value") or "").strip()
+    about = (about_state.get("selected_option") or {}).get("value")
+    errors: dict[str, str] = {}
+    if not message:
+        errors[InviteInput.MESSAGE] = "Write a few words on why the two of you should talk."
+    elif len(message) > MESSAGE_MAX:
+        errors[InviteInput.MESSAGE] = f"Keep it under {MESSAGE_MAX} characters ({len(message)} now)."
+    return message, about if isinstance(about, str) else None, errors
+
+
+def register(app: App, services: Services, *, command: str) -> None:
+    """Attach the invitation buttons and the invitation modal."""
+
+    @app.action(Action.INVITE)
+    def handle_invite_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        ack()
+        viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
+        if viewer is None or value is None or not body.get("trigger_id"):
+            _ephemeral(respond, messages.stale_button())
+            return
+        check = services.invitations.check(viewer, value.researcher_id, now=_now())
+        reply = open_invite_modal(services, client, str(body["trigger_id"]), check, command)
+        if reply is not None:
+            _ephemeral(respond, reply)
+
+    @app.view(ViewId.INVITE)
+    def handle_invite_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        view = body.get("view") or {}
+        message, about, errors = read_invite_form((view.get("state") or {}).get("values") or {})
+        meta, viewer = InviteMetadata.load(view.get("private_metadata")), presser(body)
+        if not errors and (meta is None or viewer is None):
+            errors[InviteInput.MESSAGE] = "This form is out of date: open it again from the card."
+        if errors or meta is None or viewer is None:
+            ack(response_action="errors", errors=errors)
+            return
+        now = _now()
+        # A cheap check first, so a refusal shows at once; the send itself runs after the
+        # acknowledgement (Slack's 3 s) and re-checks everything with the members locked.
+        check = services.invitations.check(viewer, meta.researcher_id, now=now)
+        if check.status != "ok" or not services.invitations.can_send:
+            refused = refusal_view(check, command) if check.status != "ok" else _no_sender_view()
+            ack(response_action="update", view=refused)
+            return
+        ack(response_action="update", view=sending_view(check.name))
+        outcome = services.invitations.invite(
+            viewer, meta.researcher_id, message=message, about=about, now=now
+        )
+        try:
+            client.views_update(view_id=str(view.get("id") or ""), view=result_view(outcome, command))
+        except SlackApiError as error:
+            # The person closed the modal meanwhile; the invitation itself is unaffected.
+            log.info("invitation %s: modal not updated (%s)", outcome.status, error.response.get("error"))
+
+    def answer(body: dict[str, Any], respond: Respond, kind: AnswerKind) -> None:
+        viewer, value = presser(body), InvitationValue.load(pressed_value(body))
+        if viewer is None or value is None:
+            _ephemeral(respond, messages.stale_button())
+            return
+        outcome = services.invitations.answer(value.invitation_id, viewer, kind, now=_now())
+        if outcome.status in ("not_invitee", "already", "gone"):
+            _ephemeral(respond, answer_refusal(outcome))
+            return
+        notice = answer_notice(outcome)
+        if notice is not None:
+            _ephemeral(respond, notice)
+
+    @app.action(Action.INVITE_ACCEPT)
+    def handle_invite_accept(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        answer(body, respond, "accept")
+
+    @app.action(Action.INVITE_DECLINE)
+    def handle_invite_decline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        answer(body, respond, "decline")
+
+    @app.action(Action.INVITE_MUTE_PERSON)
+    def handle_invite_mute_person(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        answer(body, respond, "mute_person")
+
+    @app.action(Action.INVITE_MUTE_ALL)
+    def handle_invite_mute_all(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        ack()
+        answer(body, respond, "mute_all")
+
+    @app.action(Action.INVITE_UNMUTE)
+    def handle_invite_unmute(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        viewer, value = presser(body), UnmuteValue.load(pressed_value(body))
+        if viewer is None or value is None:
+            return
+        # Only the presser's own mutes: the value can name nothing else.
+        changed = services.invitations.unmute(viewer, value.member_id or None)
+        notice = ":white_check_mark: Invitations are back on." if changed else "Nothing to unmute."
+        publish_home(services, client, viewer, command, now=_now(), notice=notice)

@@ -1,0 +1,234 @@
+"""What a digest holds: the view types and composing them from the ledger (no sending here)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import and_
+from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's typed select
+from sqlmodel import Session, col, select
+
+from services import ledger
+from services.models import Delivery, Follow, Member, Researcher, Work
+from services.schedule import DigestPrefs, as_utc, describe
+
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    """One work in a digest; kind "published" means "now published in …" news for a preprint."""
+
+    work_id: int
+    title: str
+    url: str | None
+    venue: str | None
+    year: int | None
+    publication_date: date | None
+    kind: str
+    published_venue: str | None
+    published_year: int | None
+    published_url: str | None
+    newest_at: datetime  # ordering key: newest first
+
+
+@dataclass(frozen=True)
+class DigestGroup:
+    """The items of one followed researcher, newest first."""
+
+    researcher_id: int
+    name: str
+    items: tuple[DigestItem, ...]
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """Everything one digest DM shows; `groups` ordered by their newest item."""
+
+    member_id: int
+    team_id: str
+    user_id: str
+    schedule: str  # "daily at 09:00", as the member chose it
+    groups: tuple[DigestGroup, ...] = ()
+    # The DM channel an earlier digest went to: lets the sender skip conversations.open (Tier 3).
+    dm_channel: str | None = None
+
+    @property
+    def item_count(self) -> int:
+        return sum(len(group.items) for group in self.groups)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.groups
+
+
+def prefs_of(member: Member) -> DigestPrefs:
+    """A member's digest preference as services.schedule reads it."""
+    return DigestPrefs(
+        frequency=member.digest_frequency,
+        time=member.digest_time,
+        weekday=member.digest_weekday,
+        tz=member.tz,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Composing
+
+
+def _doi_url(doi: str | None) -> str | None:
+    return f"https://doi.org/{doi}" if doi else None
+
+
+_WORK_COLUMNS = (
+    col(Work.id),
+    col(Work.openalex_id),
+    col(Work.title),
+    col(Work.landing_url),
+    col(Work.doi),
+    col(Work.venue),
+    col(Work.year),
+    col(Work.publication_date),
+    col(Work.published_venue),
+    col(Work.published_year),
+    col(Work.published_doi),
+    col(Work.published_at),
+    col(Work.first_seen_at),
+)
+
+
+def _items_of_work(row: Any) -> dict[str, DigestItem]:
+    """The work as a "new" item and as a "published" item (shared by every member's digest)."""
+    (work_id, openalex_id, title, landing_url, doi, venue, year, published_on) = row[:8]
+    (published_venue, published_year, published_doi, published_at, first_seen_at) = row[8:]
+    url = landing_url or _doi_url(doi) or (f"https://openalex.org/{openalex_id}" if openalex_id else None)
+    if published_on is not None:
+        newest = datetime(published_on.year, published_on.month, published_on.day, tzinfo=UTC)
+    else:
+        newest = as_utc(first_seen_at)
+    item = DigestItem(
+        work_id=work_id,
+        title=title,
+        url=url,
+        venue=venue,
+        year=year,
+        publication_date=published_on,
+        kind=ledger.KIND_NEW,
+        published_venue=published_venue,
+        published_year=published_year,
+        published_url=_doi_url(published_doi),
+        newest_at=newest,
+    )
+    # "Now published" news sorts by when we saw the publication.
+    published = replace(
+        item, kind=ledger.KIND_PUBLISHED, newest_at=as_utc(published_at) if published_at else newest
+    )
+    return {ledger.KIND_NEW: item, ledger.KIND_PUBLISHED: published}
+
+
+def compose_views(
+    *, session: Session, member_ids: Sequence[int], row_ids: Sequence[int] | None = None
+) -> dict[int, DigestView]:
+    """Digest views of these members: the given ledger rows, or every pending/sending row."""
+    views: dict[int, DigestView] = {}
+    # Works and names are shared by many members' digests: each is read and built once.
+    items: dict[int, dict[str, DigestItem]] = {}
+    names: dict[int, str] = {}
+    for start in range(0, len(member_ids), _CHUNK):
+        chunk = list(member_ids[start : start + _CHUNK])
+        views.update(_compose_chunk(session, chunk, row_ids, items, names))
+    return views
+
+
+def _ledger_rows(
+    session: Session, member_ids: list[int], row_ids: Sequence[int] | None
+) -> list[tuple[int, int, int, str]]:
+    query = select(
+        col(Delivery.member_id), col(Delivery.researcher_id), col(Delivery.work_id), col(Delivery.kind)
+    )
+    if row_ids is not None:
+        query = query.where(col(Delivery.id).in_(list(row_ids)), col(Delivery.member_id).in_(member_ids))
+    else:
+        # What would go out: rows still pending (or in flight) of researchers still followed.
+        query = query.join(
+            Follow,
+            and_(
+                col(Follow.member_id) == col(Delivery.member_id),
+                col(Follow.researcher_id) == col(Delivery.researcher_id),
+            ),
+        ).where(
+            col(Delivery.member_id).in_(member_ids),
+            col(Delivery.status).in_([ledger.PENDING, ledger.SENDING]),
+            col(Follow.muted).is_(False),
+            col(Follow.parked).is_(False),
+        )
+    return [tuple(row) for row in session.exec(query)]  # type: ignore[misc]
+
+
+def _compose_chunk(
+    session: Session,
+    member_ids: list[int],
+    row_ids: Sequence[int] | None,
+    items: dict[int, dict[str, DigestItem]],
+    names: dict[int, str],
+) -> dict[int, DigestView]:
+    # Plain columns, and each work read once however many members it goes to: a digest run
+    # composes tens of thousands of views.
+    members = {
+        row[0]: row
+        for row in session.execute(
+            sa_select(
+                col(Member.id),
+                col(Member.team_id),
+                col(Member.user_id),
+                col(Member.digest_frequency),
+                col(Member.digest_time),
+                col(Member.digest_weekday),
+                col(Member.tz),
+            ).where(col(Member.id).in_(member_ids))
+        )
+    }
+    rows = _ledger_rows(session, member_ids, row_ids)
+    work_ids = sorted({work_id for _, _, work_id, _ in rows} - items.keys())
+    researcher_ids = sorted({researcher_id for _, researcher_id, _, _ in rows} - names.keys())
+    for start in range(0, len(work_ids), _CHUNK):
+        chunk = work_ids[start : start + _CHUNK]
+        for work in session.execute(sa_select(*_WORK_COLUMNS).where(col(Work.id).in_(chunk))):
+            items[work[0]] = _items_of_work(work)
+    for start in range(0, len(researcher_ids), _CHUNK):
+        chunk = researcher_ids[start : start + _CHUNK]
+        query = sa_select(col(Researcher.id), col(Researcher.name)).where(col(Researcher.id).in_(chunk))
+        names.update({rid: name for rid, name in session.execute(query)})
+    grouped: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
+    for member_id, researcher_id, work_id, kind in rows:
+        grouped[member_id][researcher_id].append(items[work_id][kind])
+    channels = ledger.dm_channels(session=session, member_ids=member_ids)
+    views: dict[int, DigestView] = {}
+    for member_id in member_ids:
+        member = members.get(member_id)
+        if member is None:
+            continue
+        _, team_id, user_id, frequency, at, weekday, tz = member
+        groups = [
+            DigestGroup(
+                researcher_id=researcher_id,
+                name=names.get(researcher_id, ""),
+                items=tuple(sorted(group, key=lambda i: (i.newest_at, i.work_id), reverse=True)),
+            )
+            for researcher_id, group in grouped.get(member_id, {}).items()
+        ]
+        groups.sort(key=lambda g: (g.items[0].newest_at, g.researcher_id), reverse=True)
+        prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
+        views[member_id] = DigestView(
+            member_id=member_id,
+            team_id=team_id,
+            user_id=user_id,
+            schedule=describe(prefs),
+            groups=tuple(groups),
+            dm_channel=channels.get(member_id),
+        )
+    return views

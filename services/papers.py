@@ -1,0 +1,183 @@
+"""Publication lists: a researcher's works, newest first, filtered by year and type, a page at a time."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import case, func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from services.models import Authorship, Researcher, Work
+from services.profiles import Resolved, WorkSummary, find_researcher, summarize_work
+
+PAGE_SIZE = 5
+# Bylines show this many authors, then "et al.".
+AUTHORS_SHOWN = 3
+BYLINE_SCAN = 50
+WorkType = Literal["preprint", "article"]
+WORK_TYPES: tuple[WorkType, ...] = ("preprint", "article")
+
+
+@dataclass(frozen=True)
+class PaperFilters:
+    """What the list is narrowed to; a year and type as the list shows them (the published
+    version's, for a preprint that has one)."""
+
+    year: int | None = None
+    type: WorkType | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.year is not None or self.type is not None
+
+
+@dataclass(frozen=True)
+class PaperPage:
+    researcher_id: int
+    researcher_name: str
+    filters: PaperFilters
+    page: int  # 1-based, always within 1..pages
+    pages: int  # at least 1, even when nothing matches
+    total: int  # works matching the filters
+    all_works: int  # works of the researcher, filters aside
+    works: tuple[WorkSummary, ...]
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first work on this page in the whole list."""
+        return (self.page - 1) * PAGE_SIZE + 1
+
+
+class PaperService:
+    """Pages through a researcher's works in the store."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def find(self, query: str, filters: PaperFilters | None = None) -> Resolved[PaperPage]:
+        """The first page for whoever QUERY names, or why there is none (pick list, nobody…)."""
+        with Session(self._engine) as session:
+            lookup, researcher = find_researcher(session=session, query=query)
+            if researcher is None or researcher.id is None:
+                return Resolved(lookup)
+            page = paper_page(session=session, researcher=researcher, filters=filters or PaperFilters())
+            return Resolved(lookup, page)
+
+    def page(
+        self, researcher_id: int, filters: PaperFilters | None = None, page: int = 1
+    ) -> PaperPage | None:
+        """One page of a researcher's works (the page number is clamped); None if they are gone."""
+        with Session(self._engine) as session:
+            researcher = session.get(Researcher, researcher_id)
+            if researcher is None:
+                return None
+            return paper_page(
+                session=session, researcher=researcher, filters=filters or PaperFilters(), page=page
+            )
+
+
+def _published() -> Any:
+    return or_(col(Work.published_openalex_id).is_not(None), col(Work.published_doi).is_not(None))
+
+
+def _shown_year() -> Any:
+    # summarize_work shows the published version's year when there is one.
+    return func.coalesce(col(Work.published_year), col(Work.year))
+
+
+def _conditions(researcher_id: int, filters: PaperFilters) -> list[Any]:
+    mine = select(col(Authorship.work_id)).where(col(Authorship.researcher_id) == researcher_id)
+    conditions: list[Any] = [col(Work.id).in_(mine)]
+    if filters.year is not None:
+        conditions.append(_shown_year() == filters.year)
+    if filters.type is not None:
+        # A preprint with a published version is listed (and filtered) as the article.
+        shown_type = case((_published(), "article"), else_=col(Work.type))
+        conditions.append(shown_type == filters.type)
+    return conditions
+
+
+def count_papers(*, session: Session, researcher_id: int, filters: PaperFilters) -> int:
+    """Works of a researcher that match the filters."""
+    return session.exec(
+        select(func.count()).select_from(Work).where(*_conditions(researcher_id, filters))
+    ).one()
+
+
+def list_papers(
+    *, session: Session, researcher_id: int, filters: PaperFilters, offset: int, limit: int
+) -> list[Work]:
+    """Works of a researcher matching the filters, newest first (stable across pages)."""
+    return list(
+        session.exec(
+            select(Work)
+            .where(*_conditions(researcher_id, filters))
+            .order_by(
+                _shown_year().desc().nulls_last(),
+                col(Work.publication_date).desc().nulls_last(),
+                col(Work.id).desc(),
+            )
+            .offset(offset)
+            .limit(limit)
+        ).all()
+    )
+
+
+def list_first_authors(
+    *, session: Session, work_ids: Sequence[int], shown: int = AUTHORS_SHOWN
+) -> dict[int, list[str]]:
+    """The first `shown` + 1 names on each work's byline (one more, to know whether to say et al.)."""
+    if not work_ids:
+        return {}
+    rows = session.exec(
+        select(col(Authorship.work_id), col(Authorship.raw_name), col(Researcher.name))
+        .outerjoin(Researcher, col(Researcher.id) == col(Authorship.researcher_id))
+        # Positions count from 0 in byline order; the bound keeps a 3,000-author byline cheap
+        # while tolerating a few gaps (authorships OpenAlex listed without a name).
+        .where(col(Authorship.work_id).in_(work_ids), col(Authorship.position) < BYLINE_SCAN)
+        .order_by(col(Authorship.work_id), col(Authorship.position))
+    )
+    names: dict[int, list[str]] = defaultdict(list)
+    for work_id, raw_name, name in rows:
+        if len(names[work_id]) <= shown:
+            names[work_id].append(name or raw_name)
+    return names
+
+
+def paper_page(
+    *, session: Session, researcher: Researcher, filters: PaperFilters, page: int = 1
+) -> PaperPage:
+    """Assemble one page; a page number out of range (an edited button) is clamped."""
+    rid = researcher.id
+    assert rid is not None
+    total = count_papers(session=session, researcher_id=rid, filters=filters)
+    all_works = (
+        total
+        if not filters.active
+        else count_papers(session=session, researcher_id=rid, filters=PaperFilters())
+    )
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    works = list_papers(
+        session=session, researcher_id=rid, filters=filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    bylines = list_first_authors(session=session, work_ids=[w.id for w in works if w.id is not None])
+    summaries = []
+    for work in works:
+        names = bylines.get(work.id or 0, [])
+        more = len(names) > AUTHORS_SHOWN or work.author_count > AUTHORS_SHOWN
+        summaries.append(summarize_work(work, authors=tuple(names[:AUTHORS_SHOWN]), more_authors=more))
+    return PaperPage(
+        researcher_id=rid,
+        researcher_name=researcher.name,
+        filters=filters,
+        page=page,
+        pages=pages,
+        total=total,
+        all_works=all_works,
+        works=tuple(summaries),
+    )

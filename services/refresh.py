@@ -1,0 +1,152 @@
+"""The refresh job: poll OpenAlex for followed researchers' recent works and queue digest items.
+
+Followed researchers are polled 100 author ids per request (OpenAlex's OR-filter ceiling), with
+cursor paging. Each batch is written in its own transaction together with the ledger rows it
+produces (an outbox: a work is never stored without its digest items, nor the reverse).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from services import ledger
+from services.db import session_scope
+from services.importer import store_works
+from services.openalex import (
+    MAX_OR_VALUES,
+    AccessDenied,
+    BadResponse,
+    OpenAlexClient,
+    OpenAlexUnavailable,
+    RateLimited,
+)
+from services.openalex import Work as OpenAlexWork
+from services.schedule import as_utc
+
+log = logging.getLogger(__name__)
+
+# from_publication_date = now − LOOKBACK. Publication dates are an imperfect signal for "recently
+# added": OpenAlex indexes works days or weeks after they appear, and `from_created_date` needs a
+# paid plan. Re-reading a month costs a few pages; the ledger's unique key and first_seen_at
+# keep anything already seen from being news twice.
+LOOKBACK = timedelta(days=30)
+
+_AUTHOR_ID = re.compile(r"^A\d+$")
+
+
+@dataclass
+class RefreshReport:
+    """What one refresh cycle did."""
+
+    researchers: int = 0
+    batches: int = 0
+    batches_done: int = 0
+    batches_skipped: int = 0
+    works_seen: int = 0
+    works_new: int = 0
+    works_published: int = 0  # preprints whose published version arrived
+    items_queued: int = 0
+    rate_limited: bool = False
+    retry_after: float | None = None
+    stopped: str | None = None  # why the cycle ended early, if it did
+
+    def summary(self) -> str:
+        """One line for logs and the command line."""
+        line = (
+            f"Refresh: {self.researchers} followed researcher{'s' if self.researchers != 1 else ''} "
+            f"in {self.batches} batch{'es' if self.batches != 1 else ''} "
+            f"({self.batches_done} done, {self.batches_skipped} skipped); "
+            f"{self.works_seen} works seen, {self.works_new} new, {self.works_published} now published; "
+            f"{self.items_queued} digest item{'s' if self.items_queued != 1 else ''} queued"
+        )
+        if self.stopped:
+            line += f"; stopped early: {self.stopped}"
+        return line + "."
+
+
+class RefreshService:
+    """Polls OpenAlex for every followed researcher and stores what is new."""
+
+    def __init__(self, engine: Engine, client: OpenAlexClient, *, lookback: timedelta = LOOKBACK) -> None:
+        self._engine = engine
+        self._client = client
+        self._lookback = lookback
+        # Where a rate-limited cycle stopped: the next cycle starts there, so a budget that runs
+        # out at the same point every day does not starve the researchers after it.
+        self._resume_from: str | None = None
+
+    def followed_author_ids(self) -> list[str]:
+        """OpenAlex ids of the researchers the refresh job polls, sorted."""
+        with session_scope(self._engine) as session:
+            ids = ledger.list_followed_openalex_ids(session=session)
+        return [i for i in ids if _AUTHOR_ID.match(i)]
+
+    def refresh(self, *, now: datetime) -> RefreshReport:
+        """One cycle: every batch of 100 followed researchers, each in its own transaction."""
+        now = as_utc(now)
+        since = (now - self._lookback).date()
+        ids = self.followed_author_ids()
+        if self._resume_from is not None:
+            start = next((i for i, value in enumerate(ids) if value >= self._resume_from), 0)
+            ids = ids[start:] + ids[:start]
+        batches = [ids[i : i + MAX_OR_VALUES] for i in range(0, len(ids), MAX_OR_VALUES)]
+        report = RefreshReport(researchers=len(ids), batches=len(batches))
+        for number, batch in enumerate(batches, 1):
+            try:
+                works = list(self._client.works_for_authors(batch, from_publication_date=since))
+            except RateLimited as error:
+                # The day's budget is spent (or close to it): everything after this would 429 too.
+                # Nothing of this batch was written; the next cycle starts again from batch 1.
+                report.rate_limited = True
+                self._resume_from = batch[0]
+                report.retry_after = error.retry_after
+                report.stopped = f"OpenAlex rate limit at batch {number} of {len(batches)}"
+                log.warning(
+                    "refresh stopped at batch %d of %d: OpenAlex answered 429 (Retry-After: %s); "
+                    "resuming next cycle",
+                    number,
+                    len(batches),
+                    "none" if error.retry_after is None else f"{error.retry_after:.0f}s",
+                )
+                break
+            except AccessDenied as error:
+                report.stopped = "OpenAlex refused the API key"
+                log.error("refresh stopped at batch %d of %d: %s", number, len(batches), error)
+                break
+            except (OpenAlexUnavailable, BadResponse) as error:
+                # The client already retried with backoff; give up on this batch only.
+                report.batches_skipped += 1
+                log.warning(
+                    "refresh skipped batch %d of %d (%d researcher ids): %s",
+                    number,
+                    len(batches),
+                    len(batch),
+                    error,
+                )
+                continue
+            try:
+                self._store_batch(works, now, report)
+            except IntegrityError:
+                # An import from the web process stored some of the same rows first; store_works
+                # looks everything up again, so one more attempt settles it.
+                log.info("refresh batch %d raced another writer; retrying once", number)
+                self._store_batch(works, now, report)
+            report.batches_done += 1
+        else:
+            self._resume_from = None
+        return report
+
+    def _store_batch(self, works: list[OpenAlexWork], now: datetime, report: RefreshReport) -> None:
+        with session_scope(self._engine) as session:
+            stored = store_works(session=session, works=works, now=now)
+            queued = ledger.queue_stored_works(session=session, stored=stored, now=now)
+        report.works_seen += len(stored)
+        report.works_new += sum(1 for s in stored if s.is_new)
+        report.works_published += sum(1 for s in stored if s.published_now)
+        report.items_queued += queued

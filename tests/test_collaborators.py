@@ -1,0 +1,285 @@
+"""Close and suggested collaborators: the ranking at the service level, the reply end to end."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from bot.runtime import Runtime
+from handlers.blocks.collaborators import collaborators_message
+from handlers.blocks.common import within_limits
+from handlers.ids import Action
+from services.collaborators import (
+    MAX_AUTHORS_PER_WORK,
+    MAX_FRONTIER,
+    MAX_PAIRS,
+    CloseCollaborator,
+    Collaborators,
+    CollaboratorService,
+    Limits,
+    Person,
+    SearchStats,
+    Suggestion,
+)
+from services.demo import DemoService
+from tests.slack_support import SlackDriver, all_text, buttons
+from tests.store_support import StoreBuilder
+
+
+@pytest.fixture
+def store(engine: Engine) -> StoreBuilder:
+    return StoreBuilder(engine, prefix="collab")
+
+
+def _suggested(engine: Engine, researcher_id: int) -> list[str]:
+    found = CollaboratorService(engine).collaborators(researcher_id)
+    assert found is not None
+    return [s.name for s in found.suggestions]
+
+
+# Ranking ---------------------------------------------------------------------------------
+
+
+def test_tom_goldstein_is_samyadeep_basus_first_suggestion(engine: Engine) -> None:
+    DemoService(engine).load()
+    found = CollaboratorService(engine).find("Samyadeep Basu").result
+    assert found is not None
+    assert [(c.name, c.shared_works) for c in found.close] == [
+        ("Soheil Feizi", 2),
+        ("Phillip Pope", 1),
+        ("Xuchen You", 1),
+    ]
+    first = found.suggestions[0]
+    assert first.name == "Tom Goldstein"
+    assert [p.name for p in first.shared_coauthors] == ["Soheil Feizi", "Phillip Pope"]
+    # Co-authors are never suggested; everyone else in reach is, up to five.
+    assert len(found.suggestions) == 5
+    assert not {s.name for s in found.suggestions} & {"Soheil Feizi", "Phillip Pope", "Xuchen You"}
+
+
+def test_more_shared_coauthors_rank_higher(engine: Engine, store: StoreBuilder) -> None:
+    me, a, b, two, one = store.researchers(["Me", "Ann", "Ben", "Two Shared", "One Shared"])
+    store.works([[me, a], [me, b], [a, two], [b, two], [a, one]])
+    found = CollaboratorService(engine).collaborators(me)
+    assert found is not None
+    assert [s.name for s in found.suggestions] == ["Two Shared", "One Shared"]
+    assert found.suggestions[0].shared_coauthor_count == 2
+    assert found.suggestions[0].link_score > found.suggestions[1].link_score
+
+
+def test_a_shared_coauthor_who_writes_with_everyone_counts_for_less(
+    engine: Engine, store: StoreBuilder
+) -> None:
+    me, quiet, busy, via_quiet, via_busy, *crowd = store.researchers(
+        ["Me", "Quiet", "Busy", "Via Quiet", "Via Busy", *(f"Crowd {i}" for i in range(20))]
+    )
+    store.works([[me, quiet], [me, busy], [quiet, via_quiet], [busy, via_busy], *([busy, c] for c in crowd)])
+    assert _suggested(engine, me)[0] == "Via Quiet"
+
+
+def test_ties_are_broken_by_folded_name_then_id(engine: Engine, store: StoreBuilder) -> None:
+    me, hub = store.researchers(["Me", "Hub"])
+    zoe, emile, adam, twin_1, twin_2 = store.researchers(["Zoe", "Émile", "adam", "Twin", "Twin"])
+    store.works([[me, hub], *([hub, x] for x in (zoe, emile, adam, twin_2, twin_1))])
+    found = CollaboratorService(engine).collaborators(me)
+    assert found is not None
+    assert [(s.name, s.id) for s in found.suggestions] == [
+        ("adam", adam),
+        ("Émile", emile),
+        ("Twin", twin_1),
+        ("Twin", twin_2),
+        ("Zoe", zoe),
+    ]
+    # The same store gives the same order every time.
+    assert _suggested(engine, me) == [s.name for s in found.suggestions]
+
+
+def test_open_to_collaborate_comes_first(engine: Engine, store: StoreBuilder) -> None:
+    me, a, b = store.researchers(["Me", "Ann", "Ben"])
+    (closed,) = store.researchers(["Closed Strong"], open_to_collaborate=False)
+    (open_,) = store.researchers(["Open Weak"])
+    store.works([[me, a], [me, b], [a, closed], [b, closed], [a, open_]])
+    found = CollaboratorService(engine).collaborators(me)
+    assert found is not None
+    assert [(s.name, s.open_to_collaborate) for s in found.suggestions] == [
+        ("Open Weak", True),
+        ("Closed Strong", False),
+    ]
+    assert found.suggestions[1].score > found.suggestions[0].score
+
+
+def test_shared_topics_are_blended_in_and_named(engine: Engine, store: StoreBuilder) -> None:
+    me, a, plain, topical = store.researchers(["Me", "Ann", "Plain", "Topical"])
+    store.works([[me, a], [a, plain], [a, topical]])
+    store.topics({me: ["Graph Mining", "Robustness"], topical: ["Robustness"], plain: ["Astronomy"]})
+    found = CollaboratorService(engine).collaborators(me)
+    assert found is not None
+    top, other = found.suggestions
+    assert (top.name, top.shared_topics) == ("Topical", ("Robustness",))
+    assert other.shared_topics == ()
+    assert top.link_score == other.link_score and top.score > other.score
+    text = all_text(collaborators_message(found).payload())
+    assert "1 shared co-author: Ann · shared topic Robustness" in text
+
+
+def test_big_collaborations_are_left_out_of_suggestions(engine: Engine, store: StoreBuilder) -> None:
+    me, colleague, far, *crowd = store.researchers(
+        ["Me", "Big Colleague", "Far Away", *(f"Physicist {i}" for i in range(MAX_AUTHORS_PER_WORK))]
+    )
+    store.works([[me, colleague, *crowd]])  # 27 authors: over the cap
+    store.works([[colleague, far]])
+    found = CollaboratorService(engine).collaborators(me)
+    assert found is not None
+    # Still close collaborators (the card counts them), but the big paper links nobody onwards.
+    assert found.close_total == MAX_AUTHORS_PER_WORK + 1
+    assert found.suggestions == ()
+    assert found.stats.frontier == 0
+
+
+def test_close_collaborators_show_the_top_ten_with_counts_and_how_many_more(
+    engine: Engine, store: StoreBuilder
+) -> None:
+    me, *others = store.researchers(["Me", *(f"Coauthor {i:02d}" for i in range(12))])
+    bylines = [[me, other] for i, other in enumerate(others) for _ in range(1 + i % 3)]
+    store.works(bylines)
+    found = CollaboratorService(engine).collaborators(me)
+    assert found is not None and found.close_total == 12
+    assert [c.shared_works for c in found.close] == [3, 3, 3, 3, 2, 2, 2, 2, 1, 1]
+    assert [c.name for c in found.close[:4]] == ["Coauthor 02", "Coauthor 05", "Coauthor 08", "Coauthor 11"]
+    text = all_text(collaborators_message(found).payload())
+    assert "• Coauthor 02 · 3 shared works" in text and "and 2 more" in text
+
+
+def test_a_hub_loads_a_bounded_neighbourhood_and_keeps_the_right_top_result(
+    engine: Engine, store: StoreBuilder
+) -> None:
+    hub, target = store.researchers(["Hub Researcher", "Target Candidate"])
+    strong = store.researchers([f"Strong {i}" for i in range(5)])
+    fillers = store.researchers([f"Filler {i:03d}" for i in range(MAX_FRONTIER + 20)])
+    pool = store.researchers([f"Pool {i:04d}" for i in range(2000)])
+    store.works([[hub, s] for s in strong for _ in range(3)] + [[s, target] for s in strong])
+    store.works([[hub, f] for f in fillers])
+    # Each filler wrote with 250 of the pool (25 works of 11): far more 2-hop pairs than the cap.
+    store.works(
+        [
+            [f, *(pool[(j * 37 + w * 10 + k) % len(pool)] for k in range(10))]
+            for j, f in enumerate(fillers)
+            for w in range(25)
+        ]
+    )
+    capped = CollaboratorService(engine).collaborators(hub)
+    assert capped is not None
+    assert capped.stats.capped
+    assert capped.stats.frontier == MAX_FRONTIER
+    assert capped.stats.pairs_loaded <= MAX_PAIRS
+    assert capped.stats.candidates >= 1000
+    assert capped.suggestions[0].name == "Target Candidate"
+    assert capped.suggestions[0].shared_coauthor_count == 5
+    unbounded = CollaboratorService(engine, limits=Limits(max_frontier=10**6, max_pairs=10**9)).collaborators(
+        hub
+    )
+    assert unbounded is not None
+    assert unbounded.stats.pairs_loaded > MAX_PAIRS  # what the caps saved
+    assert unbounded.suggestions[0].name == capped.suggestions[0].name
+
+
+# In Slack --------------------------------------------------------------------------------
+
+
+def test_collaborators_reply_with_reasons_and_view_profile(driver: SlackDriver) -> None:
+    driver.command("collaborators Samyadeep Basu")
+    reply = driver.last_reply()
+    text = all_text(reply)
+    assert reply["response_type"] == "ephemeral"
+    assert "Collaborators of Samyadeep Basu" in text
+    assert "*Close collaborators* · 3 co-authors, most shared works first" in text
+    assert (
+        "• Soheil Feizi · 2 shared works\n• Phillip Pope · 1 shared work\n• Xuchen You · 1 shared work"
+        in text
+    )
+    assert text.index("*Tom Goldstein*") < text.index("*Aounon Kumar*")
+    assert "*Tom Goldstein* · Open to collaborate\n2 shared co-authors: Soheil Feizi, Phillip Pope" in text
+    assert within_limits(reply["blocks"])
+    view = next(
+        block["accessory"]
+        for block in reply["blocks"]
+        if block.get("accessory") and "*Tom Goldstein*" in block["text"]["text"]
+    )
+    assert view["text"]["text"] == "View profile"
+    assert view["action_id"] == Action.VIEW_PROFILE_NEW_MESSAGE
+    driver.press(view["action_id"], view["value"])
+    card = driver.last_reply()
+    assert card["replace_original"] is False  # the suggestions stay
+    assert "Tom Goldstein" in all_text(card) and "Trust " in all_text(card)
+
+
+def test_the_card_collaborators_button_answers_below_the_card(driver: SlackDriver) -> None:
+    driver.command("Samyadeep Basu")
+    button = buttons(driver.last_reply())["Collaborators"]
+    driver.press(button["action_id"], button["value"])
+    reply = driver.last_reply()
+    assert reply["replace_original"] is False
+    assert "2 shared co-authors: Soheil Feizi, Phillip Pope" in all_text(reply)
+
+
+@pytest.fixture
+def reach(runtime: Runtime) -> None:
+    store = StoreBuilder(runtime.services.engine, prefix="reach")
+    lonely, partner, _alone = store.researchers(["Lonely Researcher", "Only Partner", "Quite Alone"])
+    store.works([[lonely, partner]])
+
+
+@pytest.mark.usefixtures("reach")
+def test_nobody_in_reach_says_so_and_offers_to_widen_the_net(driver: SlackDriver) -> None:
+    driver.command("collaborators Lonely Researcher")
+    reply = driver.last_reply()
+    text = all_text(reply)
+    assert "Nobody in the store is two co-authorship steps from Lonely Researcher" in text
+    assert "bzpeer import" in text
+    lookup = buttons(reply)["Look up on OpenAlex"]
+    assert lookup["action_id"] == Action.OPENALEX_LOOKUP
+    assert lookup["value"] == '{"q":"Only Partner"}'
+
+
+@pytest.mark.usefixtures("reach")
+def test_no_coauthors_at_all_says_so(driver: SlackDriver) -> None:
+    driver.command("collaborators Quite Alone")
+    text = all_text(driver.last_reply())
+    assert "No co-authors of Quite Alone are in the store yet." in text
+    assert "has nobody in reach yet" in text
+
+
+def test_edited_collaborator_buttons_are_refused_politely(driver: SlackDriver) -> None:
+    driver.press(Action.COLLABORATORS, '{"r": "x"}')
+    assert "That button is out of date" in all_text(driver.last_reply())
+    driver.press(Action.VIEW_PROFILE_NEW_MESSAGE, '{"r": 99999}')
+    assert "no longer in the store" in all_text(driver.last_reply())
+
+
+def test_worst_case_collaborators_fit_and_are_escaped() -> None:
+    long = "<!channel> & " + "Ü" * 3000
+    people = tuple(Person(i, long) for i in range(10))
+    found = Collaborators(
+        researcher_id=1,
+        researcher_name=long,
+        close=tuple(CloseCollaborator(i, long, 10_000, None) for i in range(10)),
+        close_total=99_999,
+        suggestions=tuple(
+            Suggestion(
+                id=i,
+                name=long,
+                affiliation=long,
+                open_to_collaborate=bool(i % 2),
+                score=1.0,
+                link_score=1.0,
+                shared_coauthors=people,
+                shared_coauthor_count=500,
+                shared_topics=(long,) * 10,
+            )
+            for i in range(2, 7)
+        ),
+        stats=SearchStats(frontier=100, pairs_loaded=20_000, candidates=5000, capped=True),
+    )
+    payload = collaborators_message(found).payload()
+    assert within_limits(payload["blocks"])
+    assert "<!channel>" not in all_text(payload)

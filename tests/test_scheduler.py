@@ -1,0 +1,254 @@
+"""The scheduler: job options, graceful shutdown, SIGTERM, and one active scheduler per PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.runtime import Runtime
+from bot.scheduler import (
+    AdvisoryLock,
+    SchedulerRunner,
+    SingleProcess,
+    add_jobs,
+    election_for,
+    new_scheduler,
+)
+from services.db import is_postgres
+from services.digests import DigestService, DigestView, SentMessage
+from tests.digest_support import T0, RecordingSender, add_member, add_researcher, author_id, follow, work_json
+from tests.test_digests import _queue
+
+WAIT = 30  # seconds: an upper bound for events that normally take milliseconds
+
+
+def test_jobs_run_every_6_hours_and_5_minutes_with_explicit_options(runtime: Runtime) -> None:
+    scheduler = new_scheduler()
+    add_jobs(scheduler, runtime)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"refresh", "delivery", "check_backs"}
+    for job_id, every, grace in (
+        ("refresh", timedelta(hours=6), 1800),
+        ("delivery", timedelta(minutes=5), 240),
+        ("check_backs", timedelta(hours=1), 1800),
+    ):
+        job = jobs[job_id]
+        assert isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == every
+        assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (grace, True, 1)
+    assert isinstance(scheduler._lookup_jobstore("default"), MemoryJobStore)  # never a shared store
+
+
+def test_sqlite_has_a_single_scheduler_and_no_lock(runtime: Runtime) -> None:
+    expected = AdvisoryLock if is_postgres(runtime.services.engine) else SingleProcess
+    election = election_for(runtime)
+    assert isinstance(election, expected)
+    if isinstance(election, AdvisoryLock):
+        election.dispose()
+
+
+def test_stopping_lets_the_running_job_finish(runtime: Runtime) -> None:
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_job() -> None:
+        started.set()
+        release.wait(WAIT)
+        finished.set()
+
+    def install(scheduler: BaseScheduler) -> None:
+        scheduler.add_job(slow_job, "interval", hours=1, id="slow", next_run_time=_now())
+
+    runner = SchedulerRunner(runtime, election=SingleProcess(), install_jobs=install, watch_every=0.01)
+    thread = threading.Thread(target=runner.run)
+    thread.start()
+    assert started.wait(WAIT)
+    runner.stop()
+    thread.join(timeout=0.2)
+    assert thread.is_alive() and not finished.is_set()  # waiting for the job, not killing it
+    release.set()
+    thread.join(timeout=WAIT)
+    assert not thread.is_alive() and finished.is_set()
+
+
+def test_the_scheduler_process_stops_gracefully_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEST_", "OPENALEX_"))}
+    env.update(DATABASE_URL=database_url, OPENALEX_URL="http://127.0.0.1:9")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "scheduler"],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    lines: list[str] = []
+    active = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.append(line)
+            if "scheduler active" in line:
+                active.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        assert active.wait(WAIT), "".join(lines)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=WAIT) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+    reader.join(timeout=WAIT)
+    log = "".join(lines)
+    assert "got SIGTERM" in log and "scheduler stopped" in log and "Traceback" not in log
+
+
+# -- two schedulers, one PostgreSQL ----------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_engine(engine: Engine) -> Engine:
+    if not is_postgres(engine):
+        pytest.skip("advisory locks are PostgreSQL's; set TEST_DATABASE_URL (CI does) to run this")
+    return engine
+
+
+class _Counting(RecordingSender):
+    """Signals when the n-th digest went out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reached: dict[int, threading.Event] = {}
+
+    def expect(self, count: int) -> threading.Event:
+        self.reached[count] = event = threading.Event()
+        return event
+
+    def send(self, *, team_id: str, user_id: str, digest: DigestView) -> SentMessage:
+        sent = super().send(team_id=team_id, user_id=user_id, digest=digest)
+        for count, event in self.reached.items():
+            if len(self.sent) >= count:
+                event.set()
+        return sent
+
+
+class _WatchedLock(AdvisoryLock):
+    """The real advisory lock, signalling once it has been refused three times."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.refusals = 0
+        self.refused_thrice = threading.Event()
+
+    def acquire(self) -> bool:
+        got = super().acquire()
+        if not got:
+            self.refusals += 1
+            if self.refusals >= 3:
+                self.refused_thrice.set()
+        return got
+
+
+@pytest.fixture
+def runners(
+    runtime: Runtime, pg_engine: Engine
+) -> Iterator[tuple[SchedulerRunner, SchedulerRunner, _Counting]]:
+    sender = _Counting()
+    url = pg_engine.url.render_as_string(hide_password=False)
+    made: list[SchedulerRunner] = []
+
+    def make() -> SchedulerRunner:
+        # Each scheduler process has its own service, engine pool and lock session.
+        digests = DigestService(pg_engine, sender, pause=lambda _: None)
+
+        def install(scheduler: BaseScheduler) -> None:
+            scheduler.add_job(
+                lambda: digests.deliver_due(now=T0),
+                "interval",
+                seconds=0.2,
+                id="delivery",
+                next_run_time=_now(),
+            )
+
+        runner = SchedulerRunner(
+            runtime, election=_WatchedLock(url), install_jobs=install, standby_poll=0.05, watch_every=0.05
+        )
+        made.append(runner)
+        return runner
+
+    yield make(), make(), sender
+    for runner in made:
+        runner.stop()
+        lock = runner.election
+        assert isinstance(lock, AdvisoryLock)
+        lock.dispose()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _start(runner: SchedulerRunner) -> threading.Thread:
+    thread = threading.Thread(target=runner.run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_two_schedulers_one_runs_jobs_the_other_takes_over_and_nothing_goes_twice(
+    runners: tuple[SchedulerRunner, SchedulerRunner, _Counting], pg_engine: Engine
+) -> None:
+    a, b, sender = runners
+    researcher = add_researcher(pg_engine, author_id(1), "Ada")
+    for n in range(5):
+        member = add_member(pg_engine, f"U0M{n:04d}", frequency="instant")
+        follow(pg_engine, member, researcher, at=T0 - timedelta(days=9))
+    five = sender.expect(5)
+    _queue(pg_engine, [_paper(1)])
+
+    thread_a = _start(a)
+    assert a.leading.wait(WAIT)
+    thread_b = _start(b)
+    lock_b = b.election
+    assert isinstance(lock_b, _WatchedLock)
+    assert lock_b.refused_thrice.wait(WAIT)  # b keeps asking, and keeps being told no
+    assert not b.leading.is_set()
+    assert five.wait(WAIT)
+
+    # a dies: its session goes (as when the process is killed) and PostgreSQL frees the lock.
+    lock_a = a.election
+    assert isinstance(lock_a, AdvisoryLock) and lock_a.backend_pid is not None
+    with pg_engine.connect() as conn:
+        conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": lock_a.backend_pid})
+    a.stop()
+    thread_a.join(timeout=WAIT)
+    assert b.leading.wait(WAIT)
+
+    ten = sender.expect(10)
+    _queue(pg_engine, [_paper(2)], at=T0 + timedelta(hours=1))
+    assert ten.wait(WAIT)
+    b.stop()
+    thread_b.join(timeout=WAIT)
+
+    sent = Counter(
+        (view.user_id, item.work_id) for view in sender.sent for g in view.groups for item in g.items
+    )
+    assert len(sent) == 10 and set(sent.values()) == {1}  # 5 members × 2 works, each once
+
+
+def _paper(n: int) -> dict[str, object]:
+    return work_json(f"W20000000{n}", f"Paper {n}", [(author_id(1), "Ada")])
