@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.app import build_bolt_app
 from bot.local_slack import LocalSlack
@@ -91,15 +92,28 @@ def _store_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    with engine.begin() as conn:
-        tables = conn.execute(
-            text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
-                "AND tablename <> 'alembic_version'"
-            )
-        ).scalars()
-        names = ", ".join(f'"{t}"' for t in tables)
-        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    try:
+        with engine.begin() as conn:
+            # A connection an earlier test left inside a transaction would block TRUNCATE forever;
+            # fail this test loudly instead, naming what holds the lock.
+            conn.execute(text("SET LOCAL lock_timeout = '20s'"))
+            tables = conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+            names = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    except OperationalError as error:
+        with engine.connect() as conn:
+            holders = conn.execute(
+                text(
+                    "SELECT state, left(query, 200) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+        pytest.fail(f"an earlier test left a connection holding locks: {holders}: {error}")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from bot.local_slack import LocalSlack
 from bot.logs import JsonFormatter, RedactingFilter, TextFormatter, configure_logging, redact
 from tests.conftest import SIGNING_SECRET
 from tests.oauth_support import CLIENT_ID, CLIENT_SECRET, event_body, event_headers, install_over_http
+from tests.process_support import start_serve, wait_until
 from tests.slack_support import SlackDriver, all_text, signed_headers
 
 TOKENS = (
@@ -129,14 +130,6 @@ def _request(body: str, headers: dict[str, str]) -> Any:
     return BoltRequest(body=body, headers=headers)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_bzpeer_serve_in_oauth_mode_logs_json_and_no_secret(
     database_url: str, tmp_path: Path, local_slack: LocalSlack
@@ -153,26 +146,8 @@ def test_bzpeer_serve_in_oauth_mode_logs_json_and_no_secret(
     )
     bzpeer = [sys.executable, "-m", "bot"]
     subprocess.run([*bzpeer, "demo"], env=env, check=True, cwd=tmp_path, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [*bzpeer, "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_serve(env, tmp_path, workers=2)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "bzpeer serve did not come up"
-            time.sleep(0.1)
         install_over_http(base, local_slack, code="code-one", team_id="T0LAB1", token="xoxb-lab1-secret")
         install_over_http(base, local_slack, code="code-two", team_id="T0LAB2", token="xoxb-lab2-secret")
         # An attacker-chosen OAuth error is logged, but never as given.
@@ -183,9 +158,7 @@ def test_bzpeer_serve_in_oauth_mode_logs_json_and_no_secret(
             body = driver.command_body("Samyadeep Basu", team_id=team, user_id="U0SAME")
             headers = signed_headers(SIGNING_SECRET, body, content_type="application/x-www-form-urlencoded")
             assert httpx.post(f"{base}/slack/events", content=body, headers=headers).status_code == 200
-        deadline = time.monotonic() + 10
-        while len(driver.replies()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: len(driver.replies()) >= 2, timeout=10)
         assert all("Samyadeep Basu: Trust" in all_text(reply) for reply in driver.replies())
         assert sorted(
             c.token or "" for c in local_slack.calls_to("auth.test") if "lab" in (c.token or "")

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +26,7 @@ from services.models import utcnow
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.oauth_support import event_body, event_headers
+from tests.process_support import start_serve, wait_until
 from tests.slack_support import SlackDriver, all_text, signed_headers
 
 FORM = "application/x-www-form-urlencoded"
@@ -140,14 +139,6 @@ def test_old_keys_expire(engine: Any) -> None:
 # Graceful shutdown ---------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_sigterm_lets_in_flight_work_finish(
     database_url: str, tmp_path: Path, local_slack: LocalSlack
@@ -171,26 +162,8 @@ def test_sigterm_lets_in_flight_work_finish(
             SLACK_API_URL=local_slack.url,
             OPENALEX_URL=openalex_url,
         )
-        port = _free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", "1"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        server, base = start_serve(env, tmp_path)
         try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, "bzpeer serve did not come up"
-                time.sleep(0.1)
             driver = SlackDriver(app=None, local=local_slack, secret=SIGNING_SECRET)  # type: ignore[arg-type]
             body = driver.action_body(Action.OPENALEX_LOOKUP, LookupValue(query="A5017898742").dump())
             headers = signed_headers(SIGNING_SECRET, body, content_type=FORM)
@@ -199,9 +172,7 @@ def test_sigterm_lets_in_flight_work_finish(
                 httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=5).status_code
                 == 200
             )
-            deadline = time.monotonic() + 5
-            while not driver.replies() and time.monotonic() < deadline:
-                time.sleep(0.02)
+            wait_until(lambda: bool(driver.replies()), timeout=5)
             assert "Looking up" in all_text(driver.last_reply())
             server.send_signal(signal.SIGTERM)
             output, _ = server.communicate(timeout=40)

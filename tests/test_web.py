@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from bot.web import WebApp
 from tests.conftest import SIGNING_SECRET
+from tests.process_support import start_serve, wait_until
 from tests.slack_support import SlackDriver, all_text, signed_headers
 
 
@@ -73,12 +73,6 @@ def test_slack_events_path_answers_signed_commands(runtime: Runtime, driver: Sla
     assert status.startswith("401")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.mark.slow
 def test_bzpeer_serve_answers_a_signed_command_over_http(
     database_url: str, tmp_path: Path, local_slack: LocalSlack
@@ -92,32 +86,13 @@ def test_bzpeer_serve_answers_a_signed_command_over_http(
     )
     bzpeer = [sys.executable, "-m", "bot"]
     subprocess.run([*bzpeer, "demo"], env=env, check=True, cwd=tmp_path, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [*bzpeer, "serve", "--port", str(port), "--workers", "1"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    server, base = start_serve(env, tmp_path)
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "bzpeer serve did not come up"
-            time.sleep(0.1)
         driver = SlackDriver(app=None, local=local_slack, secret=SIGNING_SECRET)  # type: ignore[arg-type]
         body = driver.command_body("Samyadeep Basu")
         headers = signed_headers(SIGNING_SECRET, body, content_type="application/x-www-form-urlencoded")
         assert httpx.post(f"{base}/slack/events", content=body, headers=headers, timeout=5).status_code == 200
-        deadline = time.monotonic() + 10
-        while not driver.replies() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: bool(driver.replies()), timeout=10)
         assert "Trust 13 - Unverified" in all_text(driver.last_reply())
         stale = signed_headers(
             SIGNING_SECRET,
