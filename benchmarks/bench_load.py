@@ -31,6 +31,7 @@ import json
 import math
 import os
 import random
+import signal
 import threading
 import time
 from collections import Counter
@@ -40,7 +41,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from benchmarks.load_support import (
     CpuMeter,
@@ -52,6 +53,7 @@ from benchmarks.load_support import (
     SlowOpenAlex,
     TimedSlack,
     button_post,
+    leaf_table,
     listen_overflows,
     load_average,
     profile_tables,
@@ -206,7 +208,7 @@ def run_load(
     duration: float,
     rate: float,
     seed: int,
-    backends: BackendPids,
+    database: str,
 ) -> LoadRun:
     """`clients` threads sending `/peer NAME` for `duration` s (closed loop, or `rate` per s)."""
     slack.forget()
@@ -234,9 +236,11 @@ def run_load(
         with lock:
             samples.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(n,), name=f"client-{n}") for n in range(clients)]
+    threads = [
+        threading.Thread(target=client, args=(n,), name=f"client-{n}", daemon=True) for n in range(clients)
+    ]
     load_start = load_average()
-    with CpuMeter(server.pids(), backends) as meter:
+    with CpuMeter(server.pids(), database) as meter:
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -333,8 +337,8 @@ def run_head_of_line(
             await_reply(fast_waiters[i], sample, timeout=REPLY_TIMEOUT + 30)
 
     overflows = listen_overflows()
-    threads = [threading.Thread(target=press, args=(i,)) for i in range(presses)]
-    threads += [threading.Thread(target=command, args=(i,)) for i in range(fast)]
+    threads = [threading.Thread(target=press, args=(i,), daemon=True) for i in range(presses)]
+    threads += [threading.Thread(target=command, args=(i,), daemon=True) for i in range(fast)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -356,23 +360,6 @@ def run_head_of_line(
 
 # ---------------------------------------------------------------------------------------------
 # The store
-
-
-class BackendPids:
-    """The PostgreSQL backend processes connected to the store (but not our own probe)."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    def __call__(self) -> list[int]:
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            )
-            return [int(pid) for pid in rows.scalars()]
 
 
 def sample_names(engine: Engine, count: int, seed: int) -> tuple[list[str], dict[str, int]]:
@@ -429,6 +416,7 @@ def load_table(rows: list[dict[str, Any]]) -> str:
         "errors",
         "card / pick / none",
         "CPU s: server / PG / client / other",
+        "PG conns opened",
         "listen overflows",
         "load avg",
     ]
@@ -447,6 +435,7 @@ def load_table(rows: list[dict[str, Any]]) -> str:
             errors,
             " / ".join(str(outcomes.get(k, 0)) for k in ("card", "pick list", "not found")),
             f"{cpu['server']:.0f} / {cpu['postgres']:.0f} / {cpu['client']:.0f} / {r['cpu_other']:.0f}",
+            str(cpu["pg_connections_opened"]),
             str(cpu["listen_overflows"]),
             f"{r['load_start']:.1f} → {cpu['load_max']:.1f} max",
         ]
@@ -515,7 +504,7 @@ def bench_server(
     slack: TimedSlack,
     openalex: SlowOpenAlex,
     names: list[str],
-    backends: BackendPids,
+    database: str,
 ) -> None:
     """Every run of the plan against one server, printed as it finishes."""
     with running_server(config, env) as server:
@@ -530,20 +519,23 @@ def bench_server(
                 duration=duration,
                 rate=rate,
                 seed=plan.seed,
-                backends=backends,
+                database=database,
             )
 
         if plan.warmup > 0:
             load(plan.warmup, 0.0)
         if plan.profile:
-            prefix = f"bzpeer-load-pyspy-{config.kind}-{os.getpid()}"
-            with py_spy(server.pids(), plan.duration, prefix) as paths:
+            prefix = f"bzpeer-benchload-pyspy-{config.kind}-{os.getpid()}"
+            with py_spy(server.pids(), plan.duration, prefix) as profiles:
                 summary = load(plan.duration, 0.0).summary()
             summary["mode"] += ", under py-spy"
             plan.results.append(summary)
             print(load_table([summary]).splitlines()[-1], flush=True)
-            print(f"\n{server.label}, py-spy raw stacks: {' '.join(map(str, paths))}\n")
-            print(profile_tables(read_stacks(paths)) + "\n", flush=True)
+            print(
+                f"\n{server.label}, py-spy raw stacks: {' '.join(map(str, profiles.gil + profiles.active))}\n"
+            )
+            print(profile_tables(read_stacks(profiles.gil)) + "\n", flush=True)
+            print(leaf_table(read_stacks(profiles.active)) + "\n", flush=True)
         for rate in [0.0, *plan.rates]:
             run = load(plan.duration, rate)
             summary = run.summary()
@@ -566,6 +558,10 @@ def bench_server(
         print(f"{server.label}: {errors} ERROR lines in {server.log}", flush=True)
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the plan; print markdown tables; exit 1 if a target was missed."""
     parser = argparse.ArgumentParser(
@@ -576,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         "--configs",
         default="2x8,dev",
         help='servers in turn: "2x8" (bzpeer serve workers×threads), "dev" (Bolt\'s dev server); '
-        '":N" widens Bolt\'s listener pool to N threads, e.g. "2x8:32"',
+        '":N" widens Bolt\'s listener pool to N threads, "@P" sets DATABASE_POOL_SIZE, e.g. "2x8:32@40"',
     )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per measured window")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")
@@ -591,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="one more closed-loop run under py-spy")
     parser.add_argument("--json", type=Path, default=None, help="write every summary here")
     args = parser.parse_args(argv)
+    # SIGTERM (or SIGINT where a shell ignores it for background jobs) still stops the servers.
+    signal.signal(signal.SIGTERM, _stop)
     plan = Plan(
         configs=[ServerConfig.parse(v) for v in args.configs.split(",") if v.strip()],
         duration=args.duration,
@@ -605,7 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     engine = make_engine(args.database_url, pool_size=1, max_overflow=1)
     names, sizes = sample_names(engine, args.names, args.seed)
-    backends = BackendPids(engine)
+    database = str(make_url(args.database_url).database)
     print(
         f"store: {sizes['researcher']:,} researchers, {sizes['work']:,} works, "
         f"{sizes['authorship']:,} authorships; {len(names):,} names drawn; load avg {load_average():.2f}",
@@ -615,7 +613,7 @@ def main(argv: list[str] | None = None) -> int:
     with TimedSlack(team_id="T0TEAM1") as slack, SlowOpenAlex(args.openalex_delay) as openalex:
         env = server_env(args.database_url, slack, openalex.url)
         for config in plan.configs:
-            bench_server(config, plan, env, slack, openalex, names, backends)
+            bench_server(config, plan, env, slack, openalex, names, database)
     engine.dispose()
     print(f"\n{time.strftime('%H:%M', time.localtime(started))}–{time.strftime('%H:%M')}\n")
     print(load_table(plan.results) + "\n\n" + hol_table(plan.hol))

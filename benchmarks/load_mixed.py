@@ -289,7 +289,9 @@ def run_round(
     sampler.join()
     cpu, own = server.cpu_seconds() - cpu_before, time.process_time() - own_before
     load = float(Path("/proc/loadavg").read_text().split()[0])
-    return Round(number, sent, replies, started, peak[0], server.rss_mb(), wall, cpu, own, load)
+    return Round(
+        number, sent, replies, started, peak[0], server.rss_mb(), wall, worker_cpu=cpu, own_cpu=own, load=load
+    )
 
 
 def _pct(values: list[float], q: float) -> float:

@@ -13,7 +13,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
@@ -318,22 +318,27 @@ class ServerConfig:
     workers: int = 1
     threads: int = 1
     listener_threads: int = 0
+    pool_size: int = 0  # DATABASE_POOL_SIZE; 0 leaves the default (5)
 
     @classmethod
     def parse(cls, value: str) -> ServerConfig:
-        """ "2x8", "2x8:32" (32 listener threads per worker), "dev" or "dev:32"."""
-        shape, _, listeners = value.strip().lower().partition(":")
-        widen = int(listeners) if listeners else 0
+        """Read "2x8", "2x8:32" (32 listener threads per worker), "2x8:32@24" (and a pool of 24
+        connections per process), "dev" or "dev:32"."""
+        rest, _, pool = value.strip().lower().partition("@")
+        shape, _, listeners = rest.partition(":")
+        widen, size = int(listeners or 0), int(pool or 0)
         if shape == "dev":
-            return cls("dev", listener_threads=widen)
+            return cls("dev", listener_threads=widen, pool_size=size)
         workers, _, threads = shape.partition("x")
-        return cls("gunicorn", int(workers), int(threads), widen)
+        return cls("gunicorn", int(workers), int(threads), widen, size)
 
     @property
     def label(self) -> str:
         """How the tables name it."""
         base = "Bolt dev server" if self.kind == "dev" else f"bzpeer serve {self.workers}×{self.threads}"
-        return base + (f", {self.listener_threads} listener threads" if self.listener_threads else "")
+        if self.listener_threads:
+            base += f", {self.listener_threads} listener threads"
+        return base + (f", pool {self.pool_size}" if self.pool_size else "")
 
     def command(self, port: int) -> list[str]:
         """The server's command line."""
@@ -358,7 +363,9 @@ class ServerConfig:
 def running_server(config: ServerConfig, env: dict[str, str], *, timeout: float = 90) -> Iterator[Server]:
     """Start the server and wait until it answers; SIGTERM it (SIGKILL after 30 s) at the end."""
     port = free_port()
-    log = Path(tempfile.mkstemp(prefix=f"bzpeer-load-{config.kind}-", suffix=".log")[1])
+    log = Path(tempfile.mkstemp(prefix=f"bzpeer-benchload-{config.kind}-", suffix=".log")[1])
+    if config.pool_size:
+        env = {**env, "DATABASE_POOL_SIZE": str(config.pool_size)}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, *config.command(port)],
@@ -431,23 +438,43 @@ def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
 
+def backend_pids(database: str) -> dict[int, float]:
+    """PostgreSQL backends serving `database` (from their process titles), with their CPU seconds."""
+    title = f" {database} ".encode()
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmdline.startswith(b"postgres: ") and title in cmdline:
+            found[int(entry.name)] = process_cpu(int(entry.name))
+    return found
+
+
 @dataclass
 class CpuMeter:
-    """CPU seconds over a window: the server's processes, their PostgreSQL backends, this
-    process, and the whole machine; plus the load average sampled once a second."""
+    """CPU seconds over a window: the server's processes, the PostgreSQL backends of `database`
+    (sampled every 0.2 s, so short-lived pooled connections are counted too), this process, and
+    the whole machine; plus the load average, sampled once a second."""
 
     server_pids: list[int]
-    backend_pids: Callable[[], list[int]]  # looked up at the start and at the end
+    database: str
     loads: list[float] = field(default_factory=list)
     _start: dict[str, Any] = field(default_factory=dict)
+    _pg_base: dict[int, float] = field(default_factory=dict)
+    _pg_last: dict[int, float] = field(default_factory=dict)
+    _pg_new: set[int] = field(default_factory=set)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def __enter__(self) -> CpuMeter:
-        backends = self.backend_pids()
+        self._pg_base = backend_pids(self.database)
+        self._pg_last = dict(self._pg_base)
         self._start = {
             "server": {pid: process_cpu(pid) for pid in self.server_pids},
-            "pg": {pid: process_cpu(pid) for pid in backends},
             "own": time.process_time(),
             "machine": machine_busy(),
             "overflows": listen_overflows(),
@@ -457,22 +484,35 @@ class CpuMeter:
         self._thread.start()
         return self
 
+    def _sample_backends(self) -> None:
+        for pid, cpu in backend_pids(self.database).items():
+            if pid not in self._pg_base:  # connected during the window
+                self._pg_base[pid] = 0.0
+                self._pg_new.add(pid)
+            self._pg_last[pid] = max(cpu, self._pg_last.get(pid, 0.0))
+
     def _sample(self) -> None:
-        while not self._stop.wait(1.0):
-            self.loads.append(load_average())
+        ticks = 0
+        while not self._stop.wait(0.2):
+            self._sample_backends()
+            ticks += 1
+            if ticks % 5 == 0:
+                self.loads.append(load_average())
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        self._sample_backends()
         wall = time.perf_counter() - self._start["wall"]
         server = sum(process_cpu(pid) - self._start["server"].get(pid, 0.0) for pid in self.server_pids)
-        pg = sum(process_cpu(pid) - self._start["pg"].get(pid, 0.0) for pid in self.backend_pids())
+        pg = sum(last - self._pg_base.get(pid, 0.0) for pid, last in self._pg_last.items())
+        opened = len(self._pg_new)
         own = time.process_time() - self._start["own"]
         machine = machine_busy() - self._start["machine"]
         overflows = listen_overflows() - self._start["overflows"]
         loads = self.loads or [load_average()]
-        self.result = CpuUse(wall, server, pg, own, machine, max(loads), overflows)
+        self.result = CpuUse(wall, server, pg, own, machine, max(loads), overflows, opened)
 
 
 @dataclass(frozen=True)
@@ -486,6 +526,7 @@ class CpuUse:
     machine: float
     load_max: float
     listen_overflows: int
+    pg_connections_opened: int
 
     @property
     def other(self) -> float:
@@ -522,22 +563,38 @@ AREAS = (
 )
 
 
+@dataclass(frozen=True)
+class Profiles:
+    """py-spy raw files: samples of threads holding the GIL (Python on the CPU), and samples of
+    every thread py-spy does not see as idle (which includes waits inside C calls: the PG socket,
+    `time.sleep`)."""
+
+    gil: list[Path]
+    active: list[Path]
+
+
 @contextmanager
-def py_spy(pids: list[int], seconds: float, prefix: str) -> Iterator[list[Path]]:
-    """Sample each process with py-spy (100 Hz, not pausing it) while the block runs."""
+def py_spy(pids: list[int], seconds: float, prefix: str) -> Iterator[Profiles]:
+    """Sample each process twice with py-spy (100 Hz, not pausing it) while the block runs."""
     binary = Path(sys.executable).parent / "py-spy"
-    paths = [Path(tempfile.gettempdir()) / f"{prefix}-{pid}.txt" for pid in pids]
+    tmp = Path(tempfile.gettempdir())
+    profiles = Profiles(
+        [tmp / f"{prefix}-{pid}-gil.txt" for pid in pids],
+        [tmp / f"{prefix}-{pid}-active.txt" for pid in pids],
+    )
     options = ["-d", str(max(1, int(seconds))), "-r", "100", "-f", "raw", "--nonblocking"]
+    jobs = [(pid, path, ["--gil"]) for pid, path in zip(pids, profiles.gil, strict=True)]
+    jobs += [(pid, path, []) for pid, path in zip(pids, profiles.active, strict=True)]
     spies = [
         subprocess.Popen(
-            [str(binary), "record", "-p", str(pid), *options, "-o", str(path)],
+            [str(binary), "record", "-p", str(pid), *options, *extra, "-o", str(path)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        for pid, path in zip(pids, paths, strict=True)
+        for pid, path, extra in jobs
     ]
     try:
-        yield paths
+        yield profiles
     finally:
         for spy in spies:
             try:
@@ -567,7 +624,7 @@ def area_of(frame: str) -> str:
 
 
 def profile_tables(stacks: list[tuple[list[str], int]], top: int = 15) -> str:
-    """Markdown: on-CPU samples by area of the innermost frame, and our functions inclusive."""
+    """Markdown: GIL samples by area of the innermost frame, and our functions inclusive."""
     total = sum(count for _, count in stacks) or 1
     by_area: dict[str, int] = {}
     inclusive: dict[str, int] = {}
@@ -577,9 +634,27 @@ def profile_tables(stacks: list[tuple[list[str], int]], top: int = 15) -> str:
         ours = {f.rsplit(":", 1)[0] + ")" for f in frames if area_of(f).endswith("(our code)")}
         for frame in ours:
             inclusive[frame] = inclusive.get(frame, 0) + count
-    lines = [f"{total:,} on-CPU samples (100 Hz).", "", "| innermost frame in | share |", "|---|---:|"]
+    lines = [
+        f"{total:,} samples holding the GIL (100 Hz).",
+        "",
+        "| innermost frame in | share |",
+        "|---|---:|",
+    ]
     lines += [f"| {a} | {n / total:.1%} |" for a, n in sorted(by_area.items(), key=lambda kv: -kv[1])]
     lines += ["", "| our function (inclusive: it or anything it calls) | share |", "|---|---:|"]
     ranked = sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]
+    lines += [f"| `{frame}` | {n / total:.1%} |" for frame, n in ranked]
+    return "\n".join(lines)
+
+
+def leaf_table(stacks: list[tuple[list[str], int]], top: int = 10) -> str:
+    """Markdown: the innermost frames (with line) that most samples were in."""
+    total = sum(count for _, count in stacks) or 1
+    leaves: dict[str, int] = {}
+    for frames, count in stacks:
+        leaves[frames[-1]] = leaves.get(frames[-1], 0) + count
+    lines = [f"{total:,} samples of threads py-spy did not see as idle.", ""]
+    lines += ["| innermost frame | share |", "|---|---:|"]
+    ranked = sorted(leaves.items(), key=lambda kv: -kv[1])[:top]
     lines += [f"| `{frame}` | {n / total:.1%} |" for frame, n in ranked]
     return "\n".join(lines)
