@@ -35,6 +35,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -497,65 +498,86 @@ class Plan:
     hol: list[dict[str, Any]] = field(default_factory=list)
 
 
-def bench_server(
-    config: ServerConfig,
-    plan: Plan,
-    env: dict[str, str],
-    slack: TimedSlack,
-    openalex: SlowOpenAlex,
-    names: list[str],
-    database: str,
-) -> None:
-    """Every run of the plan against one server, printed as it finishes."""
-    with running_server(config, env) as server:
+@dataclass
+class Bench:
+    """Everything a run needs besides the server under test."""
 
-        def load(duration: float, rate: float) -> LoadRun:
-            return run_load(
-                server,
-                slack,
-                openalex,
-                names,
-                clients=plan.clients,
-                duration=duration,
-                rate=rate,
-                seed=plan.seed,
-                database=database,
-            )
+    plan: Plan
+    slack: TimedSlack
+    openalex: SlowOpenAlex
+    names: list[str]
+    database: str
 
+    def load(self, server: Server, duration: float, rate: float) -> LoadRun:
+        """One load window against `server`."""
+        return run_load(
+            server,
+            self.slack,
+            self.openalex,
+            self.names,
+            clients=self.plan.clients,
+            duration=duration,
+            rate=rate,
+            seed=self.plan.seed,
+            database=self.database,
+        )
+
+    def record(self, run: LoadRun, suffix: str = "") -> None:
+        """Keep and print one load window's summary."""
+        summary = run.summary()
+        summary["mode"] += suffix
+        self.plan.results.append(summary)
+        print(load_table([summary]).splitlines()[-1], flush=True)
+
+    def profile(self, server: Server, kind: str) -> None:
+        """A closed-loop window with py-spy sampling every process of the server."""
+        prefix = f"bzpeer-benchload-pyspy-{kind}-{os.getpid()}"
+        with py_spy(server.pids(), self.plan.duration, prefix) as profiles:
+            run = self.load(server, self.plan.duration, 0.0)
+        self.record(run, ", under py-spy")
+        files = " ".join(map(str, profiles.gil + profiles.active))
+        print(f"\n{server.label}, py-spy raw stacks: {files}\n")
+        print(profile_tables(read_stacks(profiles.gil)) + "\n", flush=True)
+        print(leaf_table(read_stacks(profiles.active)) + "\n", flush=True)
+
+    def head_of_line(self, server: Server, round_: int) -> None:
+        """One head-of-line round against `server`, kept and printed."""
+        hol = run_head_of_line(
+            server,
+            self.slack,
+            self.openalex,
+            self.names,
+            presses=self.plan.presses,
+            fast=self.plan.fast,
+            seed=self.plan.seed + round_,
+        )
+        summary = hol.summary()
+        self.plan.hol.append(summary)
+        print(hol_table([summary]).splitlines()[-1], flush=True)
+
+
+def run_plan(bench: Bench, env: dict[str, str]) -> None:
+    """Start every server, then take turns: each window (closed loop, each rate, each head-of-line
+    round) runs against every server in a row, so that all of them see the same machine."""
+    plan = bench.plan
+    with ExitStack() as stack:
+        servers = [(config, stack.enter_context(running_server(config, env))) for config in plan.configs]
         if plan.warmup > 0:
-            load(plan.warmup, 0.0)
+            for _, server in servers:
+                bench.load(server, plan.warmup, 0.0)
         if plan.profile:
-            prefix = f"bzpeer-benchload-pyspy-{config.kind}-{os.getpid()}"
-            with py_spy(server.pids(), plan.duration, prefix) as profiles:
-                summary = load(plan.duration, 0.0).summary()
-            summary["mode"] += ", under py-spy"
-            plan.results.append(summary)
-            print(load_table([summary]).splitlines()[-1], flush=True)
-            print(
-                f"\n{server.label}, py-spy raw stacks: {' '.join(map(str, profiles.gil + profiles.active))}\n"
-            )
-            print(profile_tables(read_stacks(profiles.gil)) + "\n", flush=True)
-            print(leaf_table(read_stacks(profiles.active)) + "\n", flush=True)
+            for config, server in servers:
+                bench.profile(server, config.kind)
         for rate in [0.0, *plan.rates]:
-            run = load(plan.duration, rate)
-            summary = run.summary()
-            plan.results.append(summary)
-            print(load_table([summary]).splitlines()[-1], flush=True)
+            for _, server in servers:
+                bench.record(bench.load(server, plan.duration, rate))
         for round_ in range(plan.hol_rounds):
-            hol = run_head_of_line(
-                server,
-                slack,
-                openalex,
-                names,
-                presses=plan.presses,
-                fast=plan.fast,
-                seed=plan.seed + round_,
-            )
-            summary = hol.summary()
-            plan.hol.append(summary)
-            print(hol_table([summary]).splitlines()[-1], flush=True)
-        errors = sum(1 for line in server.log.read_text(errors="replace").splitlines() if '"ERROR"' in line)
-        print(f"{server.label}: {errors} ERROR lines in {server.log}", flush=True)
+            for _, server in servers:
+                bench.head_of_line(server, round_)
+        for _, server in servers:
+            lines = server.log.read_text(errors="replace").splitlines()
+            errors = sum(1 for line in lines if '"ERROR"' in line)
+            print(f"{server.label}: {errors} ERROR lines in {server.log}", flush=True)
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -612,8 +634,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     with TimedSlack(team_id="T0TEAM1") as slack, SlowOpenAlex(args.openalex_delay) as openalex:
         env = server_env(args.database_url, slack, openalex.url)
-        for config in plan.configs:
-            bench_server(config, plan, env, slack, openalex, names, database)
+        run_plan(Bench(plan, slack, openalex, names, database), env)
     engine.dispose()
     print(f"\n{time.strftime('%H:%M', time.localtime(started))}–{time.strftime('%H:%M')}\n")
     print(load_table(plan.results) + "\n\n" + hol_table(plan.hol))
