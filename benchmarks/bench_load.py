@@ -3,9 +3,12 @@ side by side in the same run, against Bolt's built-in development server; plus h
 blocking behind a slow OpenAlex.
 
     python -m benchmarks.bench_load --database-url postgresql://postgres@127.0.0.1/bzpeer_bench_load
-    python -m benchmarks.bench_load --database-url URL --configs 2x8,3x8 --duration 60 --rates 20,40
+    python -m benchmarks.bench_load --database-url URL --configs 2x8,3x8,2x8:32@40,dev --rates 10,20
 
-For each server (every `--configs` WORKERSxTHREADS of `bzpeer serve`, then the dev server):
+`--configs` names the servers: "2x8" is `bzpeer serve --workers 2 --threads 8`, "dev" is Bolt's
+`App.start` (benchmarks/bolt_devserver.py); ":N" widens Bolt's listener pool to N threads
+(benchmarks/serve_variant.py) and "@P" sets DATABASE_POOL_SIZE. All servers are started first,
+then every window below runs against each of them in turn, so they share the machine's weather.
 
 1. **Load.** `--clients` threads, each with its own keep-alive `httpx.Client`, send `/peer NAME`
    for random researchers of the store (a fresh trigger_id and response_url every time) for
@@ -19,6 +22,7 @@ For each server (every `--configs` WORKERSxTHREADS of `bzpeer serve`, then the d
    `--fast` clients send a `/peer NAME` each. Measured: the time until every press's final reply
    (the second post; the first is "Looking up…") reached the local Slack, how many look-ups the
    stand-in served at once, and how long the fast commands took meanwhile.
+3. **Profile** (`--profile`): one more closed-loop window per server under py-spy.
 
 CPU seconds are read from /proc for the server's processes, the PostgreSQL backends of the
 store, this process (clients and the local Slack) and the whole machine (other = the rest).
