@@ -6,8 +6,8 @@ blocking behind a slow OpenAlex.
     python -m benchmarks.bench_load --database-url URL --configs 2x8,3x8,2x8:32@40,dev --rates 10,20
 
 `--configs` names the servers: "2x8" is `bzpeer serve --workers 2 --threads 8`, "dev" is Bolt's
-`App.start` (benchmarks/bolt_devserver.py); ":N" widens Bolt's listener pool to N threads
-(benchmarks/serve_variant.py) and "@P" sets DATABASE_POOL_SIZE. All servers are started first,
+`App.start` (benchmarks/bolt_devserver.py); ":N" sets BZPEER_LISTENER_THREADS (Bolt's listener
+pool) and "@P" sets DATABASE_POOL_SIZE. All servers are started first,
 then every window below runs against each of them in turn, so they share the machine's weather.
 
 1. **Load.** `--clients` threads, each with its own keep-alive `httpx.Client`, send `/peer NAME`
@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         "--configs",
         default="2x8,dev",
         help='servers in turn: "2x8" (bzpeer serve workers×threads), "dev" (Bolt\'s dev server); '
-        '":N" widens Bolt\'s listener pool to N threads, "@P" sets DATABASE_POOL_SIZE, e.g. "2x8:32@40"',
+        '":N" sets BZPEER_LISTENER_THREADS, "@P" sets DATABASE_POOL_SIZE, e.g. "2x8:5@5" (the old defaults)',
     )
     parser.add_argument("--duration", type=float, default=60.0, help="seconds per measured window")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before measuring")

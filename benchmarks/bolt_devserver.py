@@ -2,7 +2,6 @@
 server (`App.start`, a single-threaded stdlib `http.server.HTTPServer`), for benchmarks.bench_load.
 
     python -m benchmarks.bolt_devserver --port 3000      # environment as for `bzpeer serve`
-    python -m benchmarks.bolt_devserver --port 3000 --listener-threads 32   # wider listener pool
 
 The app is built as `bot/serve.py` builds each gunicorn worker (`build_wsgi_app`: runtime without
 migrations, `build_bolt_app`, then `gc.freeze()`), with the same JSON-line logging as
@@ -16,7 +15,6 @@ import argparse
 import gc
 import logging
 
-from benchmarks.serve_variant import widen_listener_executor
 from bot.app import build_bolt_app
 from bot.logs import configure_logging
 from bot.runtime import build_runtime
@@ -27,15 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     """Build the app and serve it until killed."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bolt_devserver", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--listener-threads", type=int, default=0, help="Bolt's listener pool (default 5)")
     args = parser.parse_args(argv)
     settings = Settings()
     secrets = [settings.slack_bot_token, settings.slack_signing_secret, settings.openalex_api_key]
     configure_logging(json_lines=True, level=logging.INFO, secrets=secrets)
     runtime = build_runtime(settings, migrate=False)
     app = build_bolt_app(settings, runtime.services)
-    if args.listener_threads:
-        widen_listener_executor(app, args.listener_threads)
     gc.freeze()
     try:
         # No access log: gunicorn runs with accesslog None; the app logs one line per request.

@@ -29,7 +29,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.slash import SlashCommands
 from bot.local_slack import LocalSlack
-from bot.local_slack_wire import LoopbackServer, Reply
+from bot.local_slack_wire import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-load-signing-secret"
@@ -52,29 +52,13 @@ class ReplyWaiter:
         return self.times[self.count - 1] if self.done.wait(timeout) else None
 
 
-class _WideLoopbackServer(LoopbackServer):
-    # socketserver listens with a backlog of 5: a burst of replies from 32 clients overflows it,
-    # and each dropped SYN costs the app's respond() a 1 s retransmission (ListenOverflows).
-    request_queue_size = 512
-
-
 class TimedSlack(LocalSlack):
-    """LocalSlack that also notes when each response_url post arrives, for waiting clients, and
-    listens with a deep backlog so that bursts of replies are not delayed by the harness."""
+    """LocalSlack that also notes when each response_url post arrives, for waiting clients."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._waiters: dict[str, ReplyWaiter] = {}
         self._waiters_lock = threading.Lock()
-
-    def start(self) -> TimedSlack:
-        """LocalSlack.start with the deeper listen backlog."""
-        server = self._server = _WideLoopbackServer(self._answer, self._track)
-        self._thread = threading.Thread(
-            target=server.serve_forever, args=(0.02,), name="local-slack", daemon=True
-        )
-        self._thread.start()
-        return self
 
     def __enter__(self) -> TimedSlack:
         return self.start()
@@ -312,13 +296,13 @@ class Server:
 @dataclass(frozen=True)
 class ServerConfig:
     """A server under test: `bzpeer serve` (gunicorn) or Bolt's dev server ("dev"), optionally
-    with Bolt's listener pool widened to `listener_threads` (benchmarks/serve_variant.py)."""
+    with `listener_threads` (BZPEER_LISTENER_THREADS) and `pool_size` (DATABASE_POOL_SIZE)."""
 
     kind: str  # "gunicorn" | "dev"
     workers: int = 1
     threads: int = 1
-    listener_threads: int = 0
-    pool_size: int = 0  # DATABASE_POOL_SIZE; 0 leaves the default (5)
+    listener_threads: int = 0  # BZPEER_LISTENER_THREADS; 0 leaves the default (32)
+    pool_size: int = 0  # DATABASE_POOL_SIZE; 0 leaves the default (16)
 
     @classmethod
     def parse(cls, value: str) -> ServerConfig:
@@ -343,20 +327,15 @@ class ServerConfig:
     def command(self, port: int) -> list[str]:
         """The server's command line."""
         if self.kind == "dev":
-            args = ["-m", "benchmarks.bolt_devserver", "--port", str(port)]
-            return args + (
-                ["--listener-threads", str(self.listener_threads)] if self.listener_threads else []
-            )
+            return ["-m", "benchmarks.bolt_devserver", "--port", str(port)]
         shape = ["--port", str(port), "--workers", str(self.workers), "--threads", str(self.threads)]
-        if self.listener_threads:
-            return [
-                "-m",
-                "benchmarks.serve_variant",
-                "--listener-threads",
-                str(self.listener_threads),
-                *shape,
-            ]
         return ["-m", "bot", "serve", *shape]
+
+    def environment(self, env: dict[str, str]) -> dict[str, str]:
+        """`env` with this configuration's settings."""
+        if self.listener_threads:
+            env = {**env, "BZPEER_LISTENER_THREADS": str(self.listener_threads)}
+        return {**env, "DATABASE_POOL_SIZE": str(self.pool_size)} if self.pool_size else env
 
 
 @contextmanager
@@ -364,12 +343,10 @@ def running_server(config: ServerConfig, env: dict[str, str], *, timeout: float 
     """Start the server and wait until it answers; SIGTERM it (SIGKILL after 30 s) at the end."""
     port = free_port()
     log = Path(tempfile.mkstemp(prefix=f"bzpeer-benchload-{config.kind}-", suffix=".log")[1])
-    if config.pool_size:
-        env = {**env, "DATABASE_POOL_SIZE": str(config.pool_size)}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, *config.command(port)],
-            env=env,
+            env=config.environment(env),
             cwd=tempfile.gettempdir(),  # no stray .env
             stdout=out,
             stderr=subprocess.STDOUT,

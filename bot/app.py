@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -148,6 +149,10 @@ def build_bolt_app(
         token_verification_enabled=False,
         request_verification_enabled=not socket_mode,
         process_before_response=process_before_response,
+        # Listeners, ack() included, run here; see Settings.bzpeer_listener_threads.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=settings.bzpeer_listener_threads, thread_name_prefix="bolt-listener"
+        ),
         **auth,
     )
     if not socket_mode:

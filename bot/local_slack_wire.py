@@ -115,6 +115,9 @@ class LoopbackServer(ThreadingHTTPServer):
     """A threaded HTTP server on 127.0.0.1 and a free port; `answer` builds every reply."""
 
     daemon_threads = True
+    # socketserver listens with a backlog of 5: a burst of replies from many threads overflows
+    # it, and each dropped SYN costs the sender a 1 s retransmission.
+    request_queue_size = 128
 
     def __init__(self, answer: Answer, track: Callable[[int], None]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)

@@ -28,8 +28,11 @@ class Settings(BaseSettings):
     # bot cannot post there (another workspace, not invited), admins get DMs after all.
     bzpeer_review_channel: str | None = Field(default=None, alias="BZPEER_REVIEW_CHANNEL")
     # Per process (each gunicorn worker and each scheduler has its own pool); see README.
-    database_pool_size: int = Field(default=5, ge=1, alias="DATABASE_POOL_SIZE")
-    database_max_overflow: int = Field(default=10, ge=0, alias="DATABASE_MAX_OVERFLOW")
+    database_pool_size: int = Field(default=16, ge=1, alias="DATABASE_POOL_SIZE")
+    database_max_overflow: int = Field(default=8, ge=0, alias="DATABASE_MAX_OVERFLOW")
+    # Threads per process that run listeners (and so ack()); they wait on OpenAlex and Slack,
+    # so they outnumber the cores. Bolt's own default of 5 queues the sixth slow look-up.
+    bzpeer_listener_threads: int = Field(default=32, ge=1, le=256, alias="BZPEER_LISTENER_THREADS")
 
     @field_validator("slack_api_url")
     @classmethod
