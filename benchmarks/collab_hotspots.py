@@ -139,10 +139,11 @@ def aa_dict(rid: int, frontier: list[int], pairs: list[tuple[int, int]], known: 
         neighbours[a].add(b)
         neighbours[b].add(a)
     mine = neighbours[rid]
-    weight = {z: 1.0 / math.log(len(neighbours[z])) for z in mine}
+    # A co-author whose only neighbour is the researcher shares nobody (and log 1 = 0).
+    weight = {z: 1.0 / math.log(len(neighbours[z])) for z in mine if len(neighbours[z]) > 1}
     score: dict[int, float] = defaultdict(float)
     for z, c in pairs:
-        if z in mine and c not in known and c != rid:
+        if z in weight and c not in known and c != rid:
             score[c] += weight[z]
     return sorted(score, key=lambda c: (-round(score[c], 9), c))[:SCORING_POOL]
 
