@@ -190,18 +190,14 @@ def insert_ignoring_duplicates(*, session: Session, rows: Sequence[dict[str, Any
     dialect = session.get_bind().dialect.name
     if dialect not in ("postgresql", "sqlite"):
         raise NotImplementedError(f"no ON CONFLICT insert for {dialect}")
-    inserted = 0
-    # 7 values a row: 500 rows stay under SQLite's 32,766 bound parameters.
-    for chunk in _chunks(rows):
-        values = list(chunk)
-        statement = (
-            postgresql.insert(Delivery).values(values).on_conflict_do_nothing(index_elements=_LEDGER_KEY)
-            if dialect == "postgresql"
-            else sqlite.insert(Delivery).values(values).on_conflict_do_nothing(index_elements=_LEDGER_KEY)
-        )
-        # RETURNING lists only the rows actually inserted (rowcount is unreliable here on psycopg).
-        inserted += len(session.execute(statement.returning(col(Delivery.id))).all())
-    return inserted
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    # One statement compiled once; SQLAlchemy batches the executemany into multi-row INSERTs
+    # ("insertmanyvalues"), and RETURNING lists only the rows actually inserted (rowcount is
+    # unreliable here on psycopg).
+    statement = (
+        insert(Delivery).on_conflict_do_nothing(index_elements=_LEDGER_KEY).returning(col(Delivery.id))
+    )
+    return sum(len(session.execute(statement, list(chunk)).all()) for chunk in _chunks(rows, 5_000))
 
 
 # ---------------------------------------------------------------------------------------------
