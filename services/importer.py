@@ -130,7 +130,7 @@ class ImportService:
             stored = store_works(session=session, works=works, now=now)
             touched = {researcher.id} | {rid for s in stored for rid in s.researcher_ids}
             own_topics = upsert_topics(session=session, topics=author.topics)
-            extra = _kept_topics(session=session, researcher_ids=touched - {researcher.id})
+            extra = kept_topics(session=session, researcher_ids=touched - {researcher.id})
             extra[researcher.id] = {own_topics[topic_key(t)]: t.count or 0 for t in author.topics}
             refresh_researcher_topics(session=session, researcher_ids=touched, extra=extra)
             result = ImportResult(
@@ -165,7 +165,7 @@ def _ensure_author(work: openalex.Work, author: openalex.Author) -> openalex.Wor
     return dataclasses.replace(work, authorships=(*work.authorships, extra))
 
 
-def _kept_topics(*, session: Session, researcher_ids: set[int]) -> dict[int, dict[int, int]]:
+def kept_topics(*, session: Session, researcher_ids: set[int]) -> dict[int, dict[int, int]]:
     # Co-authors imported in their own right keep the topics OpenAlex gave their author record;
     # refresh_researcher_topics would otherwise rebuild them from stored works alone.
     kept: dict[int, dict[int, int]] = defaultdict(dict)

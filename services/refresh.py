@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services import ledger
 from services.db import session_scope
-from services.importer import store_works
+from services.importer import kept_topics, store_works
 from services.openalex import (
     MAX_OR_VALUES,
     AccessDenied,
@@ -28,6 +28,7 @@ from services.openalex import (
 )
 from services.openalex import Work as OpenAlexWork
 from services.schedule import as_utc
+from services.store import refresh_researcher_topics
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,13 @@ class RefreshService:
     def _store_batch(self, works: list[OpenAlexWork], now: datetime, report: RefreshReport) -> None:
         with session_scope(self._engine) as session:
             stored = store_works(session=session, works=works, now=now)
+            # New works bring topics: the cards and the collaborator blend read researcher_topic.
+            touched = {rid for s in stored if s.is_new for rid in s.researcher_ids}
+            refresh_researcher_topics(
+                session=session,
+                researcher_ids=touched,
+                extra=kept_topics(session=session, researcher_ids=touched),
+            )
             queued = ledger.queue_stored_works(session=session, stored=stored, now=now)
         report.works_seen += len(stored)
         report.works_new += sum(1 for s in stored if s.is_new)

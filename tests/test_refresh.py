@@ -9,13 +9,13 @@ from datetime import date, timedelta
 import httpx
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from handlers.blocks.digest import digest_message
 from services.db import session_scope
 from services.digests import DigestService
 from services.importer import store_works
-from services.models import Follow, Researcher
+from services.models import Follow, Researcher, ResearcherTopic, Topic
 from services.openalex import OpenAlexClient, parse_work
 from services.refresh import LOOKBACK, RefreshService
 from tests.digest_support import (
@@ -167,6 +167,27 @@ def test_new_work_is_one_item_per_follower_however_many_followed_authors(
         (bert, bob, "new", "pending"),
     }
     assert (report.items_queued, again.items_queued) == (2, 0)
+
+
+def test_a_new_work_adds_its_topics_to_its_authors(
+    engine: Engine, refresh: RefreshService, standin: WorksStandIn
+) -> None:
+    ada = add_researcher(engine, *ADA)
+    follow(engine, add_member(engine, "U0ALICE"), ada, at=T0 - timedelta(days=3))
+    work = work_json("W300000002", "Engines that compute", [ADA, BOB])
+    work["topics"] = [{"id": "https://openalex.org/T10001", "display_name": "Analytical engines"}]
+    standin.add(work)
+
+    refresh.refresh(now=T0)
+
+    with Session(engine) as session:
+        topics = session.exec(
+            select(ResearcherTopic.researcher_id, Topic.name).join(
+                Topic, col(Topic.id) == col(ResearcherTopic.topic_id)
+            )
+        ).all()
+        bob = session.exec(select(Researcher.id).where(Researcher.openalex_id == BOB[0])).one()
+    assert sorted(topics) == sorted([(ada, "Analytical engines"), (bob, "Analytical engines")])
 
 
 def test_a_follow_made_today_does_not_flood_the_member_with_the_back_catalogue(
