@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import random
+
+import networkx as nx
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -12,7 +15,7 @@ from handlers.ids import Action
 from services.collaborators import (
     MAX_AUTHORS_PER_WORK,
     MAX_FRONTIER,
-    MAX_PAIRS,
+    MAX_PAIRS_PER_COAUTHOR,
     CloseCollaborator,
     Collaborators,
     CollaboratorService,
@@ -20,6 +23,7 @@ from services.collaborators import (
     Person,
     SearchStats,
     Suggestion,
+    adamic_adar,
 )
 from services.demo import DemoService
 from tests.slack_support import SlackDriver, all_text, buttons
@@ -171,16 +175,40 @@ def test_a_hub_loads_a_bounded_neighbourhood_and_keeps_the_right_top_result(
     assert capped is not None
     assert capped.stats.capped
     assert capped.stats.frontier == MAX_FRONTIER
-    assert capped.stats.pairs_loaded <= MAX_PAIRS
+    assert capped.stats.pairs_loaded <= MAX_FRONTIER * MAX_PAIRS_PER_COAUTHOR
     assert capped.stats.candidates >= 1000
     assert capped.suggestions[0].name == "Target Candidate"
     assert capped.suggestions[0].shared_coauthor_count == 5
-    unbounded = CollaboratorService(engine, limits=Limits(max_frontier=10**6, max_pairs=10**9)).collaborators(
-        hub
-    )
+    unbounded = CollaboratorService(
+        engine, limits=Limits(max_frontier=10**6, max_pairs_per_coauthor=10**9)
+    ).collaborators(hub)
     assert unbounded is not None
-    assert unbounded.stats.pairs_loaded > MAX_PAIRS  # what the caps saved
+    assert unbounded.stats.pairs_loaded > MAX_FRONTIER * MAX_PAIRS_PER_COAUTHOR  # what the caps saved
     assert unbounded.suggestions[0].name == capped.suggestions[0].name
+
+
+def test_link_scores_are_networkx_adamic_adar_on_the_ego_network() -> None:
+    rng = random.Random(5)
+    me, frontier = 0, list(range(1, 16))
+    pairs = sorted(
+        {(z, rng.randrange(1, 60)) for z in frontier for _ in range(12)} - {(z, z) for z in frontier}
+    )
+    candidates, link, common = adamic_adar(me, frontier, pairs, exclude=set(frontier))
+    graph = nx.Graph([(me, z) for z in frontier] + pairs)
+    expected = {c: round(p, 9) for _, c, p in nx.adamic_adar_index(graph, [(me, c) for c in candidates])}
+    assert candidates == sorted(set(graph) - {me, *frontier})
+    assert link == expected
+    assert all(common[c] == set(graph[me]) & set(graph[c]) for c in candidates)
+
+
+def test_each_coauthor_contributes_only_their_newest_works(engine: Engine, store: StoreBuilder) -> None:
+    me, prolific = store.researchers(["Me", "Prolific"])
+    old = store.researchers([f"Old {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)])
+    new = store.researchers([f"New {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)])
+    store.works([[me, prolific], *([prolific, o] for o in old), *([prolific, n] for n in new)])
+    found = CollaboratorService(engine, limits=Limits(suggestions=10**3)).collaborators(me)
+    assert found is not None and found.stats.capped
+    assert {s.name for s in found.suggestions} == {f"New {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)}
 
 
 # In Slack --------------------------------------------------------------------------------
