@@ -103,6 +103,12 @@ def _conditions(researcher_id: int, filters: PaperFilters) -> list[Any]:
 
 def count_papers(*, session: Session, researcher_id: int, filters: PaperFilters) -> int:
     """Works of a researcher that match the filters."""
+    if not filters.active:
+        # From the (researcher_id, work_id) index alone, without visiting 2,000 work rows.
+        mine = select(func.count(func.distinct(col(Authorship.work_id)))).where(
+            col(Authorship.researcher_id) == researcher_id
+        )
+        return int(session.connection().execute(mine).scalar_one())
     return session.exec(
         select(func.count()).select_from(Work).where(*_conditions(researcher_id, filters))
     ).one()
@@ -112,9 +118,12 @@ def list_papers(
     *, session: Session, researcher_id: int, filters: PaperFilters, offset: int, limit: int
 ) -> list[Work]:
     """Works of a researcher matching the filters, newest first (stable across pages)."""
-    return list(
-        session.exec(
-            select(Work)
+    # Sort narrow rows, then load the page's few whole works (titles, abstracts): sorting whole
+    # rows made page 400 of a 2,000-work researcher cost three times page 1.
+    ids = (
+        session.connection()
+        .execute(
+            select(col(Work.id))
             .where(*_conditions(researcher_id, filters))
             .order_by(
                 _shown_year().desc().nulls_last(),
@@ -123,8 +132,12 @@ def list_papers(
             )
             .offset(offset)
             .limit(limit)
-        ).all()
+        )
+        .scalars()
+        .all()
     )
+    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(ids)))}
+    return [works[i] for i in ids if i in works]
 
 
 def list_first_authors(
