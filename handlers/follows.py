@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
 from handlers.blocks import messages
+from handlers.blocks.collaborators import SUGGESTION_BLOCK
 from handlers.blocks.common import Reply, escape
 from handlers.blocks.follows import (
     LIST_BLOCK,
@@ -134,6 +135,8 @@ def press_surface(body: dict[str, Any]) -> Surface:
     if not container.get("is_ephemeral"):
         return "message"
     block_id = str(_action(body).get("block_id") or "")
+    if block_id.startswith(f"{SUGGESTION_BLOCK}:"):
+        return "message"  # a collaborators reply: keep the other suggestions on screen
     return "list" if block_id.startswith(f"{LIST_BLOCK}:") else "card"
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.models import Authorship, Institution, Researcher, ResearcherTopic, Topic, Work
+from services.models import Authorship, Claim, Institution, Researcher, ResearcherTopic, Topic, Work
 from services.profiles import Resolved, find_researcher
 from services.text import normalize_name
 
@@ -81,6 +81,7 @@ class Suggestion:
     shared_coauthors: tuple[Person, ...]
     shared_coauthor_count: int
     shared_topics: tuple[str, ...]
+    claimed: bool = False  # an approved claim: a member who can be invited to collaborate
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,18 @@ def list_people(*, session: Session, researcher_ids: Iterable[int]) -> dict[int,
     return found
 
 
+def list_claimed(*, session: Session, researcher_ids: Sequence[int]) -> set[int]:
+    """Those of the given researchers whose profile has an approved claim."""
+    if not researcher_ids:
+        return set()
+    rows = session.connection().execute(
+        select(col(Claim.researcher_id)).where(
+            col(Claim.researcher_id).in_(researcher_ids), col(Claim.status) == "approved"
+        )
+    )
+    return {rid for (rid,) in rows}
+
+
 def list_affiliations(*, session: Session, researcher_ids: Sequence[int]) -> dict[int, str]:
     """Institution names of the given researchers (those without one are absent)."""
     if not researcher_ids:
@@ -401,6 +414,7 @@ def _rank(
     )[:wanted]
     bridges = list_people(session=session, researcher_ids={z for c in chosen for z in common[c]})
     affiliations = list_affiliations(session=session, researcher_ids=chosen)
+    claimed = list_claimed(session=session, researcher_ids=chosen)
 
     def strongest_first(z: int) -> tuple[int, str, int]:
         return (-counts.get(z, (0, 0))[1], _folded(bridges[z].name), z)
@@ -420,6 +434,7 @@ def _rank(
                 shared_coauthors=tuple(Person(z, bridges[z].name) for z in shared[:REASONS_KEPT]),
                 shared_coauthor_count=len(common[c]),
                 shared_topics=topics.get(c, ())[:REASONS_KEPT],
+                claimed=c in claimed,
             )
         )
     return tuple(suggestions)

@@ -228,12 +228,10 @@ def test_collaborators_reply_with_reasons_and_view_profile(driver: SlackDriver) 
     assert text.index("*Tom Goldstein*") < text.index("*Aounon Kumar*")
     assert "*Tom Goldstein* · Open to collaborate\n2 shared co-authors: Soheil Feizi, Phillip Pope" in text
     assert within_limits(reply["blocks"])
-    view = next(
-        block["accessory"]
-        for block in reply["blocks"]
-        if block.get("accessory") and "*Tom Goldstein*" in block["text"]["text"]
-    )
-    assert view["text"]["text"] == "View profile"
+    blocks = reply["blocks"]
+    at = next(i for i, b in enumerate(blocks) if b.get("text", {}).get("text", "").startswith("*Tom"))
+    view, follow = blocks[at + 1]["elements"]  # unclaimed: no Invite button
+    assert (view["text"]["text"], follow["text"]["text"]) == ("View profile", "Follow")
     assert view["action_id"] == Action.VIEW_PROFILE_NEW_MESSAGE
     driver.press(view["action_id"], view["value"])
     card = driver.last_reply()

@@ -66,6 +66,36 @@ def _status(runtime: Runtime) -> list[str]:
 # Done when: claim, approve, invite, accept, through signed requests
 
 
+def test_suggestions_can_be_followed_and_invited_from_the_collaborators_reply(
+    people: SlackDriver,
+) -> None:
+    claim_and_approve(people, SAM)
+    people.command("collaborators Tom Goldstein")
+    blocks = people.last_reply()["blocks"]
+
+    def actions_of(name: str) -> dict[str, Any]:
+        at = next(
+            i for i, b in enumerate(blocks) if b.get("text", {}).get("text", "").startswith(f"*{name}*")
+        )
+        return dict(blocks[at + 1])
+
+    claimed, unclaimed = actions_of(SEED), actions_of("Xuchen You")
+    labels = [e["text"]["text"] for e in claimed["elements"]]
+    assert labels == ["View profile", "Follow", "Invite to collaborate"]
+    assert [e["text"]["text"] for e in unclaimed["elements"]] == ["View profile", "Follow"]
+
+    follow = claimed["elements"][1]
+    press(people, follow, block_id=claimed["block_id"])
+    note = people.last_reply()
+    assert note["replace_original"] is False  # the other suggestions stay on screen
+    assert f"You now follow *{SEED}*" in all_text(note)
+    assert "Unfollow" in buttons(note)
+
+    press(people, claimed["elements"][2], block_id=claimed["block_id"])
+    modal = last_view(people)
+    assert modal["callback_id"] == "invite" and SEED in all_text(modal)
+
+
 def test_claim_approve_invite_accept_end_to_end(people: SlackDriver, runtime: Runtime) -> None:
     claim_and_approve(people, SAM)
     people.command(SEED)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
 from handlers.blocks.common import Reply, context, escape, header, section
 from handlers.blocks.profile import FIELD, NAME, plural
@@ -16,6 +16,9 @@ NAMES_IN_REASON = 3
 TOPICS_IN_REASON = 2
 # Co-authors offered for an OpenAlex look-up when nobody is in reach.
 LOOKUPS_OFFERED = 3
+# Block ids of a suggestion's buttons: "suggestion:{researcher id}". A Follow pressed there
+# answers with a note and leaves the suggestions in place.
+SUGGESTION_BLOCK = "suggestion"
 
 
 def _name(name: str) -> str:
@@ -55,7 +58,7 @@ def _close_section(found: Collaborators) -> Block:
     )
 
 
-def _suggestion_block(suggestion: Suggestion) -> Block:
+def _suggestion_blocks(suggestion: Suggestion) -> list[Block]:
     openness = "Open to collaborate" if suggestion.open_to_collaborate else "Not open to collaboration"
     details = " · ".join(
         part
@@ -65,14 +68,18 @@ def _suggestion_block(suggestion: Suggestion) -> Block:
         )
         if part
     )
-    return section(
-        f"*{_name(suggestion.name)}* · {details}\n{reason(suggestion)}",
-        accessory=ButtonElement(
-            text="View profile",
-            action_id=Action.VIEW_PROFILE_NEW_MESSAGE,
-            value=ResearcherValue(researcher_id=suggestion.id).dump(),
-        ),
-    )
+    value = ResearcherValue(researcher_id=suggestion.id).dump()
+    buttons = [
+        ButtonElement(text="View profile", action_id=Action.VIEW_PROFILE_NEW_MESSAGE, value=value),
+        ButtonElement(text="Follow", action_id=Action.FOLLOW, value=value),
+    ]
+    if suggestion.claimed and suggestion.open_to_collaborate:
+        # Only a claimed profile has a member to invite; the press re-checks everything.
+        buttons.append(ButtonElement(text="Invite to collaborate", action_id=Action.INVITE, value=value))
+    return [
+        section(f"*{_name(suggestion.name)}* · {details}\n{reason(suggestion)}"),
+        ActionsBlock(block_id=f"{SUGGESTION_BLOCK}:{suggestion.id}", elements=buttons),
+    ]
 
 
 def _nobody_in_reach(found: Collaborators) -> list[Block]:
@@ -124,7 +131,8 @@ def collaborators_message(found: Collaborators) -> Reply:
             "open to collaborate first"
         )
     )
-    blocks.extend(_suggestion_block(s) for s in found.suggestions)
+    for suggestion in found.suggestions:
+        blocks.extend(_suggestion_blocks(suggestion))
     blocks.append(
         context(
             "Ranked by shared co-authors (Adamic-Adar: a co-author who writes with few people counts more) "
