@@ -17,17 +17,15 @@ workspace and are not the claimant.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import update
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.db import session_scope
+from services.db import write_retrying_once
 from services.members import Viewer, find_member, get_or_create_member
 from services.models import Claim, Institution, Member, Researcher, ResearcherName, utcnow
 from services.profiles import Lookup, Profile, find_researcher, profile_card_data
@@ -55,8 +53,6 @@ WEBMAIL = frozenset(
         "gmx.de",
     }
 )
-
-T = TypeVar("T")
 
 
 class MessageNotDelivered(Exception):
@@ -335,7 +331,9 @@ class ClaimService:
         """Claim a profile: approved at once on an institutional e-mail and name match, else
         pending and the workspace's admins are asked."""
         at = now or utcnow()
-        outcome, review = self._write(lambda s: _claim(s, viewer, researcher_id, identity, at))
+        outcome, review = write_retrying_once(
+            self._engine, lambda s: _claim(s, viewer, researcher_id, identity, at)
+        )
         return self._after_claim(outcome, review)
 
     def claim_query(
@@ -351,7 +349,7 @@ class ClaimService:
             outcome, review = _claim(session, viewer, researcher.id, identity, at)
             return ClaimQueryOutcome(found, outcome), review
 
-        result, review = self._write(work)
+        result, review = write_retrying_once(self._engine, work)
         if result.outcome is None:
             return result
         return ClaimQueryOutcome(result.lookup, self._after_claim(result.outcome, review))
@@ -362,13 +360,19 @@ class ClaimService:
         """Approve or reject a pending claim, as an admin of the claimant's workspace."""
         at = now or utcnow()
         status: DecisionStatus = "approved" if approve else "rejected"
-        outcome = self._write(lambda s: _decide(s, claim_id, reviewer, "pending", status, at))
+        outcome = write_retrying_once(
+            self._engine, lambda s: _decide(s, claim_id, reviewer, "pending", status, at)
+        )
         return self._tell(outcome)
 
     def revoke(self, claim_id: int, *, reviewer: Reviewer, now: datetime | None = None) -> DecisionOutcome:
         """Revoke an approved claim, as an admin of the claimant's workspace."""
         at = now or utcnow()
-        return self._tell(self._write(lambda s: _decide(s, claim_id, reviewer, "approved", "revoked", at)))
+        return self._tell(
+            write_retrying_once(
+                self._engine, lambda s: _decide(s, claim_id, reviewer, "approved", "revoked", at)
+            )
+        )
 
     def revoke_query(
         self, query: str, *, reviewer: Reviewer, now: datetime | None = None
@@ -385,7 +389,7 @@ class ClaimService:
                 return RevokeQueryOutcome(found, DecisionOutcome("not_approved"))
             return RevokeQueryOutcome(found, _decide(session, claim.id, reviewer, "approved", "revoked", at))
 
-        result = self._write(work)
+        result = write_retrying_once(self._engine, work)
         if result.outcome is None:
             return result
         return RevokeQueryOutcome(result.lookup, self._tell(result.outcome))
@@ -412,7 +416,7 @@ class ClaimService:
             )
             return UnclaimOutcome("withdrawn", claim_view(session=session, claim=claim), profile)
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def mine(self, viewer: Viewer) -> ClaimView | None:
         """The viewer's pending or approved claim, if any."""
@@ -467,7 +471,7 @@ class ClaimService:
                 "saved", profile_card_data(session=session, researcher=researcher, viewer=viewer)
             )
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     # -----------------------------------------------------------------------------------------
 
@@ -492,16 +496,6 @@ class ClaimService:
             log.warning("claim %s: the claimant could not be told (%s)", outcome.claim.id, error)
             return outcome
         return DecisionOutcome(outcome.status, outcome.claim, claimant_told=True)
-
-    def _write(self, work: Callable[[Session], T]) -> T:
-        try:
-            with session_scope(self._engine) as session:
-                return work(session)
-        except IntegrityError:
-            # Two claims raced on a live-claim unique index (or a first use on the member key):
-            # the retry sees the winner and answers "taken" / "has_other".
-            with session_scope(self._engine) as session:
-                return work(session)
 
 
 # ---------------------------------------------------------------------------------------------

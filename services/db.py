@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -82,3 +85,14 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def write_retrying_once(engine: Engine, work: Callable[[Session], T]) -> T:
+    """Run `work` in one unit of work; if it lost a race on a unique key (two first uses, a double
+    click, two claims at once), run it once more: the retry sees the winner's row."""
+    try:
+        with session_scope(engine) as session:
+            return work(session)
+    except IntegrityError:
+        with session_scope(engine) as session:
+            return work(session)

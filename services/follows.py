@@ -8,17 +8,15 @@ again starts afresh); muting keeps the follow but the digest skips the researche
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal, TypeVar
+from typing import Literal
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from services.db import session_scope
+from services.db import write_retrying_once
 from services.members import Viewer, find_member, get_or_create_member
 from services.models import Authorship, Delivery, Follow, Member, Researcher, Work, utcnow
 from services.profiles import Lookup, Profile, WorkSummary, find_researcher, profile_card_data, summarize_work
@@ -39,7 +37,6 @@ from services.schedule import (
 TIME_ZONE_MAX_AGE = timedelta(days=7)
 PAGE_SIZE = 20
 
-T = TypeVar("T")
 
 FollowStatus = Literal[
     "followed",
@@ -153,7 +150,7 @@ class FollowService:
     ) -> FollowOutcome:
         """Follow a researcher (creating the member on first use); new works only from `now` on."""
         at = now or utcnow()
-        return self._write(lambda s: _follow(s, viewer, researcher_id, time_zone, at))
+        return write_retrying_once(self._engine, lambda s: _follow(s, viewer, researcher_id, time_zone, at))
 
     def follow_query(
         self, viewer: Viewer, query: str, *, time_zone: str | None = None, now: datetime | None = None
@@ -167,12 +164,12 @@ class FollowService:
                 return FollowQueryOutcome(found)
             return FollowQueryOutcome(found, _follow(session, viewer, researcher.id, time_zone, at))
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def unfollow(self, viewer: Viewer, researcher_id: int, *, now: datetime | None = None) -> FollowOutcome:
         """Stop following a researcher; pending digest items are the digest engine's to settle."""
         at = now or utcnow()
-        return self._write(lambda s: _unfollow(s, viewer, researcher_id, at))
+        return write_retrying_once(self._engine, lambda s: _unfollow(s, viewer, researcher_id, at))
 
     def unfollow_query(
         self, viewer: Viewer, query: str, *, now: datetime | None = None
@@ -192,14 +189,14 @@ class FollowService:
                 return FollowQueryOutcome(found, _unfollow(session, viewer, candidates[0].id, at))
             return FollowQueryOutcome(Lookup("choices", found.query, candidates=candidates))
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def set_muted(
         self, viewer: Viewer, researcher_id: int, muted: bool, *, now: datetime | None = None
     ) -> FollowOutcome:
         """Mute (the digest skips them, the follow stays) or unmute a followed researcher."""
         at = now or utcnow()
-        return self._write(lambda s: _set_muted(s, viewer, researcher_id, muted, at))
+        return write_retrying_once(self._engine, lambda s: _set_muted(s, viewer, researcher_id, muted, at))
 
     def following(self, viewer: Viewer, *, offset: int = 0, limit: int = PAGE_SIZE) -> FollowingPage:
         """What the member follows, alphabetically: name, newest work, muted or not."""
@@ -228,7 +225,7 @@ class FollowService:
             member = _member(session, viewer, time_zone, at)
             return _settings(session, member, at)
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def set_schedule(
         self,
@@ -255,7 +252,7 @@ class FollowService:
             session.flush()
             return _settings(session, member, at)
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def member_id(self, viewer: Viewer, *, time_zone: str | None = None, now: datetime | None = None) -> int:
         """The member's id (created on first use), for services keyed by member."""
@@ -266,7 +263,7 @@ class FollowService:
             assert member.id is not None
             return member.id
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def home(
         self,
@@ -286,16 +283,7 @@ class FollowService:
                 following=_following_page(session, member, offset=0, limit=limit),
             )
 
-        return self._write(work)
-
-    def _write(self, work: Callable[[Session], T]) -> T:
-        try:
-            with session_scope(self._engine) as session:
-                return work(session)
-        except IntegrityError:
-            # Two first uses (or a double click) raced on a unique key; the retry sees the row.
-            with session_scope(self._engine) as session:
-                return work(session)
+        return write_retrying_once(self._engine, work)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,11 +21,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Literal, Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, cast
 
 from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services.claims import (
@@ -37,7 +36,7 @@ from services.claims import (
     find_member_claim,
 )
 from services.collaborators import list_coauthor_counts, list_people, list_shared_topics
-from services.db import session_scope
+from services.db import session_scope, write_retrying_once
 from services.members import Viewer, find_member, get_or_create_member
 from services.models import (
     Authorship,
@@ -70,7 +69,6 @@ HOME_SHOWN = 5
 _ALL_AUTHORS = 1_000_000
 CHECK_BACK_BATCH = 100
 
-T = TypeVar("T")
 
 Refusal = Literal[
     "gone", "unclaimed", "pending_claim", "closed", "self", "muted", "pair_open", "limit", "cooldown"
@@ -300,7 +298,9 @@ class InvitationService:
         if self._sender is None:
             raise RuntimeError("no InvitationSender: invitations need a Slack bot token")
         at = now or utcnow()
-        outcome = self._write(lambda s: _create(s, inviter, researcher_id, text, about, at))
+        outcome = write_retrying_once(
+            self._engine, lambda s: _create(s, inviter, researcher_id, text, about, at)
+        )
         if outcome.invitation is None:
             return outcome
         try:
@@ -325,7 +325,7 @@ class InvitationService:
     ) -> AnswerOutcome:
         """Accept, decline or mute, by the invitee only; the message and the people follow."""
         at = now or utcnow()
-        outcome = self._write(lambda s: _answer(s, invitation_id, presser, answer, at))
+        outcome = write_retrying_once(self._engine, lambda s: _answer(s, invitation_id, presser, answer, at))
         if outcome.invitation is None or outcome.status in ("not_invitee", "already", "gone"):
             return outcome
         view = outcome.invitation
@@ -363,7 +363,7 @@ class InvitationService:
             )
             return _rowcount(result) > 0
 
-        return self._write(work)
+        return write_retrying_once(self._engine, work)
 
     def home(self, viewer: Viewer, *, now: datetime | None = None) -> InvitationHome:
         """My claim, the invitations I sent and received, and whom I muted."""
@@ -459,15 +459,6 @@ class InvitationService:
                 log.warning("invitation %s: %s failed (%s)", view.id, getattr(step, "__name__", step), error)
                 delivered = False
         return delivered
-
-    def _write(self, work: Callable[[Session], T]) -> T:
-        try:
-            with session_scope(self._engine) as session:
-                return work(session)
-        except IntegrityError:
-            # Two first uses raced on a unique key (member, mute); the retry sees the row.
-            with session_scope(self._engine) as session:
-                return work(session)
 
 
 # ---------------------------------------------------------------------------------------------
