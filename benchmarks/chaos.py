@@ -135,11 +135,20 @@ def scratch_database(url: str | None, *, keep: bool = False) -> Iterator[str]:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         yield url
         return
-    admin = make_engine(ADMIN_URL)
     name = make_url(normalize_database_url(url)).database if url else "bzpeer_chaos"
-    with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    with scratch_postgres(name or "bzpeer_chaos", keep) as scratch:
+        yield scratch
+
+
+@contextmanager
+def scratch_postgres(name: str, keep: bool, reuse: bool = False) -> Iterator[str]:
+    """A new PostgreSQL database `name` next to ADMIN_URL (or the existing one, with `reuse`),
+    dropped afterwards unless `keep`."""
+    admin = make_engine(ADMIN_URL)
+    if not reuse:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         yield (
             make_url(normalize_database_url(ADMIN_URL))

@@ -35,11 +35,10 @@ from urllib.parse import urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from benchmarks.chaos import ADMIN_URL, ROOT
+from benchmarks.chaos import ADMIN_URL, ROOT, scratch_postgres
 from bot.local_slack import LocalSlack
-from services.db import make_engine, normalize_database_url
+from services.db import make_engine
 
 SECRET = "load-signing-secret"
 KINDS = ("profile", "papers", "collaborators", "follow", "digest preview", "help")
@@ -118,26 +117,6 @@ def _env(database_url: str, slack: LocalSlack) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     return env
-
-
-@contextmanager
-def scratch_postgres(name: str, keep: bool, reuse: bool = False) -> Iterator[str]:
-    admin = make_engine(ADMIN_URL)
-    if not reuse:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield (
-            make_url(normalize_database_url(ADMIN_URL))
-            .set(database=name)
-            .render_as_string(hide_password=False)
-        )
-    finally:
-        if not keep:
-            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextmanager

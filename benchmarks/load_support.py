@@ -61,7 +61,8 @@ class TimedSlack(LocalSlack):
         self._waiters_lock = threading.Lock()
 
     def __enter__(self) -> TimedSlack:
-        return self.start()
+        self.start()
+        return self
 
     def expect(self, response_url: str, count: int = 1) -> ReplyWaiter:
         """Register interest in the posts to `response_url` (before the request is sent)."""
