@@ -6,8 +6,8 @@ Scoring a candidate c for researcher r:
     score = adamic_adar(r, c) + TOPIC_WEIGHT × min(shared topics, MAX_TOPICS_COUNTED)
 
 Adamic-Adar sums 1 / log(degree) over the co-authors r and c share, in the ego network made of
-r, r's strongest co-authors (the frontier) and everyone those co-authors wrote their newest small works with;
-a shared co-author who writes with everybody counts for little. Suggestions are then ordered
+r, r's strongest co-authors (the frontier) and everyone those co-authors wrote their newest small
+works with; a shared co-author who writes with everybody counts for little. Suggestions are then ordered
 open-to-collaborate first, higher score, more shared co-authors, name (accent- and case-folded),
 id: the tie rule, so equal candidates always come out in the same order on every database.
 """
