@@ -27,6 +27,7 @@ class BulkLoader(Protocol):
 
     def prepare(self, tables: Sequence[str]) -> None: ...
     def load(self, table: str, columns: Sequence[str], rows: Iterable[Row]) -> int: ...
+    def derive(self, statement: str) -> int: ...
     def finish(self) -> None: ...
     def size_bytes(self) -> int: ...
     def close(self) -> None: ...
@@ -97,9 +98,14 @@ class SQLiteLoader:
             count += len(chunk)
         return count
 
+    def derive(self, statement: str) -> int:
+        """Fill a table from the loaded ones (INSERT … SELECT); returns the rows inserted."""
+        return int(self._conn.execute(statement).rowcount)
+
     def finish(self) -> None:
         for sql in self._indexes:
             self._conn.execute(sql)
+        self._indexes = []
         self._conn.execute("COMMIT")
         if self._analyze:
             self._conn.execute("ANALYZE")
@@ -162,6 +168,12 @@ class PostgresLoader:
                 count += 1
         return count
 
+    def derive(self, statement: str) -> int:
+        """Fill a table from the loaded ones (INSERT … SELECT); returns the rows inserted."""
+        with self._conn.cursor() as cur:
+            cur.execute(statement)
+            return int(cur.rowcount)
+
     def finish(self) -> None:
         with self._conn.cursor() as cur:
             for definition in self._indexes:
@@ -183,6 +195,7 @@ class PostgresLoader:
             for table in self._tables:
                 cur.execute(f"ANALYZE {table}")
         self._conn.commit()
+        self._indexes, self._foreign_keys = [], []
 
     def size_bytes(self) -> int:
         with self._conn.cursor() as cur:

@@ -6,8 +6,9 @@ Scoring a candidate c for researcher r:
     score = adamic_adar(r, c) + TOPIC_WEIGHT × min(shared topics, MAX_TOPICS_COUNTED)
 
 Adamic-Adar sums 1 / log(degree) over the co-authors r and c share, in the ego network made of
-r, r's strongest co-authors (the frontier) and everyone those co-authors wrote their newest small
-works with; a shared co-author who writes with everybody counts for little. Suggestions are then ordered
+r, r's strongest co-authors (the frontier) and each one's own strongest co-authors, read from
+the stored graph (services/coauthors.py: works with at most MAX_AUTHORS_PER_WORK authors); a
+shared co-author who writes with everybody counts for little. Suggestions are then ordered
 open-to-collaborate first, higher score, more shared co-authors, name (accent- and case-folded),
 id: the tie rule, so equal candidates always come out in the same order on every database.
 """
@@ -21,28 +22,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, case, func, union_all
+from sqlalchemy import Integer, bindparam, func, union_all
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.models import Authorship, Claim, Institution, Researcher, ResearcherTopic, Topic, Work
+from services.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
 from services.profiles import Resolved, find_researcher
 from services.text import normalize_name
 
-# Works with more authors than this say little about who works with whom (a 3,000-author
-# detector paper would make every author everyone's neighbour): they are left out of the graph
-# suggestions come from. Close collaborators still count them, as the card's count does.
-MAX_AUTHORS_PER_WORK = 25
 # The 2-hop search starts from the researcher's strongest co-authors only (most shared small
 # works): a hub's 800th co-author adds little signal but would multiply the pairs loaded.
 MAX_FRONTIER = 100
-# Each frontier member contributes the co-authors of their most recent small works, at most this
-# many authorship rows: a hub co-author's 2,000 works would otherwise dominate the request. So
-# one request reads at most MAX_FRONTIER × MAX_PAIRS_PER_COAUTHOR rows, whatever the store.
+# Each frontier member contributes their own strongest ties, at most this many: a hub
+# co-author's 5,000 co-authors would otherwise dominate the request. So one request reads at
+# most MAX_FRONTIER × MAX_PAIRS_PER_COAUTHOR edges, whatever the store.
 MAX_PAIRS_PER_COAUTHOR = 60
 # Frontier members per pair query (one UNION arm each).
 FRONTIER_CHUNK = 20
+NOBODY = 0  # the researcher an unused UNION arm looks up
 # The best candidates by Adamic-Adar that go on to the topic blend and the open-first order;
 # names, openness and topics are only loaded for these.
 SCORING_POOL = 200
@@ -108,7 +106,6 @@ class Collaborators:
 class Limits:
     """The caps above, overridable (tests compare a capped search with an unbounded one)."""
 
-    max_authors_per_work: int = MAX_AUTHORS_PER_WORK
     max_frontier: int = MAX_FRONTIER
     max_pairs_per_coauthor: int = MAX_PAIRS_PER_COAUTHOR
     suggestions: int = SUGGESTIONS
@@ -140,20 +137,12 @@ class CollaboratorService:
             return collaborators_of(session=session, researcher=researcher, limits=self._limits)
 
 
-def list_coauthor_counts(
-    *, session: Session, researcher_id: int, max_authors: int
-) -> dict[int, tuple[int, int]]:
-    """Every co-author → (shared works, shared works with at most `max_authors` authors)."""
+def list_coauthor_counts(*, session: Session, researcher_id: int) -> dict[int, int]:
+    """Every co-author → shared works (all works, big collaborations included)."""
     mine, theirs = aliased(Authorship), aliased(Authorship)
-    small = case((col(Work.author_count) <= max_authors, col(mine.work_id)), else_=None)
     rows = session.connection().execute(
-        select(
-            col(theirs.researcher_id),
-            func.count(func.distinct(col(mine.work_id))),
-            func.count(func.distinct(small)),
-        )
+        select(col(theirs.researcher_id), func.count(func.distinct(col(mine.work_id))))
         .select_from(mine)
-        .join(Work, col(Work.id) == col(mine.work_id))
         .join(theirs, col(theirs.work_id) == col(mine.work_id))
         .where(
             col(mine.researcher_id) == researcher_id,
@@ -162,57 +151,47 @@ def list_coauthor_counts(
         )
         .group_by(col(theirs.researcher_id))
     )
-    return {rid: (shared, small) for rid, shared, small in rows if rid is not None}
+    return {rid: shared for rid, shared in rows if rid is not None}
 
 
-@functools.lru_cache(maxsize=8)
-def _recent_pairs_statement(arms: int) -> Any:
-    """UNION ALL of `arms` copies of "co-authors on researcher :rN's newest small works", built
-    once: constructing 20 subqueries costs SQLAlchemy more than SQLite takes to run them."""
-    a1, a2 = aliased(Authorship), aliased(Authorship)
+@functools.lru_cache(maxsize=1)
+def _strongest_ties_statement() -> Any:
+    """UNION ALL of FRONTIER_CHUNK copies of "researcher :rN's strongest ties", built once:
+    constructing 20 subqueries costs SQLAlchemy more than the database takes to run them."""
 
-    def recent(n: int) -> Any:
-        me = bindparam(f"r{n}", type_=Integer)
+    def strongest(n: int) -> Any:
         return (
-            select(col(a1.researcher_id).label("researcher_id"), col(a2.researcher_id).label("coauthor_id"))
-            .select_from(a1)
-            .join(Work, col(Work.id) == col(a1.work_id))
-            .join(a2, col(a2.work_id) == col(a1.work_id))
-            .where(
-                col(a1.researcher_id) == me,
-                col(Work.author_count) <= bindparam("max_authors", type_=Integer),
-                col(a2.researcher_id).is_not(None),
-                col(a2.researcher_id) != me,
-            )
-            .order_by(col(a1.work_id).desc())
+            select(col(Coauthor.researcher_id), col(Coauthor.coauthor_id), col(Coauthor.works))
+            .where(col(Coauthor.researcher_id) == bindparam(f"r{n}", type_=Integer))
+            .order_by(col(Coauthor.works).desc(), col(Coauthor.coauthor_id).desc())
             .limit(bindparam("per_researcher", type_=Integer))
             .subquery()
         )
 
-    return union_all(*(select(*recent(n).c) for n in range(arms)))
+    return union_all(*(select(*strongest(n).c) for n in range(FRONTIER_CHUNK)))
 
 
-def list_coauthor_pairs(
-    *, session: Session, researcher_ids: Sequence[int], max_authors: int, per_researcher: int
-) -> tuple[list[tuple[int, int]], bool]:
-    """(researcher, co-author) pairs from each researcher's most recent small works, at most
-    `per_researcher` authorship rows per researcher, distinct and sorted; and whether any
-    researcher reached that cap (older works left unread).
+def list_strongest_ties(
+    *, session: Session, researcher_ids: Sequence[int], per_researcher: int
+) -> tuple[list[tuple[int, int, int]], bool]:
+    """(researcher, co-author, shared small works) for each researcher's `per_researcher`
+    strongest ties, strongest first; and whether any researcher reached that cap.
 
-    Each arm of the UNION walks one researcher's (researcher_id, work_id) index newest first and
+    Each arm of the UNION reads one researcher's edges from the index in strength order and
     stops at its LIMIT, so the cost follows the cap, not how prolific the co-authors are.
     """
-    if not researcher_ids or per_researcher <= 0:
-        return [], False
-    params: dict[str, int] = {f"r{i}": rid for i, rid in enumerate(researcher_ids)}
-    params |= {"max_authors": max_authors, "per_researcher": per_researcher}
-    statement = _recent_pairs_statement(len(researcher_ids))
-    # Thousands of plain int pairs: a Core result, without the ORM's per-row loading.
-    rows = [
-        (a, b) for a, b in session.connection().execute(statement, params) if a is not None and b is not None
-    ]
-    capped = max(Counter(a for a, _ in rows).values(), default=0) >= per_researcher
-    return sorted(set(rows)), capped
+    ties: list[tuple[int, int, int]] = []
+    if per_researcher <= 0:
+        return ties, False
+    statement = _strongest_ties_statement()
+    for start in range(0, len(researcher_ids), FRONTIER_CHUNK):
+        chunk = researcher_ids[start : start + FRONTIER_CHUNK]
+        # Unused arms look up nobody (ids start at 1), so one compiled statement serves all.
+        params = {f"r{i}": chunk[i] if i < len(chunk) else NOBODY for i in range(FRONTIER_CHUNK)}
+        rows = session.connection().execute(statement, params | {"per_researcher": per_researcher})
+        ties += [(r, c, n) for r, c, n in rows]
+    capped = max(Counter(r for r, _, _ in ties).values(), default=0) >= per_researcher
+    return ties, capped
 
 
 @dataclass(frozen=True)
@@ -301,17 +280,17 @@ def _folded(name: str) -> str:
     return normalize_name(name)
 
 
-def _close(session: Session, counts: dict[int, tuple[int, int]]) -> tuple[CloseCollaborator, ...]:
+def _close(session: Session, counts: dict[int, int]) -> tuple[CloseCollaborator, ...]:
     """The CLOSE_SHOWN strongest co-authors: most shared works, then name, then id."""
     if not counts:
         return ()
-    shared = sorted((c[0] for c in counts.values()), reverse=True)
+    shared = sorted(counts.values(), reverse=True)
     cutoff = shared[min(CLOSE_SHOWN, len(shared)) - 1]
     # Only the co-authors that can make the list (ties at the cut included) need their names.
-    people = list_people(session=session, researcher_ids=[rid for rid, c in counts.items() if c[0] >= cutoff])
-    ranked = sorted(people.values(), key=lambda r: (-counts[r.id][0], _folded(r.name), r.id))
+    people = list_people(session=session, researcher_ids=[rid for rid, n in counts.items() if n >= cutoff])
+    ranked = sorted(people.values(), key=lambda r: (-counts[r.id], _folded(r.name), r.id))
     return tuple(
-        CloseCollaborator(id=r.id, name=r.name, shared_works=counts[r.id][0], openalex_id=r.openalex_id)
+        CloseCollaborator(id=r.id, name=r.name, shared_works=counts[r.id], openalex_id=r.openalex_id)
         for r in ranked[:CLOSE_SHOWN]
     )
 
@@ -320,32 +299,25 @@ def collaborators_of(*, session: Session, researcher: Researcher, limits: Limits
     """Close collaborators and up to `limits.suggestions` suggestions, from the neighbourhood only."""
     rid = researcher.id
     assert rid is not None
-    counts = list_coauthor_counts(session=session, researcher_id=rid, max_authors=limits.max_authors_per_work)
+    counts = list_coauthor_counts(session=session, researcher_id=rid)
     close = _close(session, counts)
-    # Strongest ties first; the id only makes equal ties deterministic.
-    ties = sorted(
-        ((small, cid) for cid, (_, small) in counts.items() if small > 0), key=lambda t: (-t[0], t[1])
+    ties, capped = list_strongest_ties(
+        session=session, researcher_ids=[rid], per_researcher=limits.max_frontier
     )
-    frontier = [cid for _, cid in ties[: limits.max_frontier]]
-    pairs: list[tuple[int, int]] = []
-    capped = len(ties) > len(frontier)
-    for start in range(0, len(frontier), FRONTIER_CHUNK):
-        found, cut = list_coauthor_pairs(
-            session=session,
-            researcher_ids=frontier[start : start + FRONTIER_CHUNK],
-            max_authors=limits.max_authors_per_work,
-            per_researcher=limits.max_pairs_per_coauthor,
-        )
-        pairs += found
-        capped = capped or cut
+    strength = {c: works for _, c, works in ties}
+    frontier = list(strength)
+    found, cut = list_strongest_ties(
+        session=session, researcher_ids=frontier, per_researcher=limits.max_pairs_per_coauthor
+    )
+    pairs = sorted({(z, c) for z, c, _ in found})
     candidates, link, common = adamic_adar(rid, frontier, pairs, exclude=set(counts))
     pool = sorted(candidates, key=lambda c: (-link[c], c))[:SCORING_POOL]
-    suggestions = _rank(session, rid, pool, link, common, counts, limits.suggestions)
+    suggestions = _rank(session, rid, pool, link, common, strength, limits.suggestions)
     stats = SearchStats(
         frontier=len(frontier),
         pairs_loaded=len(pairs),
         candidates=len(candidates),
-        capped=capped,
+        capped=capped or cut,
     )
     return Collaborators(
         researcher_id=rid,
@@ -390,7 +362,7 @@ def _rank(
     pool: list[int],
     link: dict[int, float],
     common: dict[int, set[int]],
-    counts: dict[int, tuple[int, int]],
+    strength: dict[int, int],
     wanted: int,
 ) -> tuple[Suggestion, ...]:
     """Blend topics into the pool's link scores, order open-first, and explain the chosen few."""
@@ -417,7 +389,7 @@ def _rank(
     claimed = list_claimed(session=session, researcher_ids=chosen)
 
     def strongest_first(z: int) -> tuple[int, str, int]:
-        return (-counts.get(z, (0, 0))[1], _folded(bridges[z].name), z)
+        return (-strength.get(z, 0), _folded(bridges[z].name), z)
 
     suggestions = []
     for c in chosen:

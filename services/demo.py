@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from services.coauthors import Byline, read_bylines, record_byline_changes
 from services.db import session_scope
 from services.models import Authorship, Researcher, Topic, Work, WorkTopic, utcnow
 from services.store import refresh_researcher_topics, set_names
@@ -75,6 +76,7 @@ class DemoService:
     @staticmethod
     def _upsert_work(session: Session, item: dict[str, Any], by_key: dict[str, Researcher]) -> None:
         work = session.exec(select(Work).where(col(Work.arxiv_id) == item["arxiv_id"])).first()
+        before = read_bylines(session=session, work_ids=[work.id] if work and work.id else [])
         if work is None:
             work = Work(title=item["title"], title_norm="", first_seen_at=utcnow())
             session.add(work)
@@ -101,6 +103,8 @@ class DemoService:
                     raw_name=author.name,
                 )
             )
+        after = Byline(frozenset(by_key[key].id or 0 for key in item["authors"]), work.author_count)
+        record_byline_changes(session=session, before=before, after={work.id: after})
         for name in item.get("topics", []):
             topic = session.exec(select(Topic).where(col(Topic.name) == name)).first()
             if topic is None:

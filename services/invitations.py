@@ -65,8 +65,6 @@ ABOUT_WORKS = 40
 ABOUT_TOPICS = 20
 SHARED_SHOWN = 5
 HOME_SHOWN = 5
-# Every co-author counts for "shared co-authors", however large the work.
-_ALL_AUTHORS = 1_000_000
 CHECK_BACK_BATCH = 100
 
 
@@ -678,9 +676,9 @@ def _view(session: Session, invitation: Invitation) -> InvitationView:
         a, b = inviter_researcher.id, invitee_researcher.id
         assert a is not None and b is not None
         topics = list_shared_topics(session=session, researcher_id=b, others=[a]).get(a, ())
-        mine = list_coauthor_counts(session=session, researcher_id=a, max_authors=_ALL_AUTHORS)
-        theirs = list_coauthor_counts(session=session, researcher_id=b, max_authors=_ALL_AUTHORS)
-        together = mine.get(b, (0, 0))[0]
+        mine = list_coauthor_counts(session=session, researcher_id=a)
+        theirs = list_coauthor_counts(session=session, researcher_id=b)
+        together = mine.get(b, 0)
         shared = (set(mine) & set(theirs)) - {a, b}
         people = list_people(session=session, researcher_ids=shared)
         coauthors = tuple(sorted((p.name for p in people.values()), key=str.casefold))

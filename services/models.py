@@ -92,14 +92,33 @@ class Authorship(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("work_id", "position"),
         Index("ix_authorship_researcher_work", "researcher_id", "work_id"),
+        # Who else is on a work, from the index alone (co-author counts join through it).
+        Index("ix_authorship_work_researcher", "work_id", "researcher_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    work_id: int = Field(foreign_key="work.id", index=True, ondelete="CASCADE")
+    work_id: int = Field(foreign_key="work.id", ondelete="CASCADE")
     # Null when OpenAlex gave only a raw author name.
     researcher_id: int | None = Field(default=None, foreign_key="researcher.id")
     position: int
     raw_name: str = Field(max_length=512)
+
+
+class Coauthor(SQLModel, table=True):
+    """The co-authorship graph suggestions walk, derived from authorship: one row per ordered
+    pair of researchers who share a work with at most MAX_AUTHORS_PER_WORK authors, with how
+    many such works (services/coauthors.py keeps it in step whenever a byline changes)."""
+
+    __table_args__ = (
+        # Strongest ties first, read from the index alone.
+        Index("ix_coauthor_strongest", "researcher_id", "works", "coauthor_id"),
+        # SQLite stores the rows in primary-key order: one researcher's edges sit together.
+        {"sqlite_with_rowid": False},
+    )
+
+    researcher_id: int = Field(foreign_key="researcher.id", primary_key=True, ondelete="CASCADE")
+    coauthor_id: int = Field(foreign_key="researcher.id", primary_key=True, ondelete="CASCADE")
+    works: int
 
 
 class Topic(SQLModel, table=True):

@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, or_
 from sqlmodel import Session, col, select
 
 from services import openalex
+from services.coauthors import Byline, read_bylines, record_byline_changes
 from services.models import (
     Authorship,
     Institution,
@@ -389,9 +390,10 @@ def _replace_links(
     topic_ids: dict[str, int],
 ) -> None:
     # Authorship and work_topic rows are rebuilt per work from its version of record.
+    replaced = [row.id for row, _ in records if row.id is not None]
+    before = read_bylines(session=session, work_ids=replaced)
     for row, work in records:
         row.author_count = len(work.authorships)
-    replaced = [row.id for row, _ in records if row.id is not None]
     for id_chunk in chunks(replaced):
         session.execute(delete(Authorship).where(col(Authorship.work_id).in_(id_chunk)))
         session.execute(delete(WorkTopic).where(col(WorkTopic.work_id).in_(id_chunk)))
@@ -414,3 +416,12 @@ def _replace_links(
         session.execute(insert(Authorship), authorship_rows)
     if topic_rows:
         session.execute(insert(WorkTopic), topic_rows)
+    after = {
+        row.id: Byline(
+            frozenset(rid_by_author[a.author_id] for a in work.authorships if a.author_id in rid_by_author),
+            row.author_count,
+        )
+        for row, work in records
+        if row.id is not None
+    }
+    record_byline_changes(session=session, before=before, after=after)

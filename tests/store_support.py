@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from services.coauthors import Byline, record_byline_changes
 from services.db import session_scope
 from services.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
 from services.text import normalize_name, normalize_title
@@ -73,6 +74,12 @@ class StoreBuilder:
             ]
             for start in range(0, len(links), 5000):
                 session.execute(insert(Authorship), links[start : start + 5000])
+            # The stored co-authorship graph, as the importer keeps it.
+            stored = {
+                wid: Byline(frozenset(byline), row["author_count"])
+                for wid, byline, row in zip(ids, bylines, rows, strict=True)
+            }
+            record_byline_changes(session=session, before={}, after=stored)
         return ids
 
     def topics(self, by_researcher: dict[int, Sequence[str]]) -> None:

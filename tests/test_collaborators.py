@@ -12,8 +12,8 @@ from bot.runtime import Runtime
 from handlers.blocks.collaborators import collaborators_message
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
+from services.coauthors import MAX_AUTHORS_PER_WORK
 from services.collaborators import (
-    MAX_AUTHORS_PER_WORK,
     MAX_FRONTIER,
     MAX_PAIRS_PER_COAUTHOR,
     CloseCollaborator,
@@ -201,14 +201,17 @@ def test_link_scores_are_networkx_adamic_adar_on_the_ego_network() -> None:
     assert all(common[c] == set(graph[me]) & set(graph[c]) for c in candidates)
 
 
-def test_each_coauthor_contributes_only_their_newest_works(engine: Engine, store: StoreBuilder) -> None:
+def test_each_coauthor_contributes_only_their_strongest_ties(engine: Engine, store: StoreBuilder) -> None:
     me, prolific = store.researchers(["Me", "Prolific"])
-    old = store.researchers([f"Old {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)])
-    new = store.researchers([f"New {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)])
-    store.works([[me, prolific], *([prolific, o] for o in old), *([prolific, n] for n in new)])
+    once = store.researchers([f"Once {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)])
+    twice = store.researchers([f"Twice {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)])
+    store.works(
+        [[me, prolific], *([prolific, o] for o in once), *([prolific, t] for t in twice for _ in "ab")]
+    )
     found = CollaboratorService(engine, limits=Limits(suggestions=10**3)).collaborators(me)
     assert found is not None and found.stats.capped
-    assert {s.name for s in found.suggestions} == {f"New {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)}
+    # Prolific's own strongest ties fill the cap (their tie to Me among them: 1 work, like Once).
+    assert {s.name for s in found.suggestions} == {f"Twice {i:03d}" for i in range(MAX_PAIRS_PER_COAUTHOR)}
 
 
 # In Slack --------------------------------------------------------------------------------
