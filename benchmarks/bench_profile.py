@@ -5,7 +5,7 @@
 
 Each request is timed end to end: signature check, listener, name search, profile card, and
 the respond() POST to the local fake Slack's response_url. The app is built exactly as the
-tests build it (`build_runtime` + `build_bolt_app(process_before_response=True)`).
+tests build it (`build_runtime` + `build_bolt_app(listener_executor=InlineExecutor())`).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from sqlmodel import Session, col
 
 from benchmarks.slash import SlashCommands, message_text
 from benchmarks.sqltiming import SqlTimer
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -290,7 +290,7 @@ def bench_app(database_url: str, *, demo: bool) -> Iterator[tuple[Runtime, Slash
         try:
             if demo:
                 runtime.services.demo.load()
-            app = build_bolt_app(settings, runtime.services, process_before_response=True)
+            app = build_bolt_app(settings, runtime.services, listener_executor=InlineExecutor())
             yield runtime, SlashCommands(app, local, SIGNING_SECRET)
         finally:
             runtime.close()

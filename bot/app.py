@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -128,15 +129,42 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
     return client
 
 
+class ContextExecutor(ThreadPoolExecutor):
+    """The listener pool; each task runs in a copy of its submitter's context, so a lazy
+    listener's log lines carry the request id of the request that started it."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+class InlineExecutor(Executor):
+    """Runs each task at once in the caller's thread: dispatch() returns after the lazy
+    listeners' work too (tests and benchmarks that time a reply)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # kept on the future, as a pool would
+            future.set_exception(error)
+        return future
+
+
 def build_bolt_app(
     settings: Settings,
     services: Services,
     *,
-    process_before_response: bool = False,
+    listener_executor: Executor | None = None,
     authorize: Callable[..., AuthorizeResult] | None = None,
     socket_mode: bool = False,
 ) -> App:
-    """The Bolt app with every listener; no module-level state."""
+    """The Bolt app with every listener; no module-level state.
+
+    Every listener runs in the request thread before Bolt answers (process_before_response);
+    those that can take a while (the slash command, OpenAlex look-ups, collaborators, the graph)
+    are lazy listeners that ack first and do their work on `listener_executor`, by default a pool
+    of BZPEER_LISTENER_THREADS. So an ack never queues behind other people's work.
+    """
     bolt_request.parse_body = parse_body
     oauth = settings.oauth_enabled and authorize is None
     client = web_client(settings, None if authorize or oauth else settings.slack_bot_token)
@@ -148,11 +176,9 @@ def build_bolt_app(
         # auth.test happens on the first request instead of at import time.
         token_verification_enabled=False,
         request_verification_enabled=not socket_mode,
-        process_before_response=process_before_response,
-        # Listeners, ack() included, run here; see Settings.bzpeer_listener_threads.
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.bzpeer_listener_threads, thread_name_prefix="bolt-listener"
-        ),
+        process_before_response=True,
+        listener_executor=listener_executor
+        or ContextExecutor(max_workers=settings.bzpeer_listener_threads, thread_name_prefix="bolt-listener"),
         **auth,
     )
     if not socket_mode:

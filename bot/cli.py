@@ -239,7 +239,7 @@ def _shell(runtime: Runtime, line: str | None) -> int:
                 bot_id="B0BOT",
             )
 
-        app = build_bolt_app(settings, runtime.services, process_before_response=True, authorize=authorize)
+        app = build_bolt_app(settings, runtime.services, authorize=authorize)
         shell = LocalShell(app, local_slack=local, signing_secret=secret, command=settings.bzpeer_command)
         return run_one(shell, line) if line else shell.repl()
 

@@ -186,8 +186,8 @@ class LocalShell:
             self.console.print_exception()
             return [self.screen.error(f"the app raised {exc!r}")]
         self._settle()
-        # The ack is rendered first, where Slack shows it in production (where Bolt answers as
-        # soon as ack() is called), even though process_before_response delays it here.
+        # The ack is rendered first, where Slack shows it, then whatever the listeners sent
+        # (lazy listeners after the ack; _settle waited for them).
         shown = render_ack(response)
         for call in self.local.calls[mark:]:
             shown += self.screen.call(call)

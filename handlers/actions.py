@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from handlers.background import acknowledge, in_background
 from handlers.blocks import messages
 from handlers.blocks.profile import profile_card, trust_breakdown
 from handlers.follows import presser
@@ -67,9 +68,8 @@ def register(app: App, services: Services) -> None:
             **profile_card(profile, shared_by=user_id).payload(),
         )
 
-    @app.action(Action.OPENALEX_LOOKUP)
-    def handle_openalex_lookup(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    # OpenAlex can take seconds: these two ack at once and work afterwards.
+    def handle_openalex_lookup(body: dict[str, Any], respond: Respond) -> None:
         value = LookupValue.load(_value(body))
         if value is None:
             respond(replace_original=True, **messages.stale_button().payload())
@@ -79,9 +79,7 @@ def register(app: App, services: Services) -> None:
         reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
         respond(replace_original=True, **reply.payload())
 
-    @app.action(Action.OPENALEX_IMPORT)
-    def handle_openalex_import(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    def handle_openalex_import(body: dict[str, Any], respond: Respond) -> None:
         value = AuthorIdValue.load(_value(body))
         if value is None:
             respond(replace_original=True, **messages.stale_button().payload())
@@ -90,6 +88,9 @@ def register(app: App, services: Services) -> None:
         result = services.lookup.import_author(value.openalex_id)
         reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
         respond(replace_original=True, **reply.payload())
+
+    app.action(Action.OPENALEX_LOOKUP)(ack=acknowledge, lazy=[in_background(handle_openalex_lookup)])
+    app.action(Action.OPENALEX_IMPORT)(ack=acknowledge, lazy=[in_background(handle_openalex_import)])
 
     @app.action(re.compile(f"^{Action.OPEN_LINK}"))
     def handle_open_link(ack: Ack) -> None:

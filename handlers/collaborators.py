@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers.background import acknowledge, in_background
 from handlers.blocks import messages
 from handlers.blocks.collaborators import collaborators_message, graph_comment, graph_posted
 from handlers.blocks.common import Reply
@@ -76,9 +77,8 @@ def _ids(body: dict[str, Any]) -> tuple[str, str]:
 def register(app: App, services: Services) -> None:
     """Attach the Collaborators, Research graph and suggestion "View profile" buttons."""
 
-    @app.action(Action.COLLABORATORS)
-    def handle_collaborators_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    # A hub's suggestions and a rendered picture take a while: these two ack at once.
+    def handle_collaborators_button(body: dict[str, Any], respond: Respond) -> None:
         value = ResearcherValue.load(pressed_value(body))
         found = services.collaborators.collaborators(value.researcher_id) if value else None
         reply = (
@@ -88,9 +88,7 @@ def register(app: App, services: Services) -> None:
         )
         respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
-    @app.action(Action.GRAPH)
-    def handle_graph_button(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    def handle_graph_button(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         value = ResearcherValue.load(pressed_value(body))
         picture = services.graph_pictures.picture(value.researcher_id) if value else None
         if picture is None:
@@ -100,6 +98,9 @@ def register(app: App, services: Services) -> None:
             in_dm = upload_graph(client, picture, channel_id=channel_id, user_id=user_id)
             reply = graph_posted(picture, in_dm=in_dm)
         respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+    app.action(Action.COLLABORATORS)(ack=acknowledge, lazy=[in_background(handle_collaborators_button)])
+    app.action(Action.GRAPH)(ack=acknowledge, lazy=[in_background(handle_graph_button)])
 
     @app.action(Action.VIEW_PROFILE_NEW_MESSAGE)
     def handle_view_profile_new_message(ack: Ack, body: dict[str, Any], respond: Respond) -> None:

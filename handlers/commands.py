@@ -1,4 +1,4 @@
-"""The slash command: ack → parse → one service call → render → reply (ephemeral)."""
+"""The slash command: ack at once, then parse → one service call → render → reply (ephemeral)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
+from handlers.background import acknowledge, in_background
 from handlers.blocks import messages
 from handlers.blocks.common import Reply
 from handlers.blocks.profile import pick_list, profile_card
@@ -49,9 +50,7 @@ def register(app: App, services: Services, *, command: str) -> None:
     """Attach the slash command listener for `command` (BZPEER_COMMAND)."""
     routes = command_routes()
 
-    @app.command(command)
-    def handle_peer_command(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    def handle_peer_command(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         parsed = parse_slash_text(body.get("text", ""))
         ctx = CommandContext(
             command=command,
@@ -65,6 +64,9 @@ def register(app: App, services: Services, *, command: str) -> None:
         reply = routes[parsed.kind](services, parsed, ctx) if parsed.kind in routes else None
         if reply is not None:
             respond(response_type="ephemeral", **reply.payload())
+
+    # Every subcommand acks at once: a search, an upload or an OpenAlex look-up comes after.
+    app.command(command)(ack=acknowledge, lazy=[in_background(handle_peer_command)])
 
 
 def command_routes() -> dict[str, Answer]:

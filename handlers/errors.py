@@ -22,17 +22,22 @@ def error_reply(error_id: str) -> Reply:
     return Reply(f"Something went wrong (error id {error_id})", [section(text)])
 
 
+def report(error: Exception, body: dict[str, Any]) -> None:
+    """Log the error with a fresh id, and tell the person through the request's response_url."""
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("unhandled error %s", error_id, exc_info=error)
+    response_url = body.get("response_url") or next(
+        (url.get("response_url") for url in body.get("response_urls", []) if isinstance(url, dict)),
+        None,
+    )
+    if isinstance(response_url, str) and response_url:
+        WebhookClient(response_url).send(response_type="ephemeral", **error_reply(error_id).payload())
+
+
 def register(app: App) -> None:
     """Install the app-wide error handler."""
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        error_id = uuid.uuid4().hex[:8]
-        log.exception("unhandled error %s", error_id, exc_info=error)
-        response_url = body.get("response_url") or next(
-            (url.get("response_url") for url in body.get("response_urls", []) if isinstance(url, dict)),
-            None,
-        )
-        if isinstance(response_url, str) and response_url:
-            WebhookClient(response_url).send(response_type="ephemeral", **error_reply(error_id).payload())
+        report(error, body)
         return BoltResponse(status=200, body="")

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -173,5 +173,5 @@ def runtime(settings: Settings, openalex: FakeOpenAlex) -> Iterator[Runtime]:
 @pytest.fixture
 def driver(runtime: Runtime, local_slack: LocalSlack) -> SlackDriver:
     """Signed requests into the real Bolt app (acks wait for the listener, so no sleeps)."""
-    app = build_bolt_app(runtime.settings, runtime.services, process_before_response=True)
+    app = build_bolt_app(runtime.settings, runtime.services, listener_executor=InlineExecutor())
     return SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)

@@ -397,7 +397,7 @@ def test_review_channel_gets_the_review_when_configured(
     local_slack,
     people: SlackDriver,  # type: ignore[no-untyped-def]
 ) -> None:
-    from bot.app import build_bolt_app
+    from bot.app import InlineExecutor, build_bolt_app
     from bot.runtime import build_runtime
     from services.openalex import OpenAlexClient
     from tests.conftest import SIGNING_SECRET
@@ -406,7 +406,7 @@ def test_review_channel_gets_the_review_when_configured(
     client = OpenAlexClient(configured.openalex_url, transport=openalex.transport(), sleep=lambda _: None)
     runtime = build_runtime(configured, openalex=client)
     try:
-        app = build_bolt_app(configured, runtime.services, process_before_response=True)
+        app = build_bolt_app(configured, runtime.services, listener_executor=InlineExecutor())
         driver = SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)
         claim(driver, SAM)
         in_channel = [

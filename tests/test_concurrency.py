@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import threading
+from typing import Any
 
 import httpx
+import pytest
 
 from bot.app import build_bolt_app
 from bot.local_slack import LocalSlack
@@ -53,3 +55,41 @@ def test_sixteen_slow_lookups_reach_openalex_at_once(
     answers = sorted(all_text(r).split("\n")[0] for r in driver.replies() if "Looking up" not in all_text(r))
     assert answers == sorted(f"OpenAlex has no author matching “Nobody Here {n}”." for n in range(PRESSES))
     assert not everyone_in.broken
+
+
+def test_a_slash_command_is_acknowledged_before_its_work_runs(
+    runtime: Runtime, local_slack: LocalSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The work waits until the test has seen the ack: were the ack after the work, dispatch
+    # would not return until the 30 s timeout.
+    acked = threading.Event()
+    papers = runtime.services.papers
+    find = papers.find
+
+    def slow_find(*args: Any, **kwargs: Any) -> Any:
+        assert acked.wait(timeout=30)
+        return find(*args, **kwargs)
+
+    monkeypatch.setattr(papers, "find", slow_find)
+    driver = SlackDriver(
+        app=build_bolt_app(runtime.settings, runtime.services), local=local_slack, secret=SIGNING_SECRET
+    )
+    response = driver.command("papers Samyadeep Basu")
+    assert response.status == 200 and driver.replies() == []
+    acked.set()
+    assert wait_until(lambda: len(driver.replies()) == 1, timeout=30)
+    assert "published item(s)" in all_text(driver.last_reply())
+
+
+def test_a_failing_background_listener_still_answers_with_an_error_id(
+    driver: SlackDriver, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: Any, **__: Any) -> Any:
+        raise RuntimeError("store went away")
+
+    monkeypatch.setattr(runtime.services.papers, "find", broken)
+    assert driver.command("papers Samyadeep Basu").status == 200
+    text = all_text(driver.last_reply())
+    assert "Something went wrong" in text or "something went wrong" in text
+    error_id = text.split("error id `")[1].split("`")[0]
+    assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records)

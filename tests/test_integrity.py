@@ -17,7 +17,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 from sqlmodel import Session, select
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.web import WebApp
@@ -215,7 +215,7 @@ def test_a_replayed_follow_command_acts_once_even_on_another_web_process(
     body = driver.command_body(f"follow {SEED}")
     other = build_runtime(settings, migrate=False)
     try:
-        other_app = build_bolt_app(settings, other.services, process_before_response=True)
+        other_app = build_bolt_app(settings, other.services, listener_executor=InlineExecutor())
         assert _send(driver, body) == 200
         headers = signed_headers(SIGNING_SECRET, body, content_type=FORM)
         headers["x-slack-retry-num"] = "1"

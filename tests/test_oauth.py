@@ -21,7 +21,7 @@ from slack_sdk import WebClient
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from bot.app import build_bolt_app, web_client
+from bot.app import InlineExecutor, build_bolt_app, web_client
 from bot.installations import InstallationTokens, PurgingOAuthStateStore, build_installation_store
 from bot.local_slack import LocalSlack
 from bot.manifest import BOT_SCOPES, build_manifest
@@ -54,7 +54,7 @@ def runtime(settings: Settings, openalex: FakeOpenAlex) -> Iterator[Runtime]:
 
 @pytest.fixture
 def app(runtime: Runtime) -> App:
-    app = build_bolt_app(runtime.settings, runtime.services, process_before_response=True)
+    app = build_bolt_app(runtime.settings, runtime.services, listener_executor=InlineExecutor())
 
     @app.command("/whoami")
     def whoami(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
@@ -283,7 +283,7 @@ def test_revoked_user_tokens_alone_leave_the_workspace_running(
 
 def test_oauth_settings_ignore_a_leftover_bot_token(runtime: Runtime, local_slack: LocalSlack) -> None:
     settings = runtime.settings.model_copy(update={"slack_bot_token": "xoxb-left-over"})
-    app = build_bolt_app(settings, runtime.services, process_before_response=True)
+    app = build_bolt_app(settings, runtime.services, listener_executor=InlineExecutor())
     assert app.oauth_flow is not None and app.installation_store is not None
     assert app.client.base_url == local_slack.url and app.client.token is None
 

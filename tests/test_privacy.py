@@ -23,7 +23,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack, SlackUser
 from bot.logs import configure_logging
 from bot.runtime import Runtime, build_runtime
@@ -298,7 +298,7 @@ def test_a_realistic_flow_logs_no_token_and_no_email(
     runtime = build_runtime(settings, openalex=client)
     try:
         runtime.services.demo.load()
-        app = build_bolt_app(settings, runtime.services, process_before_response=True)
+        app = build_bolt_app(settings, runtime.services, listener_executor=InlineExecutor())
         driver = SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)
         add_people(driver)
         caplog.set_level(logging.INFO)

@@ -15,7 +15,7 @@ import pytest
 from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.middleware import delivery_key
 from bot.runtime import Runtime, build_runtime
@@ -33,7 +33,7 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def _counting_app(runtime: Runtime) -> tuple[App, list[str]]:
-    app = build_bolt_app(runtime.settings, runtime.services, process_before_response=True)
+    app = build_bolt_app(runtime.settings, runtime.services, listener_executor=InlineExecutor())
     seen: list[str] = []
 
     @app.event("reaction_added")

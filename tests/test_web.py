@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from bot.web import WebApp
@@ -59,7 +59,7 @@ def test_healthz_reports_the_store(runtime: Runtime) -> None:
 
 def test_slack_events_path_answers_signed_commands(runtime: Runtime, driver: SlackDriver) -> None:
     app = WebApp(
-        build_bolt_app(runtime.settings, runtime.services, process_before_response=True),
+        build_bolt_app(runtime.settings, runtime.services, listener_executor=InlineExecutor()),
         runtime.services.engine,
     )
     body = driver.command_body("Samyadeep Basu")

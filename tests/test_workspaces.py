@@ -7,7 +7,7 @@ from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.runtime import Runtime
 from services.models import Delivery, Follow, Member, Researcher, Work
 from services.workspaces import ParkedCounts, WorkspaceService
@@ -99,7 +99,7 @@ def test_uninstall_event_parks_in_single_workspace_mode_and_the_next_process_res
 
     # Reinstalled: a new SLACK_BOT_TOKEN, so a restarted process; its first request un-parks.
     restarted = SlackDriver(
-        app=build_bolt_app(runtime.settings, runtime.services, process_before_response=True),
+        app=build_bolt_app(runtime.settings, runtime.services, listener_executor=InlineExecutor()),
         local=driver.local,
         secret=SIGNING_SECRET,
     )
