@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Engine
+
 from bot.app import web_client
 from bot.collaboration import SlackClaimNotifier, SlackInvitationSender, WorkspaceClients
 from bot.installations import InstallationTokens
@@ -13,17 +15,26 @@ from services.container import Services, build_services
 from services.db import make_engine, upgrade
 from services.openalex import OpenAlexClient
 
+# The connections of the dedupe check, which every request makes before its ack: on
+# PostgreSQL a pool of its own, so an ack never waits for a connection behind listener threads
+# that hold the main pool for their work. One short INSERT per request; the 8 request threads
+# of a gunicorn worker rarely need more than a few at once.
+ACK_POOL_SIZE, ACK_MAX_OVERFLOW = 4, 4
+
 
 @dataclass(frozen=True)
 class Runtime:
     settings: Settings
     services: Services
     openalex: OpenAlexClient
+    ack_engine: Engine | None = None
 
     def close(self) -> None:
-        """Release the OpenAlex connection pool and the database pool."""
+        """Release the OpenAlex connection pool and the database pools."""
         self.openalex.close()
         self.services.engine.dispose()
+        if self.ack_engine is not None:
+            self.ack_engine.dispose()
 
 
 def build_runtime(
@@ -57,7 +68,17 @@ def build_runtime(
         else None
     )
     invitations = SlackInvitationSender(clients) if clients else None
-    services = build_services(
-        engine, openalex, digest_sender=sender, claim_notifier=notifier, invitation_sender=invitations
+    ack_engine = (
+        make_engine(settings.database_url, pool_size=ACK_POOL_SIZE, max_overflow=ACK_MAX_OVERFLOW)
+        if engine.dialect.name == "postgresql"
+        else None  # SQLite: one box, one file; a second pool would only add lock waits
     )
-    return Runtime(settings=settings, services=services, openalex=openalex)
+    services = build_services(
+        engine,
+        openalex,
+        digest_sender=sender,
+        claim_notifier=notifier,
+        invitation_sender=invitations,
+        dedupe_engine=ack_engine,
+    )
+    return Runtime(settings=settings, services=services, openalex=openalex, ack_engine=ack_engine)

@@ -62,6 +62,11 @@ def serve(settings: Settings, *, port: int, workers: int | None = None, threads:
         "worker_class": "gthread",
         # Threads let a slow OpenAlex look-up wait without blocking other users' commands.
         "threads": threads,
+        # A worker takes at most this many connections (threads busy + idle keep-alives); the
+        # rest of a burst waits in the shared backlog for whichever worker frees up first.
+        # Gunicorn's default (1,000) let one worker grab 169 of 200 commands while the other
+        # idled (benchmarks/RESULTS.md, issue 7).
+        "worker_connections": threads * 4,
         "timeout": 60,
         "graceful_timeout": 30,
         "keepalive": 5,

@@ -51,8 +51,10 @@ def build_services(
     digest_sender: DigestSender | None = None,
     claim_notifier: ClaimNotifier | None = None,
     invitation_sender: InvitationSender | None = None,
+    dedupe_engine: Engine | None = None,
 ) -> Services:
-    """Wire every service onto one engine and one OpenAlex client (and the digest DM port)."""
+    """Wire every service onto one engine and one OpenAlex client (and the digest DM port);
+    the dedupe check, which runs before every ack, may have an engine (a pool) of its own."""
     profiles = ProfileService(engine)
     importer = ImportService(engine, openalex)
     collaborators = CollaboratorService(engine)
@@ -69,7 +71,7 @@ def build_services(
         graph_pictures=GraphPictureService(collaborators),
         follows=FollowService(engine),
         workspaces=WorkspaceService(engine),
-        dedupe=DedupeService(engine),
+        dedupe=DedupeService(dedupe_engine or engine),
         claims=ClaimService(engine, claim_notifier),
         invitations=InvitationService(engine, invitation_sender),
         privacy=PrivacyService(engine),

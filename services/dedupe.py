@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import col
@@ -29,21 +29,25 @@ class DedupeService:
         self._engine = engine
         self._lock = threading.Lock()
         self._next_purge = 0.0
-
-    def first_sighting(self, key: str, *, now: datetime | None = None) -> bool:
-        """Record `key`; False when any process recorded it before (primary-key conflict)."""
-        now = now or utcnow()
         table = SlackEvent.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self._engine.dialect.name == "postgresql" else sqlite
-        statement = (
+        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+        self._record = (
             dialect.insert(table)
-            .values(key=key[:255], seen_at=now)
+            .values(key=bindparam("key"), seen_at=bindparam("seen_at"))
             .on_conflict_do_nothing(index_elements=["key"])
             # A row comes back only when this INSERT added it (rowcount is not kept for INSERTs).
             .returning(table.c.key)
         )
-        with session_scope(self._engine) as session:
-            inserted = session.execute(statement).first() is not None
+
+    def first_sighting(self, key: str, *, now: datetime | None = None) -> bool:
+        """Record `key`; False when any process recorded it before (primary-key conflict).
+
+        Every request makes this check before its ack: one statement in autocommit, so one
+        round trip to the database instead of BEGIN, INSERT and COMMIT.
+        """
+        now = now or utcnow()
+        with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            inserted = conn.execute(self._record, {"key": key[:255], "seen_at": now}).first() is not None
         if self._purge_due():
             self.purge(before=now - KEEP_FOR)
         return inserted

@@ -93,3 +93,27 @@ def test_a_failing_background_listener_still_answers_with_an_error_id(
     assert "Something went wrong" in text or "something went wrong" in text
     error_id = text.split("error id `")[1].split("`")[0]
     assert any(error_id in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+def test_an_ack_never_waits_for_a_connection_the_work_holds(
+    runtime: Runtime, local_slack: LocalSlack
+) -> None:
+    engine = runtime.services.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite the dedupe check shares the one pool (one box, one file)")
+    app = build_bolt_app(runtime.settings, runtime.services)
+    driver = SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)
+    # The process's first request also marks the workspace installed (once per process).
+    assert driver.command("help").status == 200
+    assert wait_until(lambda: len(driver.replies()) == 1, timeout=30)
+    local_slack.clear()
+    # Listener threads busy with work can hold every connection of the main pool.
+    settings = runtime.settings
+    held = [engine.connect() for _ in range(settings.database_pool_size + settings.database_max_overflow)]
+    try:
+        assert driver.command("papers Samyadeep Basu").status == 200
+        assert driver.replies() == []  # the work is still waiting for a connection
+    finally:
+        for connection in held:
+            connection.close()
+    assert wait_until(lambda: len(driver.replies()) == 1, timeout=30)
