@@ -17,16 +17,15 @@ from itertools import permutations
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from services.db import chunks, conflict_insert
 from services.models import Authorship, Coauthor, Work
 
 # Works with more authors than this say little about who works with whom (a 3,000-author
 # detector paper would make every author everyone's neighbour, and 9 million edges): they are
 # left out of the graph. Close collaborators still count them, as the card's count does.
 MAX_AUTHORS_PER_WORK = 25
-CHUNK = 500  # IN-list size: far below SQLite's and PostgreSQL's bind-parameter limits
 
 # Every edge, derived from authorship alone.
 DERIVE_SQL = f"""
@@ -57,13 +56,12 @@ class Byline:
 
 def read_bylines(*, session: Session, work_ids: Iterable[int]) -> dict[int, Byline]:
     """The stored bylines of the given works (works without authorship rows are absent)."""
-    ids = sorted(set(work_ids))
     found: dict[int, tuple[set[int], int]] = {}
-    for start in range(0, len(ids), CHUNK):
+    for chunk in chunks(sorted(set(work_ids))):
         rows = session.connection().execute(
             select(col(Authorship.work_id), col(Authorship.researcher_id), col(Work.author_count))
             .join(Work, col(Work.id) == col(Authorship.work_id))
-            .where(col(Authorship.work_id).in_(ids[start : start + CHUNK]))
+            .where(col(Authorship.work_id).in_(chunk))
         )
         for work_id, rid, author_count in rows:
             researchers, _ = found.setdefault(work_id, (set(), author_count))
@@ -92,19 +90,15 @@ def record_byline_changes(
         return 0
     session.flush()
     rows = [{"researcher_id": r, "coauthor_id": c, "works": n} for (r, c), n in sorted(delta.items())]
-    dialect = postgresql if session.connection().dialect.name == "postgresql" else sqlite
-    upsert: Any = dialect.insert(Coauthor)
+    upsert: Any = conflict_insert(session.connection())(Coauthor)
     upsert = upsert.on_conflict_do_update(
         index_elements=["researcher_id", "coauthor_id"],
         set_={"works": col(Coauthor.works) + upsert.excluded.works},
     )
-    for start in range(0, len(rows), CHUNK):
-        session.execute(upsert, rows[start : start + CHUNK])
-    touched = sorted({r for r, _ in delta})
-    for start in range(0, len(touched), CHUNK):
+    for chunk in chunks(rows):
+        session.execute(upsert, list(chunk))
+    for touched in chunks(sorted({r for r, _ in delta})):
         session.execute(
-            delete(Coauthor).where(
-                col(Coauthor.researcher_id).in_(touched[start : start + CHUNK]), col(Coauthor.works) <= 0
-            )
+            delete(Coauthor).where(col(Coauthor.researcher_id).in_(touched), col(Coauthor.works) <= 0)
         )
     return len(rows)

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from services.db import chunks
 from services.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
 from services.profiles import Resolved, find_researcher
 from services.text import normalize_name
@@ -234,16 +235,15 @@ class PersonRow:
 
 def list_people(*, session: Session, researcher_ids: Iterable[int]) -> dict[int, PersonRow]:
     """Researchers by id (missing ids are simply absent)."""
-    ids = sorted(set(researcher_ids))
     found: dict[int, PersonRow] = {}
-    for start in range(0, len(ids), 500):
+    for chunk in chunks(sorted(set(researcher_ids))):
         rows = session.connection().execute(
             select(
                 col(Researcher.id),
                 col(Researcher.name),
                 col(Researcher.openalex_id),
                 col(Researcher.open_to_collaborate),
-            ).where(col(Researcher.id).in_(ids[start : start + 500]))
+            ).where(col(Researcher.id).in_(chunk))
         )
         for rid, name, openalex_id, open_ in rows:
             if rid is not None:

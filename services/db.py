@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
@@ -18,6 +19,24 @@ from sqlmodel import Session, create_engine
 T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+# IN-list and multi-row VALUES size: far below SQLite's and PostgreSQL's bind-parameter limits.
+IN_LIST_CHUNK = 500
+
+
+def chunks(values: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most `size` values."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def conflict_insert(bind: Engine | Connection) -> Callable[..., Any]:
+    """The backend's INSERT construct, the one with ON CONFLICT clauses (`conflict_insert(engine)(table)`)."""
+    name = bind.dialect.name
+    if name == "postgresql":
+        return postgresql.insert
+    if name == "sqlite":
+        return sqlite.insert
+    raise NotImplementedError(f"no ON CONFLICT insert for {name}")
 
 
 def normalize_database_url(url: str) -> str:

@@ -9,11 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import col
 
-from services.db import session_scope
+from services.db import conflict_insert, session_scope
 from services.models import SlackEvent, utcnow
 
 # Slack retries within minutes and signatures expire after five; a day of keys is plenty.
@@ -30,9 +29,8 @@ class DedupeService:
         self._lock = threading.Lock()
         self._next_purge = 0.0
         table = SlackEvent.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
         self._record = (
-            dialect.insert(table)
+            conflict_insert(engine)(table)
             .values(key=bindparam("key"), seen_at=bindparam("seen_at"))
             .on_conflict_do_nothing(index_elements=["key"])
             # A row comes back only when this INSERT added it (rowcount is not kept for INSERTs).

@@ -13,10 +13,9 @@ from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's
 from sqlmodel import Session, col, select
 
 from services import ledger
+from services.db import chunks
 from services.models import Delivery, Follow, Member, Researcher, Work
 from services.schedule import DigestPrefs, as_utc, describe
-
-_CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -138,9 +137,8 @@ def compose_views(
     # Works and names are shared by many members' digests: each is read and built once.
     items: dict[int, dict[str, DigestItem]] = {}
     names: dict[int, str] = {}
-    for start in range(0, len(member_ids), _CHUNK):
-        chunk = list(member_ids[start : start + _CHUNK])
-        views.update(_compose_chunk(session, chunk, row_ids, items, names))
+    for chunk in chunks(member_ids):
+        views.update(_compose_chunk(session, list(chunk), row_ids, items, names))
     return views
 
 
@@ -195,12 +193,10 @@ def _compose_chunk(
     rows = _ledger_rows(session, member_ids, row_ids)
     work_ids = sorted({work_id for _, _, work_id, _ in rows} - items.keys())
     researcher_ids = sorted({researcher_id for _, researcher_id, _, _ in rows} - names.keys())
-    for start in range(0, len(work_ids), _CHUNK):
-        chunk = work_ids[start : start + _CHUNK]
+    for chunk in chunks(work_ids):
         for work in session.execute(sa_select(*_WORK_COLUMNS).where(col(Work.id).in_(chunk))):
             items[work[0]] = _items_of_work(work)
-    for start in range(0, len(researcher_ids), _CHUNK):
-        chunk = researcher_ids[start : start + _CHUNK]
+    for chunk in chunks(researcher_ids):
         query = sa_select(col(Researcher.id), col(Researcher.name)).where(col(Researcher.id).in_(chunk))
         names.update({rid: name for rid, name in session.execute(query)})
     grouped: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services import openalex
-from services.db import session_scope
+from services.db import chunks, session_scope
 from services.identifiers import AuthorRef
 from services.models import (
     Researcher,
@@ -28,7 +28,6 @@ from services.store import refresh_researcher_topics, set_names
 from services.text import normalize_name
 from services.works_store import (
     StoredWork,
-    chunks,
     clip,
     default_headline,
     store_works,

@@ -19,15 +19,15 @@ Query helpers take `session` keyword-only and never commit.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from services.db import IN_LIST_CHUNK, chunks, conflict_insert
 from services.importer import StoredWork
 from services.models import Authorship, Delivery, Follow, Member, Researcher, Work
 
@@ -50,14 +50,6 @@ _LEDGER_KEY = ["member_id", "work_id"]  # the unique key of delivery
 # first time, and those are back catalogue, not news.
 PUBLISHED_BEFORE_FOLLOW_GRACE = timedelta(days=7)
 
-_CHUNK = 500  # IN-list and multi-row VALUES size, far below both databases' parameter limits
-
-
-def _chunks(values: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 # ---------------------------------------------------------------------------------------------
 # Queueing (the refresh job, in the same transaction as the works: an outbox)
 
@@ -79,7 +71,7 @@ def _active_followers(
 ) -> dict[int, list[tuple[int, datetime]]]:
     """(member id, followed at) per researcher, for follows that may produce digest items."""
     followers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
-    for chunk in _chunks(sorted(set(researcher_ids))):
+    for chunk in chunks(sorted(set(researcher_ids))):
         rows = session.exec(
             select(Follow.researcher_id, Follow.member_id, Follow.created_at)
             .join(Member, col(Member.id) == col(Follow.member_id))
@@ -116,7 +108,7 @@ def queue_stored_works(*, session: Session, stored: Sequence[StoredWork], now: d
     published_now = {s.work_id for s in stored if s.published_now}
     seen: dict[int, tuple[datetime, datetime | None, date | None]] = {}
     authors: dict[int, list[int]] = defaultdict(list)
-    for chunk in _chunks(work_ids):
+    for chunk in chunks(work_ids):
         for work_id, first_seen_at, published_at, published_on in session.exec(
             select(
                 col(Work.id), col(Work.first_seen_at), col(Work.published_at), col(Work.publication_date)
@@ -163,7 +155,7 @@ def queue_stored_works(*, session: Session, stored: Sequence[StoredWork], now: d
                     republished[work_id].add(member_id)
     queued = insert_ignoring_duplicates(session=session, rows=list(rows.values()))
     for work_id, members in republished.items():
-        for chunk in _chunks(sorted(members)):
+        for chunk in chunks(sorted(members)):
             # The follower already has a row for the preprint. Sent (or being sent): tell them
             # again, once. A row still pending will show the published venue when it goes out.
             result = session.execute(
@@ -187,17 +179,14 @@ def insert_ignoring_duplicates(*, session: Session, rows: Sequence[dict[str, Any
     """
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    if dialect not in ("postgresql", "sqlite"):
-        raise NotImplementedError(f"no ON CONFLICT insert for {dialect}")
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = conflict_insert(session.get_bind())
     # One statement compiled once; SQLAlchemy batches the executemany into multi-row INSERTs
     # ("insertmanyvalues"), and RETURNING lists only the rows actually inserted (rowcount is
     # unreliable here on psycopg).
     statement = (
         insert(Delivery).on_conflict_do_nothing(index_elements=_LEDGER_KEY).returning(col(Delivery.id))
     )
-    return sum(len(session.execute(statement, list(chunk)).all()) for chunk in _chunks(rows, 5_000))
+    return sum(len(session.execute(statement, list(chunk)).all()) for chunk in chunks(rows, 5_000))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -233,7 +222,7 @@ def release_expired(*, session: Session, now: datetime) -> int:
 
 
 def list_members_with_pending(
-    *, session: Session, after_member_id: int = 0, limit: int = _CHUNK
+    *, session: Session, after_member_id: int = 0, limit: int = IN_LIST_CHUNK
 ) -> list[int]:
     """Ids of members with pending rows, ascending, after `after_member_id` (keyset paging)."""
     rows = session.exec(
@@ -282,7 +271,7 @@ def _settle(
     *, session: Session, row_ids: Sequence[int], lease_until: datetime, values: dict[str, Any]
 ) -> int:
     changed = 0
-    for chunk in _chunks(sorted(row_ids)):
+    for chunk in chunks(sorted(row_ids)):
         result = session.execute(
             update(Delivery)
             .where(
@@ -332,7 +321,7 @@ def release(*, session: Session, row_ids: Sequence[int], lease_until: datetime) 
 def dm_channels(*, session: Session, member_ids: Sequence[int]) -> dict[int, str]:
     """The DM channel each member's earlier digests went to (a bot's DM with a user never moves)."""
     found: dict[int, str] = {}
-    for chunk in _chunks(sorted(set(member_ids))):
+    for chunk in chunks(sorted(set(member_ids))):
         rows = session.exec(
             select(Delivery.member_id, func.max(col(Delivery.slack_channel)))
             .where(
@@ -349,7 +338,7 @@ def dm_channels(*, session: Session, member_ids: Sequence[int]) -> dict[int, str
 def list_rows_over_attempts(*, session: Session, row_ids: Sequence[int], max_attempts: int) -> list[int]:
     """Of these rows, the ones that have been claimed `max_attempts` times or more."""
     found: list[int] = []
-    for chunk in _chunks(sorted(row_ids)):
+    for chunk in chunks(sorted(row_ids)):
         found.extend(
             row_id
             for row_id in session.exec(

@@ -7,16 +7,16 @@ version (same normalised title, a shared author) become one work row holding bot
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
 
 from sqlalchemy import delete, insert, or_
 from sqlmodel import Session, col, select
 
 from services import openalex
 from services.coauthors import Byline, read_bylines, record_byline_changes
+from services.db import chunks
 from services.models import (
     Authorship,
     Institution,
@@ -28,9 +28,6 @@ from services.models import (
 )
 from services.models import Work as WorkRow
 from services.text import normalize_name, normalize_title
-
-CHUNK = 500  # IN-list size: far below SQLite's and PostgreSQL's bind-parameter limits
-_T = TypeVar("_T")
 
 
 def default_headline(name: str) -> str:
@@ -47,11 +44,6 @@ class StoredWork:
     is_new: bool  # the stored item did not exist before this call
     published_now: bool  # a published version joined a preprint stored by an earlier call
     researcher_ids: tuple[int, ...] = ()  # researchers linked to the stored item
-
-
-def chunks(values: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def clip(text: str | None, limit: int) -> str | None:
