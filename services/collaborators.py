@@ -16,21 +16,25 @@ id: the tie rule, so equal candidates always come out in the same order on every
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, bindparam, func, text, union_all
+from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's typed select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.db import chunks
+from services.db import id_filters
 from services.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
 from services.profiles import Resolved, find_researcher
 from services.text import normalize_name
+
+T = TypeVar("T")
 
 # The 2-hop search starts from the researcher's strongest co-authors only (most shared small
 # works): a hub's 800th co-author adds little signal but would multiply the pairs loaded.
@@ -138,21 +142,48 @@ class CollaboratorService:
             return collaborators_of(session=session, researcher=researcher, limits=self._limits)
 
 
+# The statements below are built once: constructing them cost more than running them.
+_MINE, _THEIRS = aliased(Authorship, name="mine"), aliased(Authorship, name="theirs")
+_COAUTHOR_COUNTS = (
+    select(col(_THEIRS.researcher_id), func.count(func.distinct(col(_MINE.work_id))))
+    .select_from(_MINE)
+    .join(_THEIRS, col(_THEIRS.work_id) == col(_MINE.work_id))
+    .where(
+        col(_MINE.researcher_id) == bindparam("researcher_id", type_=Integer),
+        col(_THEIRS.researcher_id).is_not(None),
+        col(_THEIRS.researcher_id) != bindparam("researcher_id", type_=Integer),
+    )
+    .group_by(col(_THEIRS.researcher_id))
+)
+
+
+# On PostgreSQL each work's byline is de-duplicated as the index hands it over (Unique on
+# (work_id, researcher_id)) and the pairs are counted in a hash table: count(DISTINCT) sorted all
+# 90,000 pairs of a member of 46 big collaborations, spilling to disk. Returned as two arrays.
+_COAUTHOR_COUNTS_LATERAL = text(
+    """
+    SELECT array_agg(theirs.researcher_id), array_agg(theirs.works) FROM (
+        SELECT byline.researcher_id, count(*) AS works
+        FROM (SELECT DISTINCT work_id FROM authorship WHERE researcher_id = :researcher_id) AS mine
+        CROSS JOIN LATERAL (
+            SELECT DISTINCT authorship.researcher_id FROM authorship
+            WHERE authorship.work_id = mine.work_id AND authorship.researcher_id IS NOT NULL
+        ) AS byline
+        WHERE byline.researcher_id <> :researcher_id
+        GROUP BY byline.researcher_id
+    ) AS theirs
+    """
+)
+
+
 def list_coauthor_counts(*, session: Session, researcher_id: int) -> dict[int, int]:
     """Every co-author → shared works (all works, big collaborations included)."""
-    mine, theirs = aliased(Authorship), aliased(Authorship)
-    rows = session.connection().execute(
-        select(col(theirs.researcher_id), func.count(func.distinct(col(mine.work_id))))
-        .select_from(mine)
-        .join(theirs, col(theirs.work_id) == col(mine.work_id))
-        .where(
-            col(mine.researcher_id) == researcher_id,
-            col(theirs.researcher_id).is_not(None),
-            col(theirs.researcher_id) != researcher_id,
-        )
-        .group_by(col(theirs.researcher_id))
-    )
-    return {rid: shared for rid, shared in rows if rid is not None}
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        ids, works = connection.execute(_COAUTHOR_COUNTS_LATERAL, {"researcher_id": researcher_id}).one()
+        return dict(zip(ids or [], works or [], strict=True))
+    rows = connection.execute(_COAUTHOR_COUNTS, {"researcher_id": researcher_id})
+    return {rid: shared for rid, shared in rows.all() if rid is not None}
 
 
 @functools.lru_cache(maxsize=1)
@@ -172,11 +203,12 @@ def _strongest_ties_statement() -> Any:
     return union_all(*(select(*strongest(n).c) for n in range(FRONTIER_CHUNK)))
 
 
-# PostgreSQL walks every researcher's index range in one statement: a short text that psycopg
-# and the server prepare once, where the UNION's 5,000 characters were converted every time.
+# PostgreSQL walks every researcher's index range in one statement, a short text that psycopg
+# and the server prepare once, and hands the edges back as three integer arrays: psycopg decodes
+# an array in C, where 6,000 result rows cost more in Python than the query does.
 _STRONGEST_TIES_LATERAL = text(
     """
-    SELECT frontier.id, tie.coauthor_id, tie.works
+    SELECT array_agg(frontier.id), array_agg(tie.coauthor_id), array_agg(tie.works)
     FROM unnest(CAST(:ids AS INTEGER[])) AS frontier(id)
     CROSS JOIN LATERAL (
         SELECT coauthor.coauthor_id, coauthor.works FROM coauthor
@@ -192,35 +224,34 @@ def list_strongest_ties(
     *, session: Session, researcher_ids: Sequence[int], per_researcher: int
 ) -> tuple[list[tuple[int, int, int]], bool]:
     """(researcher, co-author, shared small works) for each researcher's `per_researcher`
-    strongest ties, strongest first; and whether any researcher reached that cap.
+    strongest ties, in no particular order; and whether any researcher reached that cap.
 
     Each researcher's edges are read from the index in strength order up to the LIMIT (a UNION
     arm each on SQLite, a LATERAL join on PostgreSQL), so the cost follows the cap, not how
     prolific the co-authors are.
     """
-    ties: list[tuple[int, int, int]] = []
     if per_researcher <= 0 or not researcher_ids:
-        return ties, False
+        return [], False
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        rows = connection.execute(
+        found, coauthors, works = connection.execute(
             _STRONGEST_TIES_LATERAL, {"ids": list(researcher_ids), "per_researcher": per_researcher}
-        )
-        # One fetchall: row by row, psycopg costs more than the query does.
-        ties = [(r, c, n) for r, c, n in rows.all()]
-        return ties, _capped(ties, per_researcher)
+        ).one()
+        found = found or []
+        return list(zip(found, coauthors or [], works or [], strict=True)), _capped(found, per_researcher)
     statement = _strongest_ties_statement()
+    ties: list[tuple[int, int, int]] = []
     for start in range(0, len(researcher_ids), FRONTIER_CHUNK):
         chunk = researcher_ids[start : start + FRONTIER_CHUNK]
         # Unused arms look up nobody (ids start at 1), so one compiled statement serves all.
         params = {f"r{i}": chunk[i] if i < len(chunk) else NOBODY for i in range(FRONTIER_CHUNK)}
         rows = connection.execute(statement, params | {"per_researcher": per_researcher})
-        ties += [(r, c, n) for r, c, n in rows]
-    return ties, _capped(ties, per_researcher)
+        ties += [(r, c, n) for r, c, n in rows.all()]
+    return ties, _capped([r for r, _, _ in ties], per_researcher)
 
 
-def _capped(ties: list[tuple[int, int, int]], per_researcher: int) -> bool:
-    return max(Counter(r for r, _, _ in ties).values(), default=0) >= per_researcher
+def _capped(researchers: Sequence[int], per_researcher: int) -> bool:
+    return max(Counter(researchers).values(), default=0) >= per_researcher
 
 
 @dataclass(frozen=True)
@@ -231,81 +262,79 @@ class PersonRow:
     name: str
     openalex_id: str | None
     open_to_collaborate: bool
+    affiliation: str | None  # the institution's name
+    claimed: bool  # an approved claim: a member who can be invited to collaborate
+
+
+# At most one live claim per researcher (uq_claim_live_researcher): the join adds no rows.
+_APPROVED = aliased(Claim, name="approved")
+_PEOPLE = (
+    sa_select(
+        col(Researcher.id),
+        col(Researcher.name),
+        col(Researcher.openalex_id),
+        col(Researcher.open_to_collaborate),
+        col(Institution.name),
+        col(_APPROVED.id),
+    )
+    .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
+    .outerjoin(
+        _APPROVED,
+        (col(_APPROVED.researcher_id) == col(Researcher.id)) & (col(_APPROVED.status) == "approved"),
+    )
+)
 
 
 def list_people(*, session: Session, researcher_ids: Iterable[int]) -> dict[int, PersonRow]:
     """Researchers by id (missing ids are simply absent)."""
+    connection = session.connection()
     found: dict[int, PersonRow] = {}
-    for chunk in chunks(sorted(set(researcher_ids))):
-        rows = session.connection().execute(
-            select(
-                col(Researcher.id),
-                col(Researcher.name),
-                col(Researcher.openalex_id),
-                col(Researcher.open_to_collaborate),
-            ).where(col(Researcher.id).in_(chunk))
-        )
-        for rid, name, openalex_id, open_ in rows:
+    for where in id_filters(connection, col(Researcher.id), researcher_ids):
+        for rid, name, openalex_id, open_, affiliation, claim in connection.execute(
+            _PEOPLE.where(where)
+        ).all():
             if rid is not None:
-                found[rid] = PersonRow(rid, name, openalex_id, open_)
+                found[rid] = PersonRow(rid, name, openalex_id, open_, affiliation, claim is not None)
     return found
 
 
-def list_claimed(*, session: Session, researcher_ids: Sequence[int]) -> set[int]:
-    """Those of the given researchers whose profile has an approved claim."""
-    if not researcher_ids:
-        return set()
-    rows = session.connection().execute(
-        select(col(Claim.researcher_id)).where(
-            col(Claim.researcher_id).in_(researcher_ids), col(Claim.status) == "approved"
-        )
-    )
-    return {rid for (rid,) in rows}
-
-
-def list_affiliations(*, session: Session, researcher_ids: Sequence[int]) -> dict[int, str]:
-    """Institution names of the given researchers (those without one are absent)."""
-    if not researcher_ids:
-        return {}
-    rows = session.connection().execute(
-        select(col(Researcher.id), col(Institution.name))
-        .join(Institution, col(Institution.id) == col(Researcher.institution_id))
-        .where(col(Researcher.id).in_(researcher_ids))
-    )
-    return {rid: name for rid, name in rows if rid is not None}
+_OWN_TOPIC, _THEIR_TOPIC = aliased(ResearcherTopic, name="own"), aliased(ResearcherTopic, name="theirs")
+_SHARED_TOPICS = (
+    select(col(_THEIR_TOPIC.researcher_id), col(_OWN_TOPIC.works), col(Topic.name))
+    .select_from(_OWN_TOPIC)
+    .join(_THEIR_TOPIC, col(_THEIR_TOPIC.topic_id) == col(_OWN_TOPIC.topic_id))
+    .join(Topic, col(Topic.id) == col(_OWN_TOPIC.topic_id))
+    .where(col(_OWN_TOPIC.researcher_id) == bindparam("researcher_id", type_=Integer))
+)
 
 
 def list_shared_topics(
     *, session: Session, researcher_id: int, others: Sequence[int]
 ) -> dict[int, tuple[str, ...]]:
     """Topics each of `others` shares with the researcher, the researcher's main topics first."""
-    own = (
-        session.connection()
-        .execute(
-            select(col(Topic.id), col(Topic.name))
-            .join(ResearcherTopic, col(ResearcherTopic.topic_id) == col(Topic.id))
-            .where(col(ResearcherTopic.researcher_id) == researcher_id)
-            .order_by(col(ResearcherTopic.works).desc(), col(Topic.name))
-        )
-        .all()
-    )
-    if not own or not others:
-        return {}
-    rank = {tid: (i, name) for i, (tid, name) in enumerate(own) if tid is not None}
-    rows = session.connection().execute(
-        select(col(ResearcherTopic.researcher_id), col(ResearcherTopic.topic_id)).where(
-            col(ResearcherTopic.researcher_id).in_(others),
-            col(ResearcherTopic.topic_id).in_(list(rank)),
-        )
-    )
-    shared: dict[int, list[tuple[int, str]]] = {}
-    for rid, tid in rows:
-        shared.setdefault(int(rid), []).append(rank[int(tid)])
+    connection = session.connection()
+    shared: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for where in id_filters(connection, col(_THEIR_TOPIC.researcher_id), others):
+        rows = connection.execute(_SHARED_TOPICS.where(where), {"researcher_id": researcher_id})
+        for rid, works, name in rows.all():
+            shared[rid].append((-works, name))
     return {rid: tuple(name for _, name in sorted(topics)) for rid, topics in shared.items()}
 
 
 def _folded(name: str) -> str:
     return normalize_name(name)
+
+
+def first_ranked(
+    items: Iterable[T], wanted: int, key: Callable[[T], Any], tie_break: Callable[[T], Any]
+) -> list[T]:
+    """The first `wanted` items in (key, tie_break) order. The tie break (a folded name) costs
+    more than the key, so it is computed only for the items tied with the last one kept."""
+    ranked = sorted(items, key=key)
+    if len(ranked) > wanted:
+        last = key(ranked[wanted - 1])
+        ranked = list(itertools.takewhile(lambda item: key(item) <= last, ranked))
+    return sorted(ranked, key=lambda item: (key(item), tie_break(item)))[:wanted]
 
 
 def _close(session: Session, counts: dict[int, int]) -> tuple[CloseCollaborator, ...]:
@@ -316,10 +345,12 @@ def _close(session: Session, counts: dict[int, int]) -> tuple[CloseCollaborator,
     cutoff = shared[min(CLOSE_SHOWN, len(shared)) - 1]
     # Only the co-authors that can make the list (ties at the cut included) need their names.
     people = list_people(session=session, researcher_ids=[rid for rid, n in counts.items() if n >= cutoff])
-    ranked = sorted(people.values(), key=lambda r: (-counts[r.id], _folded(r.name), r.id))
+    ranked = first_ranked(
+        people.values(), CLOSE_SHOWN, key=lambda r: -counts[r.id], tie_break=lambda r: (_folded(r.name), r.id)
+    )
     return tuple(
         CloseCollaborator(id=r.id, name=r.name, shared_works=counts[r.id], openalex_id=r.openalex_id)
-        for r in ranked[:CLOSE_SHOWN]
+        for r in ranked
     )
 
 
@@ -337,7 +368,7 @@ def collaborators_of(*, session: Session, researcher: Researcher, limits: Limits
     found, cut = list_strongest_ties(
         session=session, researcher_ids=frontier, per_researcher=limits.max_pairs_per_coauthor
     )
-    pairs = sorted({(z, c) for z, c, _ in found})
+    pairs = [(z, c) for z, c, _ in found]  # distinct: (researcher, co-author) is coauthor's key
     candidates, link, common = adamic_adar(rid, frontier, pairs, exclude=set(counts))
     pool = sorted(candidates, key=lambda c: (-link[c], c))[:SCORING_POOL]
     suggestions = _rank(session, rid, pool, link, common, strength, limits.suggestions)
@@ -368,19 +399,18 @@ def adamic_adar(
     Returns the candidates (not rid, not in `exclude`), their scores rounded to 9 places so equal
     sums compare equal whatever the order of addition, and each one's shared co-authors.
     """
-    degree: dict[int, set[int]] = defaultdict(set)
-    for z in frontier:
-        degree[z].add(rid)
-    for z, c in pairs:
-        degree[z].add(c)
-        degree[c].add(z)
-    mine = set(frontier)
+    # Only the shared co-authors' degrees count, and those are all frontier members.
+    neighbours: dict[int, set[int]] = {z: {rid} for z in frontier}
     common: dict[int, set[int]] = defaultdict(set)
     for z, c in pairs:
-        # Pairs start at a frontier member; a candidate is neither rid nor a co-author already.
-        if z in mine and c != rid and c not in exclude and c not in mine:
-            common[c].add(z)
-    link = {c: round(sum(1 / math.log(len(degree[z])) for z in zs), 9) for c, zs in common.items()}
+        neighbours[z].add(c)
+        if c in neighbours:
+            neighbours[c].add(z)
+        elif c != rid and c not in exclude:
+            common[c].add(z)  # a candidate: neither rid nor a co-author already
+    # A shared co-author has rid and the candidate as neighbours: the degree is at least 2.
+    weight = {z: 1 / math.log(len(ns)) for z, ns in neighbours.items() if len(ns) > 1}
+    link = {c: round(sum(map(weight.__getitem__, zs)), 9) for c, zs in common.items()}
     return sorted(common), link, common
 
 
@@ -396,45 +426,41 @@ def _rank(
     """Blend topics into the pool's link scores, order open-first, and explain the chosen few."""
     if not pool:
         return ()
-    people = list_people(session=session, researcher_ids=pool)
+    # The pool and the co-authors they share with the researcher (the reasons), in one read.
+    people = list_people(session=session, researcher_ids={*pool, *(z for c in pool for z in common[c])})
     topics = list_shared_topics(session=session, researcher_id=rid, others=pool)
 
     def score(c: int) -> float:
         return round(link[c] + TOPIC_WEIGHT * min(len(topics.get(c, ())), MAX_TOPICS_COUNTED), 9)
 
-    chosen = sorted(
+    chosen = first_ranked(
         (c for c in pool if c in people),
-        key=lambda c: (
-            not people[c].open_to_collaborate,
-            -score(c),
-            -len(common[c]),
-            _folded(people[c].name),
-            c,
-        ),
-    )[:wanted]
-    bridges = list_people(session=session, researcher_ids={z for c in chosen for z in common[c]})
-    affiliations = list_affiliations(session=session, researcher_ids=chosen)
-    claimed = list_claimed(session=session, researcher_ids=chosen)
-
-    def strongest_first(z: int) -> tuple[int, str, int]:
-        return (-strength.get(z, 0), _folded(bridges[z].name), z)
-
+        wanted,
+        key=lambda c: (not people[c].open_to_collaborate, -score(c), -len(common[c])),
+        tie_break=lambda c: (_folded(people[c].name), c),
+    )
     suggestions = []
     for c in chosen:
         person = people[c]
-        shared = sorted((z for z in common[c] if z in bridges), key=strongest_first)
+        # The strongest ties of the researcher first (the reason names the first few).
+        shared = first_ranked(
+            (z for z in common[c] if z in people),
+            REASONS_KEPT,
+            key=lambda z: -strength.get(z, 0),
+            tie_break=lambda z: (_folded(people[z].name), z),
+        )
         suggestions.append(
             Suggestion(
                 id=c,
                 name=person.name,
-                affiliation=affiliations.get(c),
+                affiliation=person.affiliation,
                 open_to_collaborate=person.open_to_collaborate,
                 score=score(c),
                 link_score=link[c],
-                shared_coauthors=tuple(Person(z, bridges[z].name) for z in shared[:REASONS_KEPT]),
+                shared_coauthors=tuple(Person(z, people[z].name) for z in shared),
                 shared_coauthor_count=len(common[c]),
                 shared_topics=topics.get(c, ())[:REASONS_KEPT],
-                claimed=c in claimed,
+                claimed=person.claimed,
             )
         )
     return tuple(suggestions)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import ColumnElement, Integer, any_, bindparam, cast, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,26 @@ def chunks(values: Sequence[T], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[
     """Consecutive slices of at most `size` values."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
+
+
+def id_filters(bind: Connection, column: Any, ids: Iterable[int]) -> Iterator[ColumnElement[bool]]:
+    """WHERE clauses that together select the rows whose `column` is one of `ids` (none for no ids).
+
+    PostgreSQL gets one `= ANY(array)` with a single parameter: the statement's text stays the
+    same whatever the number of ids, so psycopg and the server reuse their parsed and planned
+    forms, where an IN-list of 200 placeholders was converted anew on every call. SQLite gets
+    IN-lists of at most IN_LIST_CHUNK.
+    """
+    values = sorted(set(ids))
+    if not values:
+        return
+    if bind.dialect.name == "postgresql":
+        yield column == any_(
+            cast(bindparam(None, values, type_=postgresql.ARRAY(Integer)), postgresql.ARRAY(Integer))
+        )
+        return
+    for chunk in chunks(values):
+        yield column.in_(chunk)
 
 
 def conflict_insert(bind: Engine | Connection) -> Callable[..., Any]:

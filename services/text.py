@@ -16,8 +16,9 @@ _SPACES = re.compile(r"\s+")
 def fold(text: str) -> str:
     """Case- and accent-fold: NFKD, drop combining marks, casefold, map the stragglers."""
     decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return stripped.casefold().translate(_EXTRA_FOLDS)
+    if not decomposed.isascii():  # ASCII has no combining marks: skip the walk through characters
+        decomposed = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return decomposed.casefold().translate(_EXTRA_FOLDS)
 
 
 def normalize_name(name: str) -> str:
