@@ -19,7 +19,7 @@ import functools
 import itertools
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -262,21 +262,23 @@ class PersonRow:
     name: str
     openalex_id: str | None
     open_to_collaborate: bool
+
+
+@dataclass(frozen=True)
+class CandidateRow(PersonRow):
+    """A researcher who may be suggested: what the suggestion shows besides the name."""
+
     affiliation: str | None  # the institution's name
     claimed: bool  # an approved claim: a member who can be invited to collaborate
 
 
+_PEOPLE = sa_select(
+    col(Researcher.id), col(Researcher.name), col(Researcher.openalex_id), col(Researcher.open_to_collaborate)
+)
 # At most one live claim per researcher (uq_claim_live_researcher): the join adds no rows.
 _APPROVED = aliased(Claim, name="approved")
-_PEOPLE = (
-    sa_select(
-        col(Researcher.id),
-        col(Researcher.name),
-        col(Researcher.openalex_id),
-        col(Researcher.open_to_collaborate),
-        col(Institution.name),
-        col(_APPROVED.id),
-    )
+_CANDIDATES = (
+    _PEOPLE.add_columns(col(Institution.name), col(_APPROVED.id))
     .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
     .outerjoin(
         _APPROVED,
@@ -285,17 +287,26 @@ _PEOPLE = (
 )
 
 
+def _researcher_rows(session: Session, statement: Any, researcher_ids: Iterable[int]) -> Iterator[Any]:
+    connection = session.connection()
+    for where in id_filters(connection, col(Researcher.id), researcher_ids):
+        yield from connection.execute(statement.where(where)).all()
+
+
 def list_people(*, session: Session, researcher_ids: Iterable[int]) -> dict[int, PersonRow]:
     """Researchers by id (missing ids are simply absent)."""
-    connection = session.connection()
-    found: dict[int, PersonRow] = {}
-    for where in id_filters(connection, col(Researcher.id), researcher_ids):
-        for rid, name, openalex_id, open_, affiliation, claim in connection.execute(
-            _PEOPLE.where(where)
-        ).all():
-            if rid is not None:
-                found[rid] = PersonRow(rid, name, openalex_id, open_, affiliation, claim is not None)
-    return found
+    rows = _researcher_rows(session, _PEOPLE, researcher_ids)
+    return {rid: PersonRow(rid, name, openalex_id, open_) for rid, name, openalex_id, open_ in rows}
+
+
+def list_candidates(*, session: Session, researcher_ids: Iterable[int]) -> dict[int, CandidateRow]:
+    """Researchers by id with their affiliation and whether a member claimed the profile."""
+    return {
+        rid: CandidateRow(rid, name, openalex_id, open_, affiliation, claim is not None)
+        for rid, name, openalex_id, open_, affiliation, claim in _researcher_rows(
+            session, _CANDIDATES, researcher_ids
+        )
+    }
 
 
 _OWN_TOPIC, _THEIR_TOPIC = aliased(ResearcherTopic, name="own"), aliased(ResearcherTopic, name="theirs")
@@ -427,7 +438,7 @@ def _rank(
     if not pool:
         return ()
     # The pool and the co-authors they share with the researcher (the reasons), in one read.
-    people = list_people(session=session, researcher_ids={*pool, *(z for c in pool for z in common[c])})
+    people = list_candidates(session=session, researcher_ids={*pool, *(z for c in pool for z in common[c])})
     topics = list_shared_topics(session=session, researcher_id=rid, others=pool)
 
     def score(c: int) -> float:
