@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,6 +18,7 @@ from benchmarks.corpus import InstitutionSpec, NameMaker, PersonName, TextMaker,
 from benchmarks.graph import Graph
 from benchmarks.loader import Row
 from benchmarks.vocab import JOURNALS, PREPRINT_SERVERS
+from services.paper_keys import ShownKey, shown_key
 from services.text import normalize_name
 
 # A fixed "now", so the same seed gives byte-identical stores whatever the day.
@@ -70,6 +72,32 @@ class Cast:
 
     names: list[PersonName]
     institution: list[int | None]
+
+
+class _Listed(NamedTuple):
+    """The work columns services.paper_keys.shown_key reads, for a row not yet in the store."""
+
+    type: str
+    year: int | None
+    publication_date: date | None
+    published_openalex_id: str | None
+    published_doi: str | None
+    published_year: int | None
+
+
+@dataclass
+class ShownKeys:
+    """Each work's publication-list key, noted by work_rows as it yields the work and copied onto
+    the work's authorship rows by authorship_rows: filled in the one pass that loads them, not by
+    a later UPDATE of millions of rows (which on PostgreSQL would also leave as many dead ones)."""
+
+    by_work: list[ShownKey] = field(default_factory=list)  # work id - 1 → key
+    # A few thousand distinct keys (year × date × type): one object each, however many works.
+    _distinct: dict[ShownKey, ShownKey] = field(default_factory=dict)
+
+    def note(self, work: _Listed) -> None:
+        key = shown_key(work)
+        self.by_work.append(self._distinct.setdefault(key, key))
 
 
 def stream(seed: int, name: str) -> random.Random:
@@ -136,7 +164,8 @@ def name_rows(cast: Cast) -> Iterator[Row]:
                 next_id += 1
 
 
-def work_rows(graph: Graph, texts: TextMaker, seed: int) -> Iterator[Row]:
+def work_rows(graph: Graph, texts: TextMaker, seed: int, keys: ShownKeys) -> Iterator[Row]:
+    """Works in id order; each one's list key is noted in `keys` for its authorship rows."""
     rng = stream(seed, "work")
     # Per-work dice thrown in numpy up front: a Python random call per field costs more than
     # building the row itself.
@@ -160,7 +189,9 @@ def work_rows(graph: Graph, texts: TextMaker, seed: int) -> Iterator[Row]:
         published_dice, doi_dice, abstract_dice, date_dice = dice[index]
         title, title_norm = texts.title(topic)
         doi = arxiv_id = None
-        published: tuple[object, ...] = (None, None, None, None, None)
+        # openalex id, doi, venue, year, seen at: of the published version, once there is one
+        published: tuple[str | None, str | None, str | None, int | None, datetime | None]
+        published = (None, None, None, None, None)
         if preprint[index]:
             kind = "preprint"
             venue = PREPRINT_SERVERS[server[index]][0]
@@ -182,6 +213,8 @@ def work_rows(graph: Graph, texts: TextMaker, seed: int) -> Iterator[Row]:
             venue = JOURNALS[journal[index]]
             doi = f"10.5555/bzs.{wid}" if doi_dice < 0.9 else None
         seen = datetime(year, month, day, tzinfo=UTC) + timedelta(days=seen_after[index])
+        published_on = date(year, month, day) if date_dice < 0.85 else None
+        keys.note(_Listed(kind, year, published_on, published[0], published[1], published[3]))
         yield (
             wid,
             f"W9{wid:09d}",
@@ -189,7 +222,7 @@ def work_rows(graph: Graph, texts: TextMaker, seed: int) -> Iterator[Row]:
             title_norm,
             kind,
             year,
-            date(year, month, day) if date_dice < 0.85 else None,
+            published_on,
             venue,
             doi,
             arxiv_id,
@@ -212,8 +245,10 @@ def _arxiv_id(serial: dict[str, int], year: int, month: int, rng: random.Random)
     return f"{key}{serial[key]:03d}"
 
 
-def authorship_rows(graph: Graph, cast: Cast, seed: int) -> Iterator[Row]:
+def authorship_rows(graph: Graph, cast: Cast, seed: int, keys: ShownKeys) -> Iterator[Row]:
+    """Authorships in (work, position) order, each with its work's list key (work_rows ran first)."""
     rng = stream(seed, "authorship")
+    shown = keys.by_work
     printed = NameMaker(stream(seed, "printed"))
     names = cast.names
     step = 200_000
@@ -224,11 +259,11 @@ def authorship_rows(graph: Graph, cast: Cast, seed: int) -> Iterator[Row]:
         positions = graph.auth_position[start:stop].tolist()
         for offset, (work, person, position) in enumerate(zip(works, people, positions, strict=True)):
             if person < 0:
-                yield start + offset + 1, work, None, position, printed.printed_only()
+                yield start + offset + 1, work, None, position, printed.printed_only(), *shown[work - 1]
                 continue
             name = names[person]
             raw = name.initials if rng.random() < INITIALS_ON_PAPER else name.primary
-            yield start + offset + 1, work, person + 1, position, raw
+            yield start + offset + 1, work, person + 1, position, raw, *shown[work - 1]
 
 
 def researcher_topic_counts(graph: Graph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -32,6 +32,7 @@ from benchmarks.rows import (
     RESEARCHER_COLUMNS,
     WORK_COLUMNS,
     Cast,
+    ShownKeys,
     authorship_rows,
     cast_researchers,
     name_rows,
@@ -143,7 +144,16 @@ LOADED_COLUMNS: dict[str, tuple[str, ...]] = {
     "researcher_name": ("id", "researcher_id", "name", "name_norm", "is_primary"),
     "work": WORK_COLUMNS,
     "work_topic": ("work_id", "topic_id"),
-    "authorship": ("id", "work_id", "researcher_id", "position", "raw_name"),
+    "authorship": (
+        "id",
+        "work_id",
+        "researcher_id",
+        "position",
+        "raw_name",
+        "shown_year",
+        "shown_date",
+        "shown_type",
+    ),
     "researcher_topic": ("researcher_id", "topic_id", "works"),
 }
 
@@ -190,14 +200,15 @@ def _load_all(
         rows.append(loader.load("researcher", RESEARCHER_COLUMNS, researcher_rows(graph, cast, seed)))
     with report.phase("researcher_name (+ FTS5 triggers on SQLite)") as rows:
         rows.append(loader.load("researcher_name", LOADED_COLUMNS["researcher_name"], name_rows(cast)))
+    keys = ShownKeys()  # the papers list's key of each work, for its authorship rows
     with report.phase("work (titles, abstracts)") as rows:
         texts = TextMaker(stream(seed, "text"), topic_names)
-        rows.append(loader.load("work", WORK_COLUMNS, work_rows(graph, texts, seed)))
+        rows.append(loader.load("work", WORK_COLUMNS, work_rows(graph, texts, seed, keys)))
     with report.phase("work_topic") as rows:
         pairs = zip((graph.topic_work + 1).tolist(), (graph.topic_topic + 1).tolist(), strict=True)
         rows.append(loader.load("work_topic", LOADED_COLUMNS["work_topic"], pairs))
     with report.phase("authorship") as rows:
-        authorship = authorship_rows(graph, cast, seed)
+        authorship = authorship_rows(graph, cast, seed, keys)
         rows.append(loader.load("authorship", LOADED_COLUMNS["authorship"], authorship))
     with report.phase("researcher_topic (derived in numpy)") as rows:
         person, topic, count = researcher_topic_counts(graph)

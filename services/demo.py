@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from services.coauthors import Byline, read_bylines, record_byline_changes
 from services.db import session_scope
 from services.models import Authorship, Researcher, Topic, Work, WorkTopic, utcnow
+from services.paper_keys import shown_key
 from services.store import refresh_researcher_topics, set_names
 from services.text import normalize_title
 
@@ -93,6 +94,7 @@ class DemoService:
         assert work.id is not None
         session.execute(delete(Authorship).where(col(Authorship.work_id) == work.id))
         session.execute(delete(WorkTopic).where(col(WorkTopic.work_id) == work.id))
+        shown = shown_key(work)._asdict()
         for position, key in enumerate(item["authors"]):
             author = by_key[key]
             session.add(
@@ -101,6 +103,7 @@ class DemoService:
                     researcher_id=author.id,
                     position=position,
                     raw_name=author.name,
+                    **shown,
                 )
             )
         after = Byline(frozenset(by_key[key].id or 0 for key in item["authors"]), work.author_count)

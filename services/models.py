@@ -88,12 +88,29 @@ class Work(SQLModel, table=True):
     first_seen_at: datetime = Field(default_factory=utcnow, index=True)
 
 
+def _papers_index(dialect: str, nulls_last: str) -> Index:
+    """A researcher's publication list in its order (services/papers.py), one index per dialect:
+    PostgreSQL must be told that NULLs go last (DESC alone puts them first), SQLite refuses to be
+    told (its DESC already puts them last). shown_type rides along so a type filter reads the
+    index alone too."""
+    return Index(
+        "ix_authorship_researcher_shown",
+        "researcher_id",
+        text(f"shown_year DESC{nulls_last}"),
+        text(f"shown_date DESC{nulls_last}"),
+        text("work_id DESC"),
+        "shown_type",
+    ).ddl_if(dialect=dialect)
+
+
 class Authorship(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("work_id", "position"),
         Index("ix_authorship_researcher_work", "researcher_id", "work_id"),
         # Who else is on a work, from the index alone (co-author counts join through it).
         Index("ix_authorship_work_researcher", "work_id", "researcher_id"),
+        _papers_index("postgresql", " NULLS LAST"),
+        _papers_index("sqlite", ""),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -102,6 +119,13 @@ class Authorship(SQLModel, table=True):
     researcher_id: int | None = Field(default=None, foreign_key="researcher.id")
     position: int
     raw_name: str = Field(max_length=512)
+    # The work as the publication list shows it, copied onto each of its authorship rows so a
+    # page is one index range scan without visiting work (services/paper_keys.py keeps them in
+    # step): the published version's year if any, else the work's; the publication date; and
+    # "article" once a published version is known, else work.type.
+    shown_year: int | None = None
+    shown_date: date | None = None
+    shown_type: str | None = Field(default=None, max_length=32)
 
 
 class Coauthor(SQLModel, table=True):

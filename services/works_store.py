@@ -27,6 +27,7 @@ from services.models import (
     WorkTopic,
 )
 from services.models import Work as WorkRow
+from services.paper_keys import shown_key, sync_shown_keys
 from services.text import normalize_name, normalize_title
 
 
@@ -352,6 +353,10 @@ def store_works(*, session: Session, works: Sequence[openalex.Work], now: dateti
     session.flush()
 
     _replace_links(session, list(record_of.values()), rid_by_author, topic_ids)
+    # A preprint refreshed under its published version (or one taking the main columns from it)
+    # keeps its byline, but its year and date may have moved: the list's key must follow.
+    kept = {id(row): row for _, row, _ in outcomes if id(row) not in record_of}
+    sync_shown_keys(session=session, works=kept.values())
     linked: dict[int, set[int]] = defaultdict(set)
     row_ids = sorted({row.id for _, row, _ in outcomes if row.id is not None})
     for id_chunk in chunks(row_ids):
@@ -389,12 +394,15 @@ def _replace_links(
     for id_chunk in chunks(replaced):
         session.execute(delete(Authorship).where(col(Authorship.work_id).in_(id_chunk)))
         session.execute(delete(WorkTopic).where(col(WorkTopic.work_id).in_(id_chunk)))
+    # Each row carries the list's key for its work (services/paper_keys.py).
+    keys = {id(row): shown_key(row)._asdict() for row, _ in records}
     authorship_rows = [
         {
             "work_id": row.id,
             "researcher_id": rid_by_author.get(a.author_id) if a.author_id else None,
             "position": a.position,
             "raw_name": clip(a.name, 512),
+            **keys[id(row)],
         }
         for row, work in records
         for a in work.authorships

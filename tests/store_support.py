@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from services.coauthors import Byline, record_byline_changes
 from services.db import session_scope
 from services.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
+from services.paper_keys import shown_key
 from services.text import normalize_name, normalize_title
 
 
@@ -67,9 +68,11 @@ class StoreBuilder:
         with session_scope(self.engine) as session:
             result = session.execute(insert(Work).returning(col(Work.id), sort_by_parameter_order=True), rows)
             ids = [int(row[0]) for row in result]
+            # The publication list's key on every authorship row, as the importer stores it.
+            keys = [shown_key(Work(**row))._asdict() for row in rows]
             links = [
-                {"work_id": wid, "researcher_id": rid, "position": position, "raw_name": f"R{rid}"}
-                for wid, byline in zip(ids, bylines, strict=True)
+                {"work_id": wid, "researcher_id": rid, "position": position, "raw_name": f"R{rid}", **key}
+                for wid, byline, key in zip(ids, bylines, keys, strict=True)
                 for position, rid in enumerate(byline)
             ]
             for start in range(0, len(links), 5000):
