@@ -126,9 +126,16 @@ def list_first_authors(
     """The first `shown` + 1 names on each work's byline (one more, to know whether to say et al.)."""
     if not work_ids:
         return {}
+    # The name is a per-row look-up, not a join: for big bylines PostgreSQL estimated thousands
+    # of rows and merge-joined them against the whole researcher index (27 ms for 250 rows).
+    name = (
+        select(col(Researcher.name))
+        .where(col(Researcher.id) == col(Authorship.researcher_id))
+        .correlate(Authorship)
+        .scalar_subquery()
+    )
     rows = session.exec(
-        select(col(Authorship.work_id), col(Authorship.raw_name), col(Researcher.name))
-        .outerjoin(Researcher, col(Researcher.id) == col(Authorship.researcher_id))
+        select(col(Authorship.work_id), col(Authorship.raw_name), name)
         # Positions count from 0 in byline order; the bound keeps a 3,000-author byline cheap
         # while tolerating a few gaps (authorships OpenAlex listed without a name).
         .where(col(Authorship.work_id).in_(work_ids), col(Authorship.position) < BYLINE_SCAN)
