@@ -47,14 +47,18 @@ class ShownKey(NamedTuple):
     shown_type: str
 
 
+def has_published_version(work: ListedWork) -> bool:
+    """Whether `work` is a preprint whose published version is known (lists show the latter)."""
+    return work.published_openalex_id is not None or work.published_doi is not None
+
+
 def shown_key(work: ListedWork) -> ShownKey:
     """How the publication list shows `work`: once a published version is known, as an article of
     the published year (the work's own year when that one has none)."""
-    published = work.published_openalex_id is not None or work.published_doi is not None
     return ShownKey(
         shown_year=work.published_year if work.published_year is not None else work.year,
         shown_date=work.publication_date,
-        shown_type="article" if published else work.type,
+        shown_type="article" if has_published_version(work) else work.type,
     )
 
 

@@ -23,6 +23,7 @@ from services.models import (
     Topic,
     Work,
 )
+from services.paper_keys import has_published_version, shown_key
 from services.search import NameMatch, search_names
 from services.text import truncate
 from services.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
@@ -118,28 +119,18 @@ def work_url(work: Work) -> str | None:
 def summarize_work(work: Work, *, authors: tuple[str, ...] = (), more_authors: bool = False) -> WorkSummary:
     """A work as lists and cards show it; a preprint with a published version shows the latter."""
     abstract = truncate(work.abstract, ABSTRACT_SNIPPET) if work.abstract else None
-    if work.published_openalex_id or work.published_doi:
-        return WorkSummary(
-            id=work.id or 0,
-            title=work.title,
-            type="article",
-            year=work.published_year or work.year,
-            venue=work.published_venue,
-            url=work_url(work),
-            abstract=abstract,
-            also=f"preprint on {work.venue}" if work.venue else "preprint",
-            authors=authors,
-            more_authors=more_authors,
-        )
+    # Type and year as the list sorts and filters them (services/paper_keys.py).
+    shown = shown_key(work)
+    published = has_published_version(work)
     return WorkSummary(
         id=work.id or 0,
         title=work.title,
-        type=work.type,
-        year=work.year,
-        venue=work.venue,
+        type=shown.shown_type,
+        year=shown.shown_year,
+        venue=work.published_venue if published else work.venue,
         url=work_url(work),
         abstract=abstract,
-        also=None,
+        also=(f"preprint on {work.venue}" if work.venue else "preprint") if published else None,
         authors=authors,
         more_authors=more_authors,
     )
