@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from services.db import chunks, conflict_insert
+from services.db import chunks, conflict_insert, id_filters
 from services.models import Authorship, Coauthor, Work
 
 # Works with more authors than this say little about who works with whom (a 3,000-author
@@ -57,11 +57,12 @@ class Byline:
 def read_bylines(*, session: Session, work_ids: Iterable[int]) -> dict[int, Byline]:
     """The stored bylines of the given works (works without authorship rows are absent)."""
     found: dict[int, tuple[set[int], int]] = {}
-    for chunk in chunks(sorted(set(work_ids))):
-        rows = session.connection().execute(
+    connection = session.connection()
+    for where in id_filters(connection, col(Authorship.work_id), work_ids):
+        rows = connection.execute(
             select(col(Authorship.work_id), col(Authorship.researcher_id), col(Work.author_count))
             .join(Work, col(Work.id) == col(Authorship.work_id))
-            .where(col(Authorship.work_id).in_(chunk))
+            .where(where)
         )
         for work_id, rid, author_count in rows:
             researchers, _ = found.setdefault(work_id, (set(), author_count))
@@ -97,8 +98,6 @@ def record_byline_changes(
     )
     for chunk in chunks(rows):
         session.execute(upsert, list(chunk))
-    for touched in chunks(sorted({r for r, _ in delta})):
-        session.execute(
-            delete(Coauthor).where(col(Coauthor.researcher_id).in_(touched), col(Coauthor.works) <= 0)
-        )
+    for touched in id_filters(session.connection(), col(Coauthor.researcher_id), (r for r, _ in delta)):
+        session.execute(delete(Coauthor).where(touched, col(Coauthor.works) <= 0))
     return len(rows)

@@ -332,10 +332,6 @@ def list_shared_topics(
     return {rid: tuple(name for _, name in sorted(topics)) for rid, topics in shared.items()}
 
 
-def _folded(name: str) -> str:
-    return normalize_name(name)
-
-
 def first_ranked(
     items: Iterable[T], wanted: int, key: Callable[[T], Any], tie_break: Callable[[T], Any]
 ) -> list[T]:
@@ -357,7 +353,10 @@ def _close(session: Session, counts: dict[int, int]) -> tuple[CloseCollaborator,
     # Only the co-authors that can make the list (ties at the cut included) need their names.
     people = list_people(session=session, researcher_ids=[rid for rid, n in counts.items() if n >= cutoff])
     ranked = first_ranked(
-        people.values(), CLOSE_SHOWN, key=lambda r: -counts[r.id], tie_break=lambda r: (_folded(r.name), r.id)
+        people.values(),
+        CLOSE_SHOWN,
+        key=lambda r: -counts[r.id],
+        tie_break=lambda r: (normalize_name(r.name), r.id),
     )
     return tuple(
         CloseCollaborator(id=r.id, name=r.name, shared_works=counts[r.id], openalex_id=r.openalex_id)
@@ -448,7 +447,7 @@ def _rank(
         (c for c in pool if c in people),
         wanted,
         key=lambda c: (not people[c].open_to_collaborate, -score(c), -len(common[c])),
-        tie_break=lambda c: (_folded(people[c].name), c),
+        tie_break=lambda c: (normalize_name(people[c].name), c),
     )
     suggestions = []
     for c in chosen:
@@ -458,7 +457,7 @@ def _rank(
             (z for z in common[c] if z in people),
             REASONS_KEPT,
             key=lambda z: -strength.get(z, 0),
-            tie_break=lambda z: (_folded(people[z].name), z),
+            tie_break=lambda z: (normalize_name(people[z].name), z),
         )
         suggestions.append(
             Suggestion(
