@@ -8,7 +8,8 @@ Scoring a candidate c for researcher r:
 Adamic-Adar sums 1 / log(degree) over the co-authors r and c share, in the ego network made of
 r, r's strongest co-authors (the frontier) and each one's own strongest co-authors, read from
 the stored graph (services/coauthors.py: works with at most MAX_AUTHORS_PER_WORK authors); a
-shared co-author who writes with everybody counts for little. Suggestions are then ordered
+shared co-author who writes with everybody counts for little. Topics are read only for the
+candidates that could still make the list with every topic counted. Suggestions are ordered
 open-to-collaborate first, higher score, more shared co-authors, name (accent- and case-folded),
 id: the tie rule, so equal candidates always come out in the same order on every database.
 """
@@ -47,7 +48,8 @@ MAX_PAIRS_PER_COAUTHOR = 60
 FRONTIER_CHUNK = 20
 NOBODY = 0  # the researcher an unused UNION arm looks up
 # The best candidates by Adamic-Adar that go on to the topic blend and the open-first order;
-# names, openness and topics are only loaded for these.
+# names and openness are only loaded for these, topics only for those that can still make the
+# list (contenders).
 SCORING_POOL = 200
 # One shared topic weighs about as much as one shared co-author of moderate degree (1/log 7).
 TOPIC_WEIGHT = 0.5
@@ -265,8 +267,8 @@ class PersonRow:
 
 
 @dataclass(frozen=True)
-class CandidateRow(PersonRow):
-    """A researcher who may be suggested: what the suggestion shows besides the name."""
+class Standing:
+    """What a suggestion shows of a researcher besides the name."""
 
     affiliation: str | None  # the institution's name
     claimed: bool  # an approved claim: a member who can be invited to collaborate
@@ -277,8 +279,8 @@ _PEOPLE = sa_select(
 )
 # At most one live claim per researcher (uq_claim_live_researcher): the join adds no rows.
 _APPROVED = aliased(Claim, name="approved")
-_CANDIDATES = (
-    _PEOPLE.add_columns(col(Institution.name), col(_APPROVED.id))
+_STANDING = (
+    sa_select(col(Researcher.id), col(Institution.name), col(_APPROVED.id))
     .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
     .outerjoin(
         _APPROVED,
@@ -299,14 +301,10 @@ def list_people(*, session: Session, researcher_ids: Iterable[int]) -> dict[int,
     return {rid: PersonRow(rid, name, openalex_id, open_) for rid, name, openalex_id, open_ in rows}
 
 
-def list_candidates(*, session: Session, researcher_ids: Iterable[int]) -> dict[int, CandidateRow]:
-    """Researchers by id with their affiliation and whether a member claimed the profile."""
-    return {
-        rid: CandidateRow(rid, name, openalex_id, open_, affiliation, claim is not None)
-        for rid, name, openalex_id, open_, affiliation, claim in _researcher_rows(
-            session, _CANDIDATES, researcher_ids
-        )
-    }
+def list_standing(*, session: Session, researcher_ids: Iterable[int]) -> dict[int, Standing]:
+    """Researchers' affiliations and whether a member claimed the profile, by id."""
+    rows = _researcher_rows(session, _STANDING, researcher_ids)
+    return {rid: Standing(affiliation, claim is not None) for rid, affiliation, claim in rows}
 
 
 _OWN_TOPIC, _THEIR_TOPIC = aliased(ResearcherTopic, name="own"), aliased(ResearcherTopic, name="theirs")
@@ -424,6 +422,38 @@ def adamic_adar(
     return sorted(common), link, common
 
 
+def blended(link_score: float, shared_topics: int) -> float:
+    """The score suggestions are ordered by: link score plus the capped topic bonus (9 places,
+    so equal sums compare equal whatever the order of addition)."""
+    return round(link_score + TOPIC_WEIGHT * min(shared_topics, MAX_TOPICS_COUNTED), 9)
+
+
+def contenders(
+    pool: Sequence[int], link: dict[int, float], is_open: dict[int, bool], wanted: int
+) -> list[int]:
+    """The pool members that can still be among the first `wanted` once topics are blended in.
+
+    Topics add at most blended(0, MAX_TOPICS_COUNTED) to a link score, and open candidates come
+    first. A candidate is out when `wanted` others are sure to rank before it: everyone in a
+    better class (open before not open), plus those of its own class whose link score alone
+    beats the best score it could reach. So only the contenders' topics need reading (in a
+    heavy neighbourhood a tenth of the pool), and the order among them is the same as if every
+    candidate's topics had been read.
+    """
+    links: dict[bool, list[float]] = {True: [], False: []}  # each class's link scores, best first
+    for c in pool:
+        links[is_open[c]].append(link[c])
+    for scores in links.values():
+        scores.sort(reverse=True)
+    kept = []
+    for c in pool:
+        room = wanted - (0 if is_open[c] else len(links[True]))  # the open all rank before the closed
+        same = links[is_open[c]]
+        if room > 0 and not (len(same) >= room and blended(link[c], MAX_TOPICS_COUNTED) < same[room - 1]):
+            kept.append(c)
+    return kept
+
+
 def _rank(
     session: Session,
     rid: int,
@@ -437,21 +467,25 @@ def _rank(
     if not pool:
         return ()
     # The pool and the co-authors they share with the researcher (the reasons), in one read.
-    people = list_candidates(session=session, researcher_ids={*pool, *(z for c in pool for z in common[c])})
-    topics = list_shared_topics(session=session, researcher_id=rid, others=pool)
+    people = list_people(session=session, researcher_ids={*pool, *(z for c in pool for z in common[c])})
+    found = [c for c in pool if c in people]
+    is_open = {c: bool(people[c].open_to_collaborate) for c in found}
+    kept = contenders(found, link, is_open, wanted)
+    topics = list_shared_topics(session=session, researcher_id=rid, others=kept)
 
     def score(c: int) -> float:
-        return round(link[c] + TOPIC_WEIGHT * min(len(topics.get(c, ())), MAX_TOPICS_COUNTED), 9)
+        return blended(link[c], len(topics.get(c, ())))
 
     chosen = first_ranked(
-        (c for c in pool if c in people),
+        kept,
         wanted,
-        key=lambda c: (not people[c].open_to_collaborate, -score(c), -len(common[c])),
+        key=lambda c: (not is_open[c], -score(c), -len(common[c])),
         tie_break=lambda c: (normalize_name(people[c].name), c),
     )
+    standing = list_standing(session=session, researcher_ids=chosen)
+    unknown = Standing(affiliation=None, claimed=False)  # deleted since the first read
     suggestions = []
     for c in chosen:
-        person = people[c]
         # The strongest ties of the researcher first (the reason names the first few).
         shared = first_ranked(
             (z for z in common[c] if z in people),
@@ -462,15 +496,15 @@ def _rank(
         suggestions.append(
             Suggestion(
                 id=c,
-                name=person.name,
-                affiliation=person.affiliation,
-                open_to_collaborate=person.open_to_collaborate,
+                name=people[c].name,
+                affiliation=standing.get(c, unknown).affiliation,
+                open_to_collaborate=is_open[c],
                 score=score(c),
                 link_score=link[c],
                 shared_coauthors=tuple(Person(z, people[z].name) for z in shared),
                 shared_coauthor_count=len(common[c]),
                 shared_topics=topics.get(c, ())[:REASONS_KEPT],
-                claimed=person.claimed,
+                claimed=standing.get(c, unknown).claimed,
             )
         )
     return tuple(suggestions)

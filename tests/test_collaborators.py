@@ -16,6 +16,7 @@ from services.coauthors import MAX_AUTHORS_PER_WORK
 from services.collaborators import (
     MAX_FRONTIER,
     MAX_PAIRS_PER_COAUTHOR,
+    MAX_TOPICS_COUNTED,
     CloseCollaborator,
     Collaborators,
     CollaboratorService,
@@ -24,6 +25,8 @@ from services.collaborators import (
     SearchStats,
     Suggestion,
     adamic_adar,
+    blended,
+    contenders,
 )
 from services.demo import DemoService
 from tests.slack_support import SlackDriver, all_text, buttons
@@ -199,6 +202,36 @@ def test_link_scores_are_networkx_adamic_adar_on_the_ego_network() -> None:
     assert candidates == sorted(set(graph) - {me, *frontier})
     assert link == expected
     assert all(common[c] == set(graph[me]) & set(graph[c]) for c in candidates)
+
+
+def test_topics_are_read_only_for_candidates_who_can_still_make_the_list() -> None:
+    # Two wanted; topics add at most 1.5: the second best link is 4.5, so a 2.5 cannot catch up.
+    pool = [1, 2, 3, 4, 5, 6, 7]
+    link = {1: 5.0, 2: 4.5, 3: 4.0, 4: 3.0, 5: 2.5, 6: 9.0, 7: 1.0}
+    is_open = {c: c != 6 for c in pool}  # 6 is not open to collaborate: every open one comes first
+    assert contenders(pool, link, is_open, wanted=2) == [1, 2, 3, 4]
+    is_open = {c: c in (6, 7) for c in pool}  # one open (7): one place left among the rest
+    assert contenders(pool, link, is_open, wanted=2) == [6, 7]
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_a_candidate_left_unscored_could_not_win_whatever_the_topics(seed: int) -> None:
+    rng = random.Random(seed)
+    pool = list(range(1, rng.randrange(2, 80)))
+    # Link scores on a 0.5 grid: many ties, and candidates exactly one full topic bonus apart.
+    link = {c: rng.randrange(0, 9) / 2 for c in pool}
+    is_open = {c: rng.random() < rng.choice([0.05, 0.5, 0.9]) for c in pool}
+    wanted = rng.randrange(1, 8)
+    kept = contenders(pool, link, is_open, wanted)
+    if sum(is_open.values()) >= wanted:
+        assert all(is_open[c] for c in kept)
+    for out in set(pool) - set(kept):
+        # The best case for `out`: every topic counted, nobody else sharing one, and every tie
+        # after the score (shared co-authors, name) going its way. It still does not make it.
+        def best_case(c: int, out: int = out) -> tuple[bool, float, bool]:
+            return (not is_open[c], -blended(link[c], MAX_TOPICS_COUNTED if c == out else 0), c != out)
+
+        assert out not in sorted(pool, key=best_case)[:wanted]
 
 
 def test_each_coauthor_contributes_only_their_strongest_ties(engine: Engine, store: StoreBuilder) -> None:
