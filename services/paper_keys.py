@@ -6,17 +6,18 @@ The key is the work as `profiles.summarize_work` shows it: a preprint with a pub
 is listed (and filtered) as the article, with the published year. Whoever inserts authorship rows
 fills the key from `shown_key(work)`; whoever changes a work's year, date, type or published
 version without rewriting its byline calls `sync_shown_keys`, in the same transaction.
-Migration 0004 fills existing rows with the same derivation in SQL.
+Migration 0004 fills existing rows with the same derivation in SQL. `newest_first` reads works
+in that order, for the list and for the card's recent works alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam, or_, update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from services.db import chunks
 from services.models import Authorship, Work
@@ -87,3 +88,23 @@ def sync_shown_keys(*, session: Session, works: Iterable[Work]) -> None:
     )
     for chunk in chunks(params):
         session.connection().execute(statement, list(chunk))
+
+
+def newest_first(*, session: Session, where: Sequence[Any], offset: int, limit: int) -> list[Work]:
+    """The works of the authorship rows matching `where` (a researcher's, perhaps narrowed), in
+    the list's order: newest shown year, then date, then id, each work once (a researcher can
+    be on one byline twice). Stable across pages."""
+    # The page's ids come from one range scan of ix_authorship_researcher_shown, which holds the
+    # list's order: no work row is read to sort; then the page's few whole works are loaded.
+    year, day, work_id = col(Authorship.shown_year), col(Authorship.shown_date), col(Authorship.work_id)
+    rows = session.connection().execute(
+        select(year, day, work_id)
+        .distinct()
+        .where(*where)
+        .order_by(year.desc().nulls_last(), day.desc().nulls_last(), work_id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    ids = [row.work_id for row in rows]
+    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(ids)))}
+    return [works[i] for i in ids if i in works]

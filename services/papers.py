@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services.models import Authorship, Researcher, Work
+from services.paper_keys import newest_first
 from services.profiles import Resolved, WorkSummary, find_researcher, summarize_work
 
 PAGE_SIZE = 5
@@ -104,20 +105,8 @@ def list_papers(
     *, session: Session, researcher_id: int, filters: PaperFilters, offset: int, limit: int
 ) -> list[Work]:
     """Works of a researcher matching the filters, newest first (stable across pages)."""
-    # The page's ids come from one range scan of ix_authorship_researcher_shown, which holds the
-    # list's order: no work row is read to sort; then the page's few whole works are loaded.
-    year, day, work_id = col(Authorship.shown_year), col(Authorship.shown_date), col(Authorship.work_id)
-    rows = session.connection().execute(
-        select(year, day, work_id)
-        .distinct()  # a researcher on one byline twice
-        .where(*_conditions(researcher_id, filters))
-        .order_by(year.desc().nulls_last(), day.desc().nulls_last(), work_id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    ids = [row.work_id for row in rows]
-    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(ids)))}
-    return [works[i] for i in ids if i in works]
+    where = _conditions(researcher_id, filters)
+    return newest_first(session=session, where=where, offset=offset, limit=limit)
 
 
 def list_first_authors(

@@ -23,7 +23,7 @@ from services.models import (
     Topic,
     Work,
 )
-from services.paper_keys import has_published_version, shown_key
+from services.paper_keys import has_published_version, newest_first, shown_key
 from services.search import NameMatch, search_names
 from services.text import truncate
 from services.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
@@ -291,17 +291,10 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
         .where(col(ResearcherTopic.researcher_id) == rid)
         .order_by(col(ResearcherTopic.works).desc(), col(Topic.name))
     ).all()
-    recent = session.exec(
-        select(Work)
-        .join(Authorship, col(Authorship.work_id) == col(Work.id))
-        .where(col(Authorship.researcher_id) == rid)
-        .order_by(
-            col(Work.year).desc().nulls_last(),
-            col(Work.publication_date).desc().nulls_last(),
-            col(Work.id).desc(),
-        )
-        .limit(CARD_WORKS)
-    ).all()
+    # In the publication list's order, so the card's newest works are the list's first.
+    recent = newest_first(
+        session=session, where=[col(Authorship.researcher_id) == rid], offset=0, limit=CARD_WORKS
+    )
     affiliation = None
     if researcher.institution_id is not None:
         institution = session.get(Institution, researcher.institution_id)

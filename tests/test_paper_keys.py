@@ -19,6 +19,7 @@ from services.db import alembic_config, session_scope
 from services.demo import DemoService
 from services.importer import store_works
 from services.papers import WORK_TYPES, PaperFilters, count_papers, list_papers
+from services.profiles import CARD_WORKS, ProfileService
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 Keys = dict[int, tuple[Any, Any, Any]]
@@ -122,6 +123,12 @@ def check_list(engine: Engine, researcher_id: int) -> None:
                 )
             ]
             assert got == want, filters
+    # The card's newest works are the list's first, in the same order.
+    card = ProfileService(engine).profile(researcher_id)
+    assert card is not None
+    assert [work.id for work in card.recent_works] == expected_list(engine, researcher_id, every[0])[
+        :CARD_WORKS
+    ]
 
 
 def first_author(engine: Engine) -> int:
@@ -162,6 +169,18 @@ def test_a_preprint_seen_again_moves_its_published_work_in_the_list(engine: Engi
             store_works(session=session, works=[again], now=NOW)
         assert stored_keys(engine) == derived_keys(engine)
         check_list(engine, first_author(engine))
+
+
+def test_a_researcher_twice_on_one_byline_is_listed_and_carded_once(engine: Engine) -> None:
+    rng = random.Random(11)
+    twice = version(0, preprint=False, rng=rng, authors=["A1", "A2", "A1"])
+    with session_scope(engine) as session:
+        store_works(
+            session=session, works=[twice, version(1, preprint=False, rng=rng, authors=["A1"])], now=NOW
+        )
+    check_list(engine, first_author(engine))
+    card = ProfileService(engine).profile(first_author(engine))
+    assert card is not None and len(card.recent_works) == 2
 
 
 def test_reloading_the_demo_keeps_the_key(engine: Engine) -> None:
