@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.db import id_filters
+from services.db import chunks, id_filters
 from services.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
 from services.profiles import Resolved, find_researcher
 from services.text import normalize_name
@@ -243,8 +243,7 @@ def list_strongest_ties(
         return list(zip(found, coauthors or [], works or [], strict=True)), _capped(found, per_researcher)
     statement = _strongest_ties_statement()
     ties: list[tuple[int, int, int]] = []
-    for start in range(0, len(researcher_ids), FRONTIER_CHUNK):
-        chunk = researcher_ids[start : start + FRONTIER_CHUNK]
+    for chunk in chunks(researcher_ids, FRONTIER_CHUNK):
         # Unused arms look up nobody (ids start at 1), so one compiled statement serves all.
         params = {f"r{i}": chunk[i] if i < len(chunk) else NOBODY for i in range(FRONTIER_CHUNK)}
         rows = connection.execute(statement, params | {"per_researcher": per_researcher})

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services import ledger
-from services.db import session_scope
+from services.db import chunks, session_scope
 from services.digest_views import DigestGroup, DigestItem, DigestView, compose_views, prefs_of
 from services.models import Member
 from services.schedule import as_utc, is_due
@@ -188,8 +188,7 @@ class DigestService:
         due = self.due_member_ids(now=now, force=force)
         report.members_due = len(due)
         first = True
-        for start in range(0, len(due), self._claim_batch):
-            batch = due[start : start + self._claim_batch]
+        for batch in chunks(due, self._claim_batch):
             # A long cycle's later batches lease from the time they are claimed, not from the
             # cycle's start, or their lease could be over before they are even sent.
             lease_until = now + timedelta(seconds=self._monotonic() - started) + self._lease

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from services import ledger
-from services.db import session_scope
+from services.db import chunks, session_scope
 from services.importer import kept_topics, store_works
 from services.openalex import (
     MAX_OR_VALUES,
@@ -96,7 +96,7 @@ class RefreshService:
         if self._resume_from is not None:
             start = next((i for i, value in enumerate(ids) if value >= self._resume_from), 0)
             ids = ids[start:] + ids[:start]
-        batches = [ids[i : i + MAX_OR_VALUES] for i in range(0, len(ids), MAX_OR_VALUES)]
+        batches = list(chunks(ids, MAX_OR_VALUES))
         report = RefreshReport(researchers=len(ids), batches=len(batches))
         for number, batch in enumerate(batches, 1):
             try:

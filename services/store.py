@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
+from services.db import chunks
 from services.models import Authorship, ResearcherName, ResearcherTopic, WorkTopic
 from services.text import normalize_name
 
@@ -54,8 +55,7 @@ def refresh_researcher_topics(
         return
     session.flush()
     counts: dict[int, dict[int, int]] = {rid: {} for rid in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
+    for chunk in chunks(ids):
         author = col(Authorship.researcher_id)
         rows = session.exec(
             select(author, col(WorkTopic.topic_id), func.count(func.distinct(col(WorkTopic.work_id))))

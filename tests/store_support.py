@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services.coauthors import Byline, record_byline_changes
-from services.db import session_scope
+from services.db import chunks, session_scope
 from services.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
 from services.paper_keys import shown_key
 from services.text import normalize_name, normalize_title
@@ -75,8 +75,8 @@ class StoreBuilder:
                 for wid, byline, key in zip(ids, bylines, keys, strict=True)
                 for position, rid in enumerate(byline)
             ]
-            for start in range(0, len(links), 5000):
-                session.execute(insert(Authorship), links[start : start + 5000])
+            for chunk in chunks(links, 5000):
+                session.execute(insert(Authorship), list(chunk))
             # The stored co-authorship graph, as the importer keeps it.
             stored = {
                 wid: Byline(frozenset(byline), row["author_count"])
