@@ -38,3 +38,53 @@ def truncate(text: str, limit: int) -> str:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.")
     return (cut or text[: limit - 1]) + "…"
+
+
+# What PostgreSQL text cannot hold (NUL) and what no store should keep: C0 controls other than
+# tab and newline, and lone UTF-16 surrogates (valid in a Python str parsed from JSON "\ud800",
+# unencodable as UTF-8, so psycopg and sqlite3 raise on them).
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+
+
+def _replace_unstorable(match: re.Match[str]) -> str:
+    return "" if match.group() < "\x20" else "\ufffd"
+
+
+def storable(text: str) -> str:
+    """`text` as both databases and Slack take it: controls but tab/newline dropped, lone
+    surrogates replaced by U+FFFD. Applied once, where text enters (OpenAlex, Slack)."""
+    return _UNSTORABLE.sub(_replace_unstorable, text) if _UNSTORABLE.search(text) else text
+
+
+def storable_tree(value: object) -> object:
+    """A parsed JSON value with `storable` applied to every string, keys included.
+
+    Iterative, so a payload as deep as the JSON parser allows cannot overflow the stack here.
+    """
+    if isinstance(value, str):
+        return storable(value)
+    if not isinstance(value, dict | list):
+        return value
+    root: list[object] = [value]
+    stack: list[tuple[object, object, object]] = [(root, 0, value)]
+    while stack:
+        parent, slot, node = stack.pop()
+        if isinstance(node, dict):
+            cleaned: dict[object, object] = {}
+            for key, item in node.items():
+                cleaned[storable(key) if isinstance(key, str) else key] = item
+            for key, item in cleaned.items():
+                if isinstance(item, str):
+                    cleaned[key] = storable(item)
+                elif isinstance(item, dict | list):
+                    stack.append((cleaned, key, item))
+            node = cleaned
+        elif isinstance(node, list):
+            node = list(node)
+            for index, item in enumerate(node):
+                if isinstance(item, str):
+                    node[index] = storable(item)
+                elif isinstance(item, dict | list):
+                    stack.append((node, index, item))
+        parent[slot] = node  # type: ignore[index]
+    return root[0]
