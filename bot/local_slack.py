@@ -56,6 +56,12 @@ class _Fault:
     remaining: int
 
 
+@dataclass
+class _Delay:
+    seconds: float
+    remaining: int
+
+
 class LocalSlack:
     """Fake Slack: answers Web API methods like Slack does and records every call."""
 
@@ -71,6 +77,7 @@ class LocalSlack:
         self._lock = threading.RLock()
         self._calls: list[RecordedCall] = []
         self._faults: dict[str, list[_Fault]] = {}
+        self._delays: dict[str, list[_Delay]] = {}
         self._response_uses: dict[str, int] = {}
         self._in_flight = 0
         self._server: LoopbackServer | None = None
@@ -154,6 +161,7 @@ class LocalSlack:
             self._calls.clear()
             self.uploads.clear()
             self._faults.clear()
+            self._delays.clear()
 
     @property
     def busy(self) -> bool:
@@ -198,6 +206,20 @@ class LocalSlack:
         with self._lock:
             self._faults.setdefault(method, []).append(_Fault(code, error, retry_after, times))
 
+    def slow_next(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """Answer the next `times` calls to `method` only after `seconds`.
+
+        The call takes effect first (a message is posted, a view published) and the answer
+        comes late: what Slack does when it is slow, and what a client that times out cannot
+        tell from a call that never arrived.
+        """
+        with self._lock:
+            self._delays.setdefault(method, []).append(_Delay(seconds, times))
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """Messages posted to `channel`, oldest first (with their metadata)."""
+        return self.api.history(channel)
+
     # request handling (called from server threads) ----------------------------------------
 
     def _answer(self, target: str, headers: Message, raw: bytes) -> Reply:
@@ -232,6 +254,9 @@ class LocalSlack:
             reply = self._upload_reply(call, rest, raw)
         with self._lock:
             self._calls.append(call)
+        delay = self._take_delay(call.method)
+        if delay:
+            time.sleep(delay)
         return reply
 
     def _api_reply(self, call: RecordedCall) -> Reply:
@@ -270,6 +295,17 @@ class LocalSlack:
             if fault.remaining <= 0:
                 queue.pop(0)
             return fault
+
+    def _take_delay(self, method: str) -> float:
+        with self._lock:
+            queue = self._delays.get(method)
+            if not queue:
+                return 0.0
+            delay = queue[0]
+            delay.remaining -= 1
+            if delay.remaining <= 0:
+                queue.pop(0)
+            return delay.seconds
 
     def _track(self, delta: int) -> None:
         with self._lock:

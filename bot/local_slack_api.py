@@ -78,6 +78,10 @@ def _ok(**fields: Any) -> dict[str, Any]:
     return {"ok": True, **fields}
 
 
+def _without_metadata(message: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in message.items() if key != "metadata"}
+
+
 def _error(error: str) -> dict[str, Any]:
     return {"ok": False, "error": error}
 
@@ -109,6 +113,7 @@ class SlackApi:
         self.views: dict[str, dict[str, Any]] = {}
         self._home_views: dict[str, str] = {}
         self.files: dict[str, UploadedFile] = {}
+        self._history: dict[str, list[dict[str, Any]]] = {}
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -118,6 +123,7 @@ class SlackApi:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
+            "conversations.history": self._conversations_history,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "users.list": lambda p: _ok(members=self._user_objects(), response_metadata={}),
@@ -193,7 +199,9 @@ class SlackApi:
             return _error("no_text")
         ts = self.new_ts()
         channel = self._resolve_channel(str(params["channel"]))
-        return _ok(channel=channel, ts=ts, message=self._message(params, ts))
+        message = self._message(params, ts)
+        self._history.setdefault(channel, []).append(message)
+        return _ok(channel=channel, ts=ts, message=message)
 
     def _post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         if not params.get("channel"):
@@ -209,6 +217,10 @@ class SlackApi:
             return _error("message_not_found")
         ts = str(params["ts"])
         message = self._message(params, ts)
+        posted = self._history.get(str(params.get("channel") or ""), [])
+        for index, earlier in enumerate(posted):
+            if earlier["ts"] == ts:
+                posted[index] = {**message, "metadata": params.get("metadata") or earlier.get("metadata")}
         return _ok(channel=params.get("channel"), ts=ts, text=message["text"], message=message)
 
     # conversations ------------------------------------------------------------------------
@@ -260,6 +272,23 @@ class SlackApi:
         channel = str(params.get("channel") or "")
         members = self._members.get(channel) or list(self._users)
         return _ok(members=members, response_metadata={"next_cursor": ""})
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel") or "")
+        if channel not in self._history and channel not in self._members:
+            return _error("channel_not_found")
+        oldest = float(params.get("oldest") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
+        # Newest first, as Slack returns them; metadata only when asked for.
+        found = [m for m in reversed(self._history.get(channel, [])) if float(m["ts"]) > oldest]
+        page = [m if with_metadata else _without_metadata(m) for m in found[:limit]]
+        return _ok(messages=page, has_more=len(found) > limit, response_metadata={"next_cursor": ""})
+
+    def history(self, channel: str) -> list[dict[str, Any]]:
+        """Messages posted to `channel`, oldest first."""
+        with self._lock:
+            return [dict(m) for m in self._history.get(channel, [])]
 
     # users --------------------------------------------------------------------------------
 

@@ -324,3 +324,20 @@ def test_stop_is_idempotent_and_unbinds() -> None:
         urllib.request.urlopen(url + "auth.test", timeout=1)
     with pytest.raises(RuntimeError):
         _ = local.url
+
+
+def test_a_slow_answer_comes_after_the_effect_and_history_keeps_metadata() -> None:
+    with LocalSlack(team_id="T0HIST") as local:
+        client = WebClient(token="xoxb-x", base_url=local.url, timeout=0.3)
+        local.slow_next("chat.postMessage", 1.0)
+        metadata = {"event_type": "bzpeer_digest", "event_payload": {"key": "d:1"}}
+        with pytest.raises(TimeoutError):
+            client.chat_postMessage(channel="U0ALICE", text="hi", metadata=metadata)
+        channel = str(client.conversations_open(users="U0ALICE")["channel"]["id"])
+        assert [m["text"] for m in local.history(channel)] == ["hi"]
+        plain = client.conversations_history(channel=channel, limit=5)
+        assert "metadata" not in plain["messages"][0]
+        found = client.conversations_history(channel=channel, limit=5, include_all_metadata=True)
+        assert found["messages"][0]["metadata"] == metadata
+        later = client.conversations_history(channel=channel, oldest=found["messages"][0]["ts"])
+        assert later["messages"] == []
