@@ -38,6 +38,7 @@ from services.openalex_records import (
     rebuild_abstract,
     short_id,
 )
+from services.text import storable_tree
 
 # The client's callers import records and errors from here; they are defined beside the parsers.
 __all__ = [
@@ -203,25 +204,40 @@ class OpenAlexClient:
             attempt += 1
 
     @staticmethod
-    def _json(response: httpx.Response, path: str) -> dict[str, Any]:
+    def _body(response: httpx.Response, path: str) -> Any:
+        """The reply's JSON with every string made storable: OpenAlex text enters the store here.
+
+        Titles with a NUL byte or a lone surrogate (JSON "\\ud800") exist, and PostgreSQL or
+        the UTF-8 encoder would refuse them wherever they are written or sent later on.
+        """
         try:
             data = response.json()
+        except RecursionError as exc:
+            # The json module recurses once per level: a deep enough reply exhausts the stack.
+            raise BadResponse(
+                f"OpenAlex sent a reply that could not be read for {path} (it is nested too deeply)."
+            ) from exc
         except ValueError as exc:
             raise BadResponse(f"OpenAlex sent a reply that is not valid JSON for {path}.") from exc
+        return storable_tree(data)
+
+    @classmethod
+    def _json(cls, response: httpx.Response, path: str) -> dict[str, Any]:
+        data = cls._body(response, path)
         if not isinstance(data, dict):
             raise BadResponse(f"OpenAlex sent an unexpected reply shape for {path}.")
         return data
 
-    @staticmethod
-    def _client_error(response: httpx.Response, path: str) -> OpenAlexError:
+    @classmethod
+    def _client_error(cls, response: httpx.Response, path: str) -> OpenAlexError:
         status = response.status_code
         body: dict[str, Any] = {}
         # 404 from the API server is an HTML page; only trust JSON bodies on other statuses.
         if status != 404 and "json" in response.headers.get("content-type", "").lower():
             try:
-                body = _dict(response.json())
-            except ValueError:
-                body = {}
+                body = _dict(cls._body(response, path))
+            except BadResponse:
+                body = {}  # the status alone still says what went wrong
         error = _str(body.get("error")) or ""
         message = _str(body.get("message")) or error
         if status == 429:

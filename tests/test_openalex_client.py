@@ -542,6 +542,42 @@ def test_400_carries_the_api_message(make_client: Callable[..., OpenAlexClient])
     assert caught.value.status == 400
 
 
+def _nested(depth: int) -> bytes:
+    """A JSON object whose `results` is a list nested `depth` deep (json recurses per level)."""
+    return b'{"results": ' + b"[" * depth + b"]" * depth + b"}"
+
+
+def test_deep_json_is_a_bad_response_that_says_so(make_client: Callable[..., OpenAlexClient]) -> None:
+    deep = {"content": _nested(100_000), "headers": {"content-type": "application/json"}}
+    server = Server(status(200, **deep), status(400, **deep))
+    client = make_client(server)
+    with pytest.raises(BadResponse) as caught:
+        client.search_authors("Joseph Mearman")
+    assert caught.value.user_message == (
+        "OpenAlex sent a reply that could not be read for /autocomplete/authors (it is nested too deeply)."
+    )
+    # The same depth in an error body still leaves the status to explain the refusal.
+    with pytest.raises(BadResponse) as refused:
+        client.search_authors("Joseph Mearman")
+    assert refused.value.status == 400 and "rejected the request" in refused.value.user_message
+
+
+def test_text_is_made_storable_where_it_enters(make_client: Callable[..., OpenAlexClient]) -> None:
+    work = {
+        "id": "https://openalex.org/W1",
+        "title": "Poison\u0000title with a lone \ud800 surrogate\u0007",
+        "authorships": [{"author": {"id": "https://openalex.org/A1", "display_name": "Ada\u0000 Lovelace"}}],
+        "abstract_inverted_index": {"Tab\tand\nnewline": [0], "bell\u0007": [1]},
+    }
+    # json.dumps writes them as \\u escapes, as a JSON server may (httpx's json= cannot encode "\\ud800").
+    body = json.dumps({"meta": {}, "results": [work]}).encode()
+    server = Server(status(200, content=body, headers={"content-type": "application/json"}))
+    [parsed] = make_client(server).iter_works("authorships.author.id:A1")
+    assert parsed.title == "Poisontitle with a lone \ufffd surrogate"
+    assert parsed.authorships[0].name == "Ada Lovelace"
+    assert parsed.abstract == "Tab\tand\nnewline bell"
+
+
 def test_401_is_access_denied(make_client: Callable[..., OpenAlexClient]) -> None:
     server = Server(status(401, json={"error": "Invalid API key"}))
     with pytest.raises(AccessDenied):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from handlers.ids import Action
 from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.slack_support import SlackDriver, all_text, buttons
@@ -94,3 +96,15 @@ def test_each_failure_says_what_happened(driver: SlackDriver, openalex: FakeOpen
     openalex.add(f"/authors/{MEARMAN}", "<html>not found</html>", status=404)
     driver.press(Action.OPENALEX_IMPORT, f'{{"a": "{MEARMAN}"}}')
     assert f"OpenAlex has no author {MEARMAN}." in all_text(driver.last_reply())
+
+
+def test_a_reply_nested_too_deeply_is_explained(driver: SlackDriver, openalex: FakeOpenAlex) -> None:
+    deep = b'{"results": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    openalex.add_callable(
+        "/autocomplete/authors",
+        lambda _: httpx.Response(200, content=deep, headers={"content-type": "application/json"}),
+    )
+    driver.press(Action.OPENALEX_LOOKUP, '{"q": "Joseph Mearman"}')
+    text = all_text(driver.last_reply())
+    assert "OpenAlex sent a reply that could not be read" in text and "nested too deeply" in text
+    assert "error id" not in text  # explained, not a generic failure
