@@ -299,8 +299,10 @@ def _import(runtime: Runtime, refs: Sequence[str], *, first: bool) -> int:
             failures += 1
             continue
         merged = f" (merged from {result.merged_from})" if result.merged_from else ""
+        skipped = result.works_skipped
+        refused = f"; {skipped} work{'s' if skipped != 1 else ''} could not be stored (named in the log)"
         print(
             f"Imported {result.name} ({result.openalex_id}){merged}: "
-            f"{result.works} works, {result.coauthors} co-authors."
+            f"{result.works} works, {result.coauthors} co-authors{refused if skipped else ''}."
         )
     return 1 if failures else 0

@@ -1,16 +1,16 @@
-"""Imports an OpenAlex author with all their works and co-authors, written in one transaction."""
+"""Imports an OpenAlex author with all their works and co-authors, written in one transaction
+(or, when the store refuses that, the author first and then work by work)."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from services import openalex
@@ -22,10 +22,11 @@ from services.models import (
     ResearcherTopic,
     utcnow,
 )
-from services.openalex import AuthorCandidate, AuthorNotFound, OpenAlexClient
+from services.openalex import AuthorCandidate, AuthorNotFound, BadResponse, OpenAlexClient
 from services.profiles import count_collaborators, count_works
 from services.store import refresh_researcher_topics, set_names
 from services.text import normalize_name
+from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 from services.works_store import (
     StoredWork,
     clip,
@@ -54,6 +55,7 @@ class ImportResult:
     coauthors: int  # distinct co-authors on those works
     merged_from: str | None  # the id we asked for, when OpenAlex merged it into `openalex_id`
     created: bool  # a new researcher row (False when it existed, even as a co-author stub)
+    works_skipped: int = 0  # works the store refused (each named in the log)
 
 
 def _plausible_alternatives(primary: str, alternatives: Iterable[str]) -> list[str]:
@@ -94,11 +96,16 @@ class ImportService:
         now = self._clock()
         try:
             result, touched = self._write(author, works, now)
-        except IntegrityError:
-            # A concurrent import stored some of the same rows first. Everything we need is
-            # in memory and the upserts look rows up again, so one more attempt settles it.
-            log.info("import of %s raced another writer; retrying once", author.openalex_id)
-            result, touched = self._write(author, works, now)
+        except UNSTORABLE_ERRORS as error:
+            # A record the store refuses, or a concurrent import that stored some of the same
+            # rows first. Everything we need is in memory and the upserts look rows up again,
+            # so writing work by work settles the race, and a bad record costs only itself.
+            log.info(
+                "import of %s was refused as a whole (%s); storing it work by work",
+                author.openalex_id,
+                describe(error),
+            )
+            result, touched = self._write_each(author, works, now)
         for listener in self._listeners:
             try:
                 listener(touched)
@@ -123,25 +130,73 @@ class ImportService:
     def _write(
         self, author: openalex.Author, works: list[openalex.Work], now: datetime
     ) -> tuple[ImportResult, set[int]]:
+        """The author, their works and everyone's topics in one transaction."""
         with session_scope(self._engine) as session:
             researcher, created = _upsert_author(session=session, author=author, now=now)
-            assert researcher.id is not None
             stored = store_works(session=session, works=works, now=now)
-            touched = {researcher.id} | {rid for s in stored for rid in s.researcher_ids}
-            own_topics = upsert_topics(session=session, topics=author.topics)
-            extra = kept_topics(session=session, researcher_ids=touched - {researcher.id})
-            extra[researcher.id] = {own_topics[topic_key(t)]: t.count or 0 for t in author.topics}
-            refresh_researcher_topics(session=session, researcher_ids=touched, extra=extra)
-            result = ImportResult(
-                researcher_id=researcher.id,
-                name=researcher.name,
-                openalex_id=author.openalex_id,
-                works=count_works(session, researcher.id),
-                coauthors=count_collaborators(session, researcher.id),
-                merged_from=author.requested_id if author.merged else None,
-                created=created,
+            return _finish(
+                session=session, author=author, researcher=researcher, created=created, stored=stored
             )
-        return result, touched
+
+    def _write_each(
+        self, author: openalex.Author, works: list[openalex.Work], now: datetime
+    ) -> tuple[ImportResult, set[int]]:
+        """The author, then each work, then everyone's topics, each in its own transaction."""
+        try:
+            with session_scope(self._engine) as session:
+                researcher, created = _upsert_author(session=session, author=author, now=now)
+                researcher_id = researcher.id
+        except UNSTORABLE_ERRORS as error:
+            log.warning(
+                "import of %s: the store refused the author record (%s)", author.openalex_id, describe(error)
+            )
+            raise BadResponse(
+                f"OpenAlex sent an author record for {author.openalex_id} that could not be stored."
+            ) from error
+
+        def write(session: Session, some: Sequence[openalex.Work]) -> list[StoredWork]:
+            return store_works(session=session, works=some, now=now)
+
+        written, skipped = write_each(self._engine, works, write, what=f"import of {author.openalex_id}")
+        with session_scope(self._engine) as session:
+            researcher = session.get_one(Researcher, researcher_id)
+            return _finish(
+                session=session,
+                author=author,
+                researcher=researcher,
+                created=created,
+                stored=[s for stored in written for s in stored],
+                works_skipped=len(skipped),
+            )
+
+
+def _finish(
+    *,
+    session: Session,
+    author: openalex.Author,
+    researcher: Researcher,
+    created: bool,
+    stored: list[StoredWork],
+    works_skipped: int = 0,
+) -> tuple[ImportResult, set[int]]:
+    """Topics of everyone the import touched, and what it did; the researchers it touched."""
+    assert researcher.id is not None
+    touched = {researcher.id} | {rid for s in stored for rid in s.researcher_ids}
+    own_topics = upsert_topics(session=session, topics=author.topics)
+    extra = kept_topics(session=session, researcher_ids=touched - {researcher.id})
+    extra[researcher.id] = {own_topics[topic_key(t)]: t.count or 0 for t in author.topics}
+    refresh_researcher_topics(session=session, researcher_ids=touched, extra=extra)
+    result = ImportResult(
+        researcher_id=researcher.id,
+        name=researcher.name,
+        openalex_id=author.openalex_id,
+        works=count_works(session, researcher.id),
+        coauthors=count_collaborators(session, researcher.id),
+        merged_from=author.requested_id if author.merged else None,
+        created=created,
+        works_skipped=works_skipped,
+    )
+    return result, touched
 
 
 def _tombstone_message(author: openalex.Author) -> str:

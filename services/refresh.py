@@ -2,22 +2,24 @@
 
 Followed researchers are polled 100 author ids per request (OpenAlex's OR-filter ceiling), with
 cursor paging. Each batch is written in its own transaction together with the ledger rows it
-produces (an outbox: a work is never stored without its digest items, nor the reverse).
+produces (an outbox: a work is never stored without its digest items, nor the reverse); a batch
+the store refuses is written again work by work, skipping only the works it still refuses.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 
 from services import ledger
 from services.db import chunks, session_scope
-from services.importer import kept_topics, store_works
+from services.importer import StoredWork, kept_topics, store_works
 from services.openalex import (
     MAX_OR_VALUES,
     AccessDenied,
@@ -29,6 +31,7 @@ from services.openalex import (
 from services.openalex import Work as OpenAlexWork
 from services.schedule import as_utc
 from services.store import refresh_researcher_topics
+from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class RefreshReport:
     works_new: int = 0
     works_published: int = 0  # preprints whose published version arrived
     items_queued: int = 0
+    works_skipped: int = 0  # works the store refused (each named in the log)
     rate_limited: bool = False
     retry_after: float | None = None
     stopped: str | None = None  # why the cycle ended early, if it did
@@ -66,6 +70,11 @@ class RefreshReport:
             f"{self.works_seen} works seen, {self.works_new} new, {self.works_published} now published; "
             f"{self.items_queued} digest item{'s' if self.items_queued != 1 else ''} queued"
         )
+        if self.works_skipped:
+            line += (
+                f"; {self.works_skipped} work{'s' if self.works_skipped != 1 else ''} "
+                "could not be stored (named in the log)"
+            )
         if self.stopped:
             line += f"; stopped early: {self.stopped}"
         return line + "."
@@ -131,30 +140,49 @@ class RefreshService:
                     error,
                 )
                 continue
-            try:
-                self._store_batch(works, now, report)
-            except IntegrityError:
-                # An import from the web process stored some of the same rows first; store_works
-                # looks everything up again, so one more attempt settles it.
-                log.info("refresh batch %d raced another writer; retrying once", number)
-                self._store_batch(works, now, report)
+            self._store_batch(number, works, now, report)
             report.batches_done += 1
         else:
             self._resume_from = None
         return report
 
-    def _store_batch(self, works: list[OpenAlexWork], now: datetime, report: RefreshReport) -> None:
-        with session_scope(self._engine) as session:
-            stored = store_works(session=session, works=works, now=now)
-            # New works bring topics: the cards and the collaborator blend read researcher_topic.
-            touched = {rid for s in stored if s.is_new for rid in s.researcher_ids}
-            refresh_researcher_topics(
-                session=session,
-                researcher_ids=touched,
-                extra=kept_topics(session=session, researcher_ids=touched),
+    def _store_batch(
+        self, number: int, works: list[OpenAlexWork], now: datetime, report: RefreshReport
+    ) -> None:
+        def write(session: Session, some: Sequence[OpenAlexWork]) -> tuple[list[StoredWork], int]:
+            return self._write(session, some, now)
+
+        try:
+            with session_scope(self._engine) as session:
+                written = [write(session, works)]
+        except UNSTORABLE_ERRORS as error:
+            # A record the store refuses, or an import from the web process that stored some of
+            # the same rows first (store_works looks everything up again): work by work settles
+            # the race, and a bad record then costs only itself.
+            log.info(
+                "refresh batch %d was refused as a whole (%s); storing it work by work",
+                number,
+                describe(error),
             )
-            queued = ledger.queue_stored_works(session=session, stored=stored, now=now)
-        report.works_seen += len(stored)
-        report.works_new += sum(1 for s in stored if s.is_new)
-        report.works_published += sum(1 for s in stored if s.published_now)
-        report.items_queued += queued
+            written, skipped = write_each(self._engine, works, write, what=f"refresh batch {number}")
+            report.works_skipped += len(skipped)
+        for stored, queued in written:
+            report.works_seen += len(stored)
+            report.works_new += sum(1 for s in stored if s.is_new)
+            report.works_published += sum(1 for s in stored if s.published_now)
+            report.items_queued += queued
+
+    @staticmethod
+    def _write(
+        session: Session, works: Sequence[OpenAlexWork], now: datetime
+    ) -> tuple[list[StoredWork], int]:
+        """Store works with their digest items in `session`: the stored works, the items queued."""
+        stored = store_works(session=session, works=works, now=now)
+        # New works bring topics: the cards and the collaborator blend read researcher_topic.
+        touched = {rid for s in stored if s.is_new for rid in s.researcher_ids}
+        refresh_researcher_topics(
+            session=session,
+            researcher_ids=touched,
+            extra=kept_topics(session=session, researcher_ids=touched),
+        )
+        return stored, ledger.queue_stored_works(session=session, stored=stored, now=now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -107,7 +108,15 @@ class WorksStandIn:
         page = matching[start : start + per_page]
         following = start + per_page
         meta = {"count": len(matching), "next_cursor": str(following) if following < len(matching) else None}
-        return httpx.Response(200, json={"meta": meta, "results": page})
+        return json_reply({"meta": meta, "results": page})
+
+
+def json_reply(body: Any, status: int = 200) -> httpx.Response:
+    """A JSON reply with non-ASCII written as \\u escapes, as a JSON server may: so a lone
+    surrogate ("\\ud800") travels as it does in the wild (httpx's `json=` cannot encode one)."""
+    return httpx.Response(
+        status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
+    )
 
 
 # -- store set-up ---------------------------------------------------------------------------------
