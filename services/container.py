@@ -61,7 +61,7 @@ def build_services(
     return Services(
         engine=engine,
         profiles=profiles,
-        lookup=LookupService(profiles, importer),
+        lookup=LookupService(profiles, importer, openalex),
         importer=importer,
         demo=DemoService(engine),
         refresh=RefreshService(engine, openalex),

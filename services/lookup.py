@@ -7,11 +7,15 @@ from typing import Literal
 
 from services.identifiers import AuthorRef, InvalidReference, parse_author_ref
 from services.importer import ImportService
-from services.openalex import AuthorCandidate, OpenAlexError
+from services.openalex import AuthorCandidate, OpenAlexClient, OpenAlexError
 from services.profiles import Profile, ProfileService
 from services.text import normalize_name
 
 MAX_CANDIDATES = 8
+# A person is waiting on a look-up: past this (retries and backoff included) they are told that
+# OpenAlex is slow, instead of watching a "Looking up…" message for the two minutes that the
+# patient retries of the refresh job can take.
+LOOKUP_BUDGET_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -26,9 +30,10 @@ class OpenAlexLookup:
 class LookupService:
     """Finds authors on OpenAlex and imports the one the user means."""
 
-    def __init__(self, profiles: ProfileService, importer: ImportService) -> None:
+    def __init__(self, profiles: ProfileService, importer: ImportService, openalex: OpenAlexClient) -> None:
         self._profiles = profiles
         self._importer = importer
+        self._openalex = openalex
 
     def look_up(self, query: str) -> OpenAlexLookup:
         """Search OpenAlex for a name (or fetch an id/ORCID); import when the answer is clear."""
@@ -36,6 +41,15 @@ class LookupService:
             ref = parse_author_ref(query)
         except InvalidReference as error:
             return OpenAlexLookup("error", query, message=str(error))
+        with self._openalex.time_budget(LOOKUP_BUDGET_SECONDS):
+            return self._search_or_import(query, ref)
+
+    def import_author(self, openalex_id: str) -> OpenAlexLookup:
+        """Import one OpenAlex author chosen from a pick list and answer with their card."""
+        with self._openalex.time_budget(LOOKUP_BUDGET_SECONDS):
+            return self._import(openalex_id, AuthorRef("openalex", openalex_id))
+
+    def _search_or_import(self, query: str, ref: AuthorRef) -> OpenAlexLookup:
         if ref.kind != "name":
             return self._import(query, ref)
         try:
@@ -50,10 +64,6 @@ class LookupService:
             chosen = candidates[0] if len(candidates) == 1 else exact[0]
             return self._import(query, AuthorRef("openalex", chosen.openalex_id))
         return OpenAlexLookup("choices", query, candidates=tuple(candidates))
-
-    def import_author(self, openalex_id: str) -> OpenAlexLookup:
-        """Import one OpenAlex author chosen from a pick list and answer with their card."""
-        return self._import(openalex_id, AuthorRef("openalex", openalex_id))
 
     def _import(self, query: str, ref: AuthorRef) -> OpenAlexLookup:
         try:

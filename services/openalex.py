@@ -6,6 +6,9 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -22,6 +25,7 @@ from services.openalex_records import (
     BadResponse,
     InstitutionRef,
     OpenAlexError,
+    OpenAlexTooSlow,
     OpenAlexUnavailable,
     RateLimited,
     TopicRef,
@@ -51,6 +55,7 @@ __all__ = [
     "InstitutionRef",
     "OpenAlexClient",
     "OpenAlexError",
+    "OpenAlexTooSlow",
     "OpenAlexUnavailable",
     "RateLimited",
     "TopicRef",
@@ -80,6 +85,23 @@ _ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^?#\s]+?)(?:v\d+)?(?:\.pdf)?/
 _PREPRINT_SERVER = re.compile(r"\b(?:arxiv|\w*rxiv)\b", re.IGNORECASE)
 _INLINE_TAGS = re.compile(r"</?(?:i|b|em|strong|sub|sup|scp|span|p)(?:\s[^>]*)?>", re.IGNORECASE)
 _API_KEY_IN_URL = re.compile(r"(api_key=)[^&\s\"']+")
+
+SLOW_MESSAGE = "OpenAlex is slow right now; please try again in a minute."
+
+
+@dataclass(frozen=True)
+class _Budget:
+    seconds: float
+    ends_at: float
+    clock: Callable[[], float]
+
+    def left(self) -> float:
+        return self.ends_at - self.clock()
+
+
+# The budget of the look-up running in this thread (or context), set by time_budget(). A context
+# variable, so one client serves the patient refresh job and impatient look-ups at the same time.
+_BUDGET: ContextVar[_Budget | None] = ContextVar("openalex_budget", default=None)
 
 
 def _parse_retry_after(value: str | None) -> float | None:
@@ -142,11 +164,14 @@ class OpenAlexClient:
         max_retries: int = 3,
         backoff: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._api_key = api_key or None
         self._max_retries = max(0, max_retries)
         self._backoff = backoff
         self._sleep = sleep
+        self._clock = clock
+        self._timeout = timeout
         if self._api_key:
             _install_redaction()
         self._http = httpx.Client(
@@ -169,17 +194,29 @@ class OpenAlexClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def time_budget(self, seconds: float) -> Iterator[None]:
+        """Every request made in this block, retries and backoff included, ends within `seconds`
+        or raises OpenAlexTooSlow: for look-ups a person is waiting on. Outside any such block
+        the client retries patiently (the refresh job, `bzpeer import`)."""
+        token = _BUDGET.set(_Budget(seconds, self._clock() + seconds, self._clock))
+        try:
+            yield
+        finally:
+            _BUDGET.reset(token)
+
     # -- the one request path
 
     def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
         query: dict[str, str | int] = dict(params or {})
         if self._api_key:
             query["api_key"] = self._api_key
+        budget = _BUDGET.get()
         attempt = 0
         while True:
             problem: str
             try:
-                response = self._http.get(path, params=query)
+                response = self._http.get(path, params=query, timeout=self._timeout_within(budget, path))
             except httpx.TimeoutException:
                 problem = "timed out"
             except httpx.TooManyRedirects as exc:
@@ -193,15 +230,36 @@ class OpenAlexClient:
                 if status < 500:
                     raise self._client_error(response, path)
                 problem = f"answered HTTP {status}"
+            delay = self._backoff * (2**attempt)
+            if budget is not None and budget.left() <= delay:
+                # Someone is waiting: give up rather than sleep past the time they were promised.
+                log.warning(
+                    "OpenAlex %s for %s; giving up, the look-up's %gs budget is spent",
+                    problem,
+                    path,
+                    budget.seconds,
+                )
+                raise OpenAlexTooSlow(SLOW_MESSAGE)
             if attempt >= self._max_retries:
                 raise OpenAlexUnavailable(
                     f"OpenAlex is unavailable right now (it {problem}, {attempt + 1} attempts); "
                     "please try again later."
                 )
-            delay = self._backoff * (2**attempt)
             log.warning("OpenAlex %s for %s; retrying in %.1fs", problem, path, delay)
             self._sleep(delay)
             attempt += 1
+
+    def _timeout_within(self, budget: _Budget | None, path: str) -> httpx.Timeout:
+        """The client's timeouts, cut to what is left of the look-up's budget."""
+        if budget is None:
+            return self._timeout
+        left = budget.left()
+        if left <= 0:
+            log.warning("OpenAlex look-up's %gs budget was spent before %s", budget.seconds, path)
+            raise OpenAlexTooSlow(SLOW_MESSAGE)
+        parts = (self._timeout.connect, self._timeout.read, self._timeout.write, self._timeout.pool)
+        connect, read, write, pool = (left if part is None else min(part, left) for part in parts)
+        return httpx.Timeout(connect=connect, read=read, write=write, pool=pool)
 
     @staticmethod
     def _body(response: httpx.Response, path: str) -> Any:

@@ -52,6 +52,10 @@ class OpenAlexUnavailable(OpenAlexError):
     """5xx, timeouts or connection errors that outlived every retry."""
 
 
+class OpenAlexTooSlow(OpenAlexUnavailable):
+    """A look-up someone is waiting on ran out of its time budget (OpenAlexClient.time_budget)."""
+
+
 class BadResponse(OpenAlexError):
     """An unusable reply: malformed JSON, an unexpected shape, or a 400 with the API's reason."""
 

@@ -96,3 +96,25 @@ class FakeOpenAlex:
         finally:
             server.shutdown()
             server.server_close()
+
+
+class SilentOpenAlex:
+    """An OpenAlex that takes every request and never answers, on a clock of its own: a request
+    moves the clock on by its read timeout, a retry's sleep by its delay. Give the client
+    `clock=silent.clock, sleep=silent.sleep` and no test ever waits."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.read_timeouts: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        read = request.extensions["timeout"]["read"]
+        self.read_timeouts.append(read)
+        self.now += read
+        raise httpx.ReadTimeout("timed out", request=request)
