@@ -31,7 +31,9 @@ def oauth_app_options(settings: Settings, services: Services, client: WebClient)
     the app, and the authorizer's TokenRotator is given it explicitly, because the authorizer
     OAuthSettings builds for itself talks to slack.com whatever the app's base URL is.
     """
-    engine = services.engine
+    # Authorization, the install callback and uninstall events use the installation store
+    # before their ack: the request path's engine, whose waits end within Slack's 3 s.
+    engine = services.ack_engine
     store = build_installation_store(settings, engine)
     assert settings.slack_client_id and settings.slack_client_secret  # checked by the caller
     authorize = InstallationStoreAuthorize(

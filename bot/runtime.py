@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.engine import Engine
-
 from bot.app import web_client
 from bot.collaboration import SlackClaimNotifier, SlackInvitationSender, WorkspaceClients
 from bot.installations import InstallationTokens
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from services.container import Services, build_services
-from services.db import make_engine, upgrade
+from services.db import is_in_memory, make_engine, upgrade
 from services.openalex import OpenAlexClient
 
-# The connections of the dedupe check, which every request makes before its ack: on
-# PostgreSQL a pool of its own, so an ack never waits for a connection behind listener threads
-# that hold the main pool for their work. One short INSERT per request; the 8 request threads
-# of a gunicorn worker rarely need more than a few at once.
+# The connections of what a request does before its ack (the dedupe check, authorization,
+# workspace events, /healthz): a pool of their own, so an ack never waits for a connection
+# behind listener threads that hold the main pool for their work, and bounded waits (see
+# make_engine), so a store that is down or locked is answered "unavailable" within Slack's 3 s
+# while background work keeps the long waits it needs. A few short statements per request; the
+# 8 request threads of a gunicorn worker rarely need more than a few connections at once.
 ACK_POOL_SIZE, ACK_MAX_OVERFLOW = 4, 4
 
 
@@ -27,14 +27,12 @@ class Runtime:
     settings: Settings
     services: Services
     openalex: OpenAlexClient
-    ack_engine: Engine | None = None
 
     def close(self) -> None:
         """Release the OpenAlex connection pool and the database pools."""
         self.openalex.close()
         self.services.engine.dispose()
-        if self.ack_engine is not None:
-            self.ack_engine.dispose()
+        self.services.ack_engine.dispose()
 
 
 def build_runtime(
@@ -69,9 +67,11 @@ def build_runtime(
     )
     invitations = SlackInvitationSender(clients) if clients else None
     ack_engine = (
-        make_engine(settings.database_url, pool_size=ACK_POOL_SIZE, max_overflow=ACK_MAX_OVERFLOW)
-        if engine.dialect.name == "postgresql"
-        else None  # SQLite: one box, one file; a second pool would only add lock waits
+        engine  # nothing else can reach, let alone lock, a store that lives in this engine alone
+        if is_in_memory(settings.database_url)
+        else make_engine(
+            settings.database_url, pool_size=ACK_POOL_SIZE, max_overflow=ACK_MAX_OVERFLOW, bounded=True
+        )
     )
     services = build_services(
         engine,
@@ -79,6 +79,6 @@ def build_runtime(
         digest_sender=sender,
         claim_notifier=notifier,
         invitation_sender=invitations,
-        dedupe_engine=ack_engine,
+        ack_engine=ack_engine,
     )
-    return Runtime(settings=settings, services=services, openalex=openalex, ack_engine=ack_engine)
+    return Runtime(settings=settings, services=services, openalex=openalex)

@@ -27,6 +27,8 @@ from services.workspaces import WorkspaceService
 @dataclass(frozen=True)
 class Services:
     engine: Engine
+    # What runs before an ack (dedupe, workspace events, authorization): bounded waits.
+    ack_engine: Engine
     profiles: ProfileService
     lookup: LookupService
     importer: ImportService
@@ -51,15 +53,17 @@ def build_services(
     digest_sender: DigestSender | None = None,
     claim_notifier: ClaimNotifier | None = None,
     invitation_sender: InvitationSender | None = None,
-    dedupe_engine: Engine | None = None,
+    ack_engine: Engine | None = None,
 ) -> Services:
     """Wire every service onto one engine and one OpenAlex client (and the digest DM port);
-    the dedupe check, which runs before every ack, may have an engine (a pool) of its own."""
+    what runs before an ack (the dedupe check, workspace events) may have an engine of its own."""
+    ack_engine = ack_engine or engine
     profiles = ProfileService(engine)
     importer = ImportService(engine, openalex)
     collaborators = CollaboratorService(engine)
     return Services(
         engine=engine,
+        ack_engine=ack_engine,
         profiles=profiles,
         lookup=LookupService(profiles, importer, openalex),
         importer=importer,
@@ -70,8 +74,8 @@ def build_services(
         collaborators=collaborators,
         graph_pictures=GraphPictureService(collaborators),
         follows=FollowService(engine),
-        workspaces=WorkspaceService(engine),
-        dedupe=DedupeService(dedupe_engine or engine),
+        workspaces=WorkspaceService(ack_engine),
+        dedupe=DedupeService(ack_engine),
         claims=ClaimService(engine, claim_notifier),
         invitations=InvitationService(engine, invitation_sender),
         privacy=PrivacyService(engine),

@@ -12,7 +12,8 @@ from alembic.config import Config
 from sqlalchemy import ColumnElement, Integer, any_, bindparam, cast, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, create_engine
 
@@ -67,21 +68,64 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
-    """An engine tuned for the backend: WAL and foreign keys on SQLite, a pinged pool on PostgreSQL."""
+# Background work (the scheduler, migrations, imports) waits this long for SQLite's write lock.
+BACKGROUND_BUSY_SECONDS = 30
+# The request path's waits (make_engine(bounded=True)). Slack drops an answer after 3 s, so a
+# request that cannot get a connection, a lock or its statement through by then is better
+# answered "unavailable" at once (an event with a 503, which Slack retries) than left hanging.
+REQUEST_WAIT_SECONDS = 2
+REQUEST_STATEMENT_SECONDS = 3
+# PostgreSQL's "the server is up but takes no writes": a read-only transaction (a standby,
+# default_transaction_read_only). Connection losses, lock and statement timeouts and SQLite's
+# "database is locked" are OperationalErrors already.
+_READ_ONLY_SQLSTATE = "25006"
+
+
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, bounded: bool = False) -> Engine:
+    """An engine tuned for the backend: WAL and foreign keys on SQLite, a pinged pool on PostgreSQL.
+
+    `bounded`: the request path's engine, whose every wait on the store (connecting, a pool
+    slot, SQLite's write lock, a PostgreSQL lock or statement) ends within a few seconds.
+    """
     url = normalize_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        in_memory = parsed.database in (None, "", ":memory:")
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        in_memory = is_in_memory(url)
+        busy = REQUEST_WAIT_SECONDS if bounded else BACKGROUND_BUSY_SECONDS
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": busy}}
         if in_memory:
             kwargs["poolclass"] = StaticPool
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, wal=not in_memory)
         return engine
+    if bounded:
+        waits: dict[str, Any] = {
+            "pool_timeout": REQUEST_WAIT_SECONDS,
+            "connect_args": {
+                "connect_timeout": REQUEST_WAIT_SECONDS,
+                "options": f"-c lock_timeout={REQUEST_WAIT_SECONDS * 1000}"
+                f" -c statement_timeout={REQUEST_STATEMENT_SECONDS * 1000}",
+            },
+        }
+    else:
+        waits = {}
     return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800
+        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow, pool_recycle=1800, **waits
     )
+
+
+def is_in_memory(url: str) -> bool:
+    """Whether `url` names an in-memory SQLite store (one per engine, so never shared)."""
+    parsed = make_url(normalize_database_url(url))
+    return parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:")
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether `error` says the store cannot be reached or written right now (down, locked,
+    read-only, out of connections), a state worth retrying later, rather than a bug."""
+    if isinstance(error, OperationalError | PoolTimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) == _READ_ONLY_SQLSTATE
 
 
 def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
