@@ -1,4 +1,9 @@
-"""The one error handler: a clear ephemeral message with a short id that is also in the log."""
+"""The one error handler: a clear ephemeral message with a short id that is also in the log.
+
+A store that cannot be reached or written (down, locked, read-only) is not a bug and gets no
+error id: the person is told to try again in a minute, and an event is answered 503 so that
+Slack retries it instead of counting it as delivered.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,11 @@ from slack_bolt import App, BoltResponse
 from slack_sdk.webhook import WebhookClient
 
 from handlers.blocks.common import Reply, section
+from services.db import store_unavailable
 
 log = logging.getLogger("bzpeer.errors")
+
+STORE_DOWN_TEXT = "BZPEER can't reach its database right now — try again in a minute."
 
 
 def error_reply(error_id: str) -> Reply:
@@ -22,16 +30,50 @@ def error_reply(error_id: str) -> Reply:
     return Reply(f"Something went wrong (error id {error_id})", [section(text)])
 
 
+def store_down_reply() -> Reply:
+    return Reply(STORE_DOWN_TEXT, [section(STORE_DOWN_TEXT)])
+
+
 def report(error: Exception, body: dict[str, Any]) -> None:
-    """Log the error with a fresh id, and tell the person through the request's response_url."""
-    error_id = uuid.uuid4().hex[:8]
-    log.exception("unhandled error %s", error_id, exc_info=error)
+    """Log the error (with a fresh id, unless the store is unavailable), and tell the person
+    through the request's response_url."""
+    if store_unavailable(error):
+        _log_store_down(error)
+        reply = store_down_reply()
+    else:
+        error_id = uuid.uuid4().hex[:8]
+        log.exception("unhandled error %s", error_id, exc_info=error)
+        reply = error_reply(error_id)
     response_url = body.get("response_url") or next(
         (url.get("response_url") for url in body.get("response_urls", []) if isinstance(url, dict)),
         None,
     )
     if isinstance(response_url, str) and response_url:
-        WebhookClient(response_url).send(response_type="ephemeral", **error_reply(error_id).payload())
+        WebhookClient(response_url).send(response_type="ephemeral", **reply.payload())
+
+
+def store_down_response(error: Exception, body: dict[str, Any]) -> BoltResponse:
+    """The answer to a request that failed because the store is unavailable.
+
+    Events: 503, and Slack retries (a 200 would end its retries with the effect lost). Modal
+    submissions: 503 too, so the modal stays open, with Slack's "trouble connecting" and the
+    person's input kept for another try. Slash commands: the message in the ack itself, which
+    needs no store and no extra call to Slack; anything else: the message by response_url.
+    """
+    if body.get("type") in ("event_callback", "view_submission"):
+        _log_store_down(error)
+        return BoltResponse(status=503, body="store unavailable, retry later")
+    if "command" in body:
+        _log_store_down(error)
+        return BoltResponse(status=200, body={"response_type": "ephemeral", **store_down_reply().payload()})
+    report(error, body)
+    return BoltResponse(status=200, body="")
+
+
+def _log_store_down(error: Exception) -> None:
+    cause = getattr(error, "orig", None) or error
+    first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
+    log.warning("store unavailable: %s: %s", type(cause).__name__, first_line)
 
 
 def register(app: App) -> None:
@@ -39,5 +81,7 @@ def register(app: App) -> None:
 
     @app.error
     def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        if store_unavailable(error):
+            return store_down_response(error, body)
         report(error, body)
         return BoltResponse(status=200, body="")
