@@ -22,6 +22,10 @@ Middleware = Callable[..., BoltResponse]
 _MAX_KEY = 255
 # Events that arrive after the app lost access to the workspace; they must not un-park it.
 REVOCATION_EVENTS = ("app_uninstalled", "tokens_revoked")
+# Events whose listener records the delivery key in the transaction of the event's effect
+# (handlers/events.py): Slack retries an event until it gets a 200, so a key recorded here,
+# before an effect that then failed, would turn away the very retry that could complete it.
+KEYED_BY_LISTENER = REVOCATION_EVENTS
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:
@@ -59,7 +63,9 @@ def dedupe_middleware(dedupe: DedupeService) -> Middleware:
 
     A retry (`X-Slack-Retry-Num`) of a delivery that did reach us is dropped this way; a retry
     whose first attempt never arrived (a crashed process, a 5xx at the load balancer) is the
-    first sighting and runs once, so the event is not lost either.
+    first sighting and runs once, so the event is not lost either. When the store cannot record
+    the key, the check raises and the app's error handler answers (an event: 503, so Slack
+    retries it later).
     """
 
     def deduplicate(req: BoltRequest, next: Next) -> BoltResponse:
@@ -67,13 +73,24 @@ def dedupe_middleware(dedupe: DedupeService) -> Middleware:
         retried = bool(req.headers.get("x-slack-retry-num"))
         if key is None and not retried:
             return next()
-        if key is not None and dedupe.first_sighting(key):
+        if key is not None and _event_type(req.body) in KEYED_BY_LISTENER:
+            if not dedupe.seen(key):
+                req.context["delivery_key"] = key
+                return next()
+        elif key is not None and dedupe.first_sighting(key):
             return next()
         # A retry we cannot identify is dropped too: acting twice is worse than not at all.
         req.context["duplicate"] = True
         return BoltResponse(status=200, body="")
 
     return deduplicate
+
+
+def _event_type(body: dict[str, Any]) -> str | None:
+    if body.get("type") != "event_callback":
+        return None
+    event = body.get("event")
+    return str(event.get("type")) if isinstance(event, dict) else None
 
 
 def restore_once_middleware(workspaces: WorkspaceService) -> Middleware:

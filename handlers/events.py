@@ -2,6 +2,11 @@
 
 Tokens are deleted from the installation store (OAuth mode); the workspace's follows and
 undelivered digest items are parked, not deleted, so a reinstall picks up where it left off.
+
+Slack stops retrying an event at the first 200, so the event's delivery key is recorded last,
+in the transaction of its final effect (bot/middleware.py passes it in the context). If any
+step fails for want of the store, the app answers 503 and Slack's retry runs every step again:
+the installation store deletes come first because deleting twice deletes nothing more.
 """
 
 from __future__ import annotations
@@ -23,10 +28,16 @@ def register(app: App, services: Services) -> None:
         team_id = context.team_id
         if not team_id:
             return
-        parked = services.workspaces.park(team_id)
         store = app.installation_store
         if store is not None:
             store.delete_all(enterprise_id=context.enterprise_id, team_id=team_id)
+        parked = services.workspaces.park(team_id, delivery_key=context.get("delivery_key"))
+        if parked is None:
+            log.info(
+                "workspace already parked by an earlier copy of this event",
+                extra={"bzpeer": {"team_id": team_id}},
+            )
+            return
         log.info(
             "workspace parked",
             extra={
@@ -50,3 +61,6 @@ def register(app: App, services: Services) -> None:
         if tokens.get("bot"):
             # Without its bot token the app cannot reach the workspace: same as an uninstall.
             forget_workspace(context)
+        elif context.get("delivery_key"):
+            # Only user tokens: their deletion was the whole effect, so the event is done now.
+            services.dedupe.first_sighting(context["delivery_key"])

@@ -1,5 +1,11 @@
 """Seen Slack deliveries (table `slack_event`): the first process to record a key acts on it,
-every later copy (a Slack retry, a replayed request, another web process) sees it was done."""
+every later copy (a Slack retry, a replayed request, another web process) sees it was done.
+
+Most keys are recorded before their listener runs (`first_sighting`). An event whose effect is
+in the store records its key in the transaction of that effect instead (`mark_delivery_seen`):
+Slack retries an event until it gets a 200, and a key recorded before an effect that then
+failed would turn that retry away.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +14,9 @@ import time
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import bindparam, delete
-from sqlalchemy.engine import CursorResult, Engine
-from sqlmodel import col
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.engine import Connection, CursorResult, Engine
+from sqlmodel import Session, col
 
 from services.db import conflict_insert, session_scope
 from services.models import SlackEvent, utcnow
@@ -19,6 +25,25 @@ from services.models import SlackEvent, utcnow
 KEEP_FOR = timedelta(days=1)
 # Each process prunes at most this often, so expiry costs one indexed DELETE per interval.
 PURGE_EVERY_SECONDS = 600.0
+_MAX_KEY = 255
+
+
+def _record_statement(bind: Engine | Connection) -> Any:
+    """INSERT of one key that does nothing on a conflict and returns the key only when it added
+    the row (rowcount is not kept for INSERTs)."""
+    table = SlackEvent.__table__  # type: ignore[attr-defined]
+    return (
+        conflict_insert(bind)(table)
+        .values(key=bindparam("key"), seen_at=bindparam("seen_at"))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.key)
+    )
+
+
+def mark_delivery_seen(*, session: Session, key: str, now: datetime) -> bool:
+    """Record `key` in the session's transaction (no commit); False when it was recorded before."""
+    statement = _record_statement(session.connection())
+    return session.execute(statement, {"key": key[:_MAX_KEY], "seen_at": now}).first() is not None
 
 
 class DedupeService:
@@ -28,14 +53,7 @@ class DedupeService:
         self._engine = engine
         self._lock = threading.Lock()
         self._next_purge = 0.0
-        table = SlackEvent.__table__  # type: ignore[attr-defined]
-        self._record = (
-            conflict_insert(engine)(table)
-            .values(key=bindparam("key"), seen_at=bindparam("seen_at"))
-            .on_conflict_do_nothing(index_elements=["key"])
-            # A row comes back only when this INSERT added it (rowcount is not kept for INSERTs).
-            .returning(table.c.key)
-        )
+        self._record = _record_statement(engine)
 
     def first_sighting(self, key: str, *, now: datetime | None = None) -> bool:
         """Record `key`; False when any process recorded it before (primary-key conflict).
@@ -45,10 +63,16 @@ class DedupeService:
         """
         now = now or utcnow()
         with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            inserted = conn.execute(self._record, {"key": key[:255], "seen_at": now}).first() is not None
+            inserted = conn.execute(self._record, {"key": key[:_MAX_KEY], "seen_at": now}).first() is not None
         if self._purge_due():
             self.purge(before=now - KEEP_FOR)
         return inserted
+
+    def seen(self, key: str) -> bool:
+        """Whether `key` was recorded, without recording it."""
+        with self._engine.connect() as conn:
+            found = conn.execute(select(col(SlackEvent.key)).where(col(SlackEvent.key) == key[:_MAX_KEY]))
+            return found.first() is not None
 
     def purge(self, *, before: datetime) -> int:
         """Forget keys recorded before `before`; returns how many."""

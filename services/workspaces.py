@@ -11,7 +11,8 @@ from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlmodel import Session, col, select
 
 from services.db import session_scope
-from services.models import Delivery, Follow, Member
+from services.dedupe import mark_delivery_seen
+from services.models import Delivery, Follow, Member, utcnow
 
 # Ledger statuses (services/ledger.py owns the life cycle; these two are the ones we move between).
 PENDING = "pending"
@@ -81,9 +82,18 @@ class WorkspaceService:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def park(self, team_id: str) -> ParkedCounts:
-        """The app left the workspace: stop following and delivering there, losing nothing."""
+    def park(self, team_id: str, *, delivery_key: str | None = None) -> ParkedCounts | None:
+        """The app left the workspace: stop following and delivering there, losing nothing.
+
+        `delivery_key` names the Slack event that said so; it is recorded in the park's own
+        transaction, so the event counts as done exactly when the park is committed. None when
+        an earlier copy of that event parked already.
+        """
         with session_scope(self._engine) as session:
+            if delivery_key is not None and not mark_delivery_seen(
+                session=session, key=delivery_key, now=utcnow()
+            ):
+                return None
             return park_team(session=session, team_id=team_id)
 
     def restore(self, team_id: str) -> ParkedCounts:
