@@ -18,7 +18,8 @@ from bot.web import WebApp
 def build_wsgi_app(settings: Settings) -> WebApp:
     """The WSGI callable for one process (migrations are applied by the launcher, not here)."""
     runtime = build_runtime(settings, migrate=False)
-    return WebApp(build_bolt_app(settings, runtime.services), runtime.services.engine)
+    # /healthz probes the store through the request path's engine, with its bounded waits.
+    return WebApp(build_bolt_app(settings, runtime.services), runtime.services.ack_engine)
 
 
 class GunicornLogger(glogging.Logger):

@@ -10,10 +10,10 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.logs import log_request, new_request_id, request_id_var
+from services.health import check_writable
 
 StartResponse = Callable[..., Any]
 # The OAuth pages Bolt serves outside dispatch, logged here.
@@ -58,8 +58,8 @@ class WebApp:
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            with self._engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            # Writable, not merely reachable: an event is only worth a 200 if it can be recorded.
+            check_writable(self._engine)
             status, body = "200 OK", {"status": "ok", "database": self._engine.dialect.name}
         except Exception as error:  # the probe reports any store failure as unhealthy
             status, body = (
