@@ -290,6 +290,27 @@ def text_of(call: RecordedCall) -> str:
     return message_text(params)
 
 
+def text_of_view(view: Any) -> str:
+    """The words of a modal as posted to views.open / views.update."""
+    if not isinstance(view, dict):
+        return ""
+    return " ".join(str(b.get("text", {}).get("text", "")) for b in view.get("blocks", []))
+
+
+def final_view_text(slack: LocalSlack, view_id: str, *, after: int, timeout: float) -> str:
+    """The text of the first views.update of `view_id` (from call index `after`) that is not a
+    "Sending…" interim, waiting up to `timeout` s; "" when none came."""
+
+    def settled() -> str:
+        for call in slack.calls_to("views.update")[after:]:
+            said = text_of_view(call.params.get("view"))
+            if call.params.get("view_id") == view_id and "Sending" not in said:
+                return said
+        return ""
+
+    return str(wait_for(settled, timeout) or "")
+
+
 def as_message(call: RecordedCall) -> dict[str, Any]:
     """A posted message as a dict with decoded blocks and its ts (for pressing its buttons)."""
     params = dict(call.params)
