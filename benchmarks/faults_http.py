@@ -62,7 +62,7 @@ def finding_5(r: Replay) -> list[Row]:
     third = Row(
         "5c",
         "one member presses “Look up on OpenAlex” 3 times (3 names) while OpenAlex never answers",
-        "the 3rd gets a clear “wait” message (within 5 s)",
+        "the 3rd gets a clear “wait” message (within 5 s); the first two are not turned away",
     )
     crowd = Row(
         "5b",
@@ -89,19 +89,23 @@ def finding_5(r: Replay) -> list[Row]:
         wait_for(lambda: _final(r, press), max(0.0, pressed + GIVE_UP + SLACK_SLACK + 3 - time.time()))
     finally:
         r.openalex.release()
+    # Expected text (a guess; the issue asks for a clear "wait" message): any reply saying "wait".
     told = [c for c in replies(r.slack, presses[2].response_url) if "wait" in text_of(c).lower()]
     said = _said(r, presses[2])
+    turned_away = sum(1 for each in presses[:2] if "wait" in _said(r, each).lower())
     if told:
         third.seen = f"3rd press, after {told[0].at - third_sent:.1f} s: {text_of(told[0])[:80]!r}"
     else:
         third.seen = f"3rd press: {said[:90]!r}" if said else "3rd press: no reply"
-    third.holds = bool(told) and told[0].at - third_sent <= 5
+    third.seen += f"; {turned_away} of the first two told to wait"
+    third.holds = bool(told) and told[0].at - third_sent <= 5 and not turned_away
     final = _final(r, press)
     if final is None or final.at - pressed > GIVE_UP + SLACK_SLACK + 3:
         one.seen = f"ack {ack}; still “Looking up …” after {GIVE_UP + SLACK_SLACK + 3:.0f} s"
     else:
         one.seen = f"ack {ack}; after {final.at - pressed:.1f} s: {text_of(final)[:90]!r}"
         in_time = final.at - pressed <= GIVE_UP + SLACK_SLACK
+        # Expected text, from the issue: "OpenAlex is slow right now" (matched loosely).
         one.holds = in_time and "slow right now" in text_of(final).lower()
     _drain(r)
     return [one, crowd, third]
@@ -306,6 +310,7 @@ def finding_8(r: Replay) -> list[Row]:
     finally:
         r.openalex.release()
     after = [c for c in replies(r.slack, press.response_url) if c.at >= termed]
+    # Expected text, from the issue: the user "is told to try again" (matched loosely).
     told = [c for c in after if "try again" in text_of(c).lower()]
     ours = [
         e

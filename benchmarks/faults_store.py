@@ -146,7 +146,7 @@ def invitation_poison(r: Replay, number: str, poison: str) -> Row:
         "SELECT i.message FROM invitation i JOIN member m ON m.id = i.inviter_member_id WHERE m.user_id = :u",
         u=inviter.user_id,
     )
-    sent = "Invitation sent" in said
+    sent = "Invitation sent" in said  # result_view's text for an invitation that went out
     then = "“Invitation sent”" if sent else repr(said[:60]) if said else "never updated"
     row.seen = f"{_modal_outcome(answer)}; modal then {then}; stored message {stored!r}"
     row.holds = answer.status == 200 and sent and stored == storable(typed)
