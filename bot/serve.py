@@ -60,11 +60,13 @@ def serve(settings: Settings, *, port: int, workers: int | None = None, threads:
     options = {
         "bind": f"0.0.0.0:{port}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY", "2")),
-        "worker_class": "gthread",
+        # gthread, with each request read whole by the event loop before a thread takes it.
+        "worker_class": "bot.web_worker.BufferingThreadWorker",
         # Threads let a slow OpenAlex look-up wait without blocking other users' commands.
         "threads": threads,
-        # A worker takes at most this many connections (threads busy + idle keep-alives); the
-        # rest of a burst waits in the shared backlog for whichever worker frees up first.
+        # A worker takes at most this many connections (requests still arriving, threads busy,
+        # idle keep-alives); the rest of a burst waits in the shared backlog for whichever worker
+        # frees up first. Slow clients hold slots here for at most web_worker.REQUEST_DEADLINE.
         # Gunicorn's default (1,000) let one worker grab 169 of 200 commands while the other
         # idled (benchmarks/RESULTS.md, issue 7).
         "worker_connections": threads * 4,
