@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import json
 import os
 import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
-from urllib.parse import parse_qsl
 
 import slack_bolt.request.request as bolt_request
-from slack_bolt import App
+from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.request_verification import RequestVerification
+from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
@@ -27,29 +26,10 @@ from slack_sdk.signature import SignatureVerifier
 from bot.logs import LoggingApp
 from bot.middleware import dedupe_middleware, restore_once_middleware
 from bot.oauth import oauth_app_options
+from bot.request_body import MalformedBody, parse_body
 from bot.settings import Settings
 from handlers import register_all
 from services.container import Services
-
-
-def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
-    """Bolt's body parser without its bug: Bolt 1.30 drops any form body that merely contains
-    the text "payload" (so `/peer payload` vanished); only a real `payload` field is JSON.
-
-    A body that is not what Slack sends (broken JSON, a JSON list) parses as {}: it is parsed
-    before the signature is checked, so raising here would answer an unsigned request with a 500.
-    """
-    if not body:
-        return {}
-    try:
-        if content_type == "application/json" or body.startswith("{"):
-            parsed = json.loads(body)
-        else:
-            params = dict(parse_qsl(body, keep_blank_values=True))
-            parsed = json.loads(params["payload"]) if "payload" in params else params
-    except ValueError:
-        return {}
-    return parsed if isinstance(parsed, dict) else {}
 
 
 class StrictSignatureVerifier(SignatureVerifier):
@@ -70,11 +50,25 @@ class StrictSignatureVerifier(SignatureVerifier):
 
 class StrictRequestVerification(RequestVerification):
     """Bolt's signature check with the strict verifier, logging a refusal without the body
-    (Bolt logs the raw body at INFO: the typed text and the request's response_url)."""
+    (Bolt logs the raw body at INFO: the typed text and the request's response_url).
+
+    A signed body Slack would not send (bot/request_body.py) stops here with a 400; an unsigned
+    one gets the 401 of any unsigned request, so a forger learns nothing about the parser.
+    """
 
     def __init__(self, signing_secret: str) -> None:
         super().__init__(signing_secret)
         self._strict = StrictSignatureVerifier(signing_secret=signing_secret)
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        body = req.body
+        if isinstance(body, MalformedBody):
+            return super().process(
+                req=req, resp=resp, next=lambda: BoltResponse(status=400, body={"error": body.reason})
+            )
+        return super().process(req=req, resp=resp, next=next)
 
     @property
     def verifier(self) -> SignatureVerifier:

@@ -22,6 +22,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.request_body import MalformedBody
 from handlers.parsing import parse_slash_text
 
 REDACTED = "[redacted]"
@@ -146,22 +147,34 @@ def configure_logging(*, json_lines: bool, level: int, secrets: Iterable[str | N
 
 
 def request_kind(body: dict[str, Any]) -> str:
-    """What a Slack request asked for, without the words a person typed."""
+    """What a Slack request asked for, without the words a person typed; whatever the body holds
+    (it is logged for unsigned requests too), this never raises."""
+    if isinstance(body, MalformedBody):
+        return "malformed body"
     if "command" in body:
-        return f"{body.get('command')} {parse_slash_text(str(body.get('text', ''))).kind}"
-    kind = str(body.get("type") or "unknown")
+        return f"{_text(body.get('command'))} {parse_slash_text(_text(body.get('text')) or '').kind}"
+    kind = _text(body.get("type")) or "unknown"
     if kind == "event_callback":
-        return f"event {(body.get('event') or {}).get('type')}"
+        return f"event {_text(_object(body.get('event')).get('type'))}"
     if kind in ("block_actions", "block_suggestion"):
-        actions = body.get("actions") or [body]
-        return f"{'action' if kind == 'block_actions' else 'options'} {actions[0].get('action_id')}"
+        actions = body.get("actions")
+        first = _object(actions[0]) if isinstance(actions, list) and actions else body
+        return f"{'action' if kind == 'block_actions' else 'options'} {_text(first.get('action_id'))}"
     if kind in ("view_submission", "view_closed"):
-        return f"view {(body.get('view') or {}).get('callback_id')}"
+        return f"view {_text(_object(body.get('view')).get('callback_id'))}"
     if kind in ("shortcut", "message_action"):
-        return f"shortcut {body.get('callback_id')}"
+        return f"shortcut {_text(body.get('callback_id'))}"
     if body.get("ssl_check"):
         return "ssl_check"
     return kind
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _object(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def log_request(*, started: float, status: int, kind: str, **fields: Any) -> None:
@@ -196,6 +209,7 @@ class LoggingApp(App):
                 user_id=req.context.user_id,
                 retry=retry,
                 duplicate=True if req.context.get("duplicate") else None,
+                problem=req.body.reason if isinstance(req.body, MalformedBody) else None,
             )
             request_id_var.reset(reset)
 

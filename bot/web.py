@@ -36,9 +36,14 @@ class WebApp:
             return self._health(start_response)
         if path in OAUTH_KINDS:
             return self._logged(OAUTH_KINDS[path], environ, start_response)
+        started = time.perf_counter()
         refusal = _unreadable_body(environ)
         if refusal is not None:
-            return _plain(start_response, *refusal)
+            status, reason = refusal
+            log_request(
+                started=started, status=int(status[:3]), kind="unreadable body", request_id=new_request_id()
+            )
+            return _plain(start_response, status, reason)
         # POST /slack/events is logged by the app's dispatch (bot/logs.py LoggingApp).
         return self._slack(environ, start_response)
 
