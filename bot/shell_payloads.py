@@ -62,7 +62,8 @@ def signed_headers(verifier: SignatureVerifier, body: str) -> dict[str, str | Se
 
 
 def slash_command_body(actor: Actor, command: str, text: str, response_url: str) -> str:
-    """The form body of a slash command invocation."""
+    """The form body of a slash command invocation, with the text escaped as Slack escapes it."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return urlencode(
         {
             "token": VERIFICATION_TOKEN,

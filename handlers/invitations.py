@@ -8,7 +8,6 @@ value only names an invitation, and pressing someone else's Accept changes nothi
 
 from __future__ import annotations
 
-import html
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -52,9 +51,9 @@ MESSAGE_SEPARATOR = "|"
 
 
 def split_invite_text(text: str) -> tuple[str, str]:
-    """`QUERY | message` → (QUERY, message). Slack escapes &, < and > in command text."""
+    """`QUERY | message` → (QUERY, message), from text parse_slash_text has already decoded."""
     query, _, message = text.partition(MESSAGE_SEPARATOR)
-    return query.strip(), html.unescape(message.strip())
+    return query.strip(), message.strip()
 
 
 def _now() -> datetime:

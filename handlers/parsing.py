@@ -23,6 +23,8 @@ QUERY_SUBCOMMANDS: tuple[str, ...] = (
 OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim")
 _HELP_WORDS = ("help", "?", "-h", "--help")
 _MARKUP = re.compile(r"<[@#!][^>]*>")
+_ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
+_ENTITY = re.compile("|".join(_ENTITIES))
 
 
 @dataclass(frozen=True)
@@ -41,11 +43,21 @@ class ParsedCommand:
     subcommand: str | None = None
 
 
+def decode_slack_text(text: str) -> str:
+    """What a person typed, from the text Slack sends: it escapes &, < and > as &amp; &lt; &gt;
+    (and nothing else). Decoded once, so echoing it escapes it once: `<b>` shows as `<b>`."""
+    return _ENTITY.sub(lambda match: _ENTITIES[match.group()], text)
+
+
 def parse_slash_text(text: str) -> ParsedCommand:
-    """Turn the text after the command into what the user asked for."""
+    """Turn the text after the command, as Slack sends it, into what the user asked for."""
     text = " ".join((text or "").split())
     if not text:
         return ParsedCommand("empty")
+    # Mentions arrive as raw <@U…> markup while typed brackets arrive escaped: look before decoding,
+    # so a typed "<@U1>" is a name to search for and a real mention is not.
+    markup = bool(_MARKUP.search(text))
+    text = decode_slack_text(text)
     if len(text) > MAX_QUERY:
         return ParsedCommand("too_long", length=len(text))
     head, _, rest = text.partition(" ")
@@ -57,8 +69,8 @@ def parse_slash_text(text: str) -> ParsedCommand:
     if word in QUERY_SUBCOMMANDS:
         if not rest:
             return ParsedCommand("empty", subcommand=word)
-        return ParsedCommand("markup", rest) if _MARKUP.search(rest) else ParsedCommand(word, rest)
-    if _MARKUP.search(text):
+        return ParsedCommand("markup", rest) if markup else ParsedCommand(word, rest)
+    if markup:
         # Slack rewrites mentions to <@U…>, <#C…>, <!here>: those are people and channels,
         # not researchers.
         return ParsedCommand("markup", text)
