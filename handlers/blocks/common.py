@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,10 @@ MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 # Slack rejects messages with about 12–13k characters of block text (msg_blocks_too_long).
 MAX_MESSAGE_TEXT = 10_000
+# Longer links are left out: a record's URL is rarely that long, and never worth the text budget.
+MAX_URL = 1000
+# http(s), a host, and no white space (which would end the link early in mrkdwn).
+_WEB_URL = re.compile(r"https?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
 
 
 def escape(text: str) -> str:
@@ -25,8 +30,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def link(url: str, label: str) -> str:
-    """A mrkdwn link whose label cannot break out of the link syntax."""
+def link(url: str | None, label: str, *, max_url: int = MAX_URL) -> str:
+    """`label` as a mrkdwn link to `url`, when that is an http(s) URL of at most `max_url`
+    characters; otherwise the escaped label alone. Links come from records (OpenAlex landing
+    pages), and a `javascript:` or `slack://` one must never become something to click."""
+    if not url or len(url) > max_url or not _WEB_URL.match(url):
+        return escape(label)
     safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
 

@@ -37,7 +37,7 @@ def _plural(count: int, word: str, many: str | None = None) -> str:
 
 def _title(title: str, url: str | None) -> str:
     text = truncate(title, TITLE)
-    return link(url, text) if url and len(url) <= MAX_URL else escape(text)
+    return link(url, text, max_url=MAX_URL)
 
 
 def _published_in(item: DigestItem) -> str:

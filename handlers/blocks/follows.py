@@ -18,7 +18,6 @@ from services.text import truncate
 # block_id prefix of the following list: a press there re-renders the list in place.
 LIST_BLOCK = "following"
 WORK_TITLE = 150
-MAX_URL = 1000
 
 
 def slack_date(moment: datetime) -> str:
@@ -112,7 +111,7 @@ def newest_work_line(item: FollowedResearcher) -> str:
     if work is None:
         return "_No works in the store yet._"
     title_text = truncate(work.title, WORK_TITLE)
-    title = link(work.url, title_text) if work.url and len(work.url) <= MAX_URL else escape(title_text)
+    title = link(work.url, title_text)
     return f"Newest: {work.year} · {title}" if work.year else f"Newest: {title}"
 
 

@@ -17,7 +17,6 @@ from services.text import truncate
 NAME = 150
 FIELD = 150
 TITLE = 300
-MAX_URL = 1000
 
 CLAIM_LABELS = {"unclaimed": "Unclaimed author", "pending": "Claim pending", "claimed": "Claimed"}
 
@@ -40,7 +39,7 @@ def work_line(work: WorkSummary) -> str:
     parts = (work.type, work.year, work.venue, work.also)
     meta = " · ".join(escape(truncate(str(part), FIELD)) for part in parts if part)
     title_text = truncate(work.title, TITLE)
-    title = link(work.url, title_text) if work.url and len(work.url) <= MAX_URL else escape(title_text)
+    title = link(work.url, title_text)
     lines = [f"`{meta}`" if meta else "", f"*{title}*"]
     if work.authors:
         byline = ", ".join(truncate(name, NAME) for name in work.authors)
