@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("start", help="Slack (Socket Mode or HTTP) with credentials; else demo + local shell")
     serve = sub.add_parser("serve", help="HTTP web process (gunicorn, threads)")
     serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--host", default=None, help="address to listen on (default $BZPEER_HOST or 0.0.0.0)")
     serve.add_argument("--workers", type=int, default=None)
     serve.add_argument("--threads", type=int, default=8)
     sub.add_parser("socket", help="Socket Mode only")
@@ -98,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_secret_key(runtime)
         finally:
             runtime.close()
-        serve(settings, port=args.port or settings.port, workers=args.workers, threads=args.threads)
+        host, port = args.host or settings.bzpeer_host, args.port or settings.port
+        serve(settings, host=host, port=port, workers=args.workers, threads=args.threads)
         return 0
     runtime = build_runtime(settings)
     try:
@@ -142,7 +144,7 @@ def _run(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
             return _socket(runtime)
         from bot.serve import serve
 
-        serve(settings, port=settings.port)
+        serve(settings, host=settings.bzpeer_host, port=settings.port)
         return 0
 
 

@@ -55,10 +55,10 @@ class GunicornServer(BaseApplication):
         return app
 
 
-def serve(settings: Settings, *, port: int, workers: int | None = None, threads: int = 8) -> None:
-    """Run the web process until SIGTERM (gunicorn finishes in-flight requests first)."""
+def serve(settings: Settings, *, host: str, port: int, workers: int | None = None, threads: int = 8) -> None:
+    """Run the web process on host:port until SIGTERM (gunicorn finishes in-flight requests first)."""
     options = {
-        "bind": f"0.0.0.0:{port}",
+        "bind": f"[{host}]:{port}" if ":" in host else f"{host}:{port}",
         "workers": workers or int(os.environ.get("WEB_CONCURRENCY", "2")),
         # gthread, with each request read whole by the event loop before a thread takes it.
         "worker_class": "bot.web_worker.BufferingThreadWorker",

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     openalex_url: str = Field(default="https://api.openalex.org", alias="OPENALEX_URL")
     openalex_api_key: str | None = Field(default=None, alias="OPENALEX_API_KEY")
     port: int = Field(default=3000, alias="PORT")
+    # The address the web process listens on: every interface by default (a load balancer on
+    # another host, a container); 127.0.0.1 when a proxy on the same host is the only client.
+    bzpeer_host: str = Field(default="0.0.0.0", alias="BZPEER_HOST")
     bzpeer_command: str = Field(default="/peer", alias="BZPEER_COMMAND")
     bzpeer_secret_key: str | None = Field(default=None, alias="BZPEER_SECRET_KEY")
     # A channel (C…) where claim reviews are posted instead of DMs to every admin; where the

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx
@@ -37,11 +37,13 @@ def _healthy(base: str) -> bool:
         return False
 
 
-def start_serve(env: dict[str, str], cwd: Path, *, workers: int = 1) -> tuple[subprocess.Popen[str], str]:
+def start_serve(
+    env: dict[str, str], cwd: Path, *, workers: int = 1, options: Sequence[str] = ()
+) -> tuple[subprocess.Popen[str], str]:
     """`bzpeer serve` on a free port, once /healthz answers: the process and its base URL."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "bot", "serve", "--port", str(port), "--workers", str(workers), *options],
         env=env,
         cwd=cwd,
         stdout=subprocess.PIPE,

@@ -139,6 +139,31 @@ def test_requests_are_taken_whole_and_refused_from_their_head(serve: Served) -> 
     assert statuses == [401, 411, 413, 431]
 
 
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=5):
+            return True
+    except ConnectionRefusedError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("options", "everywhere"), [((), True), (("--host", "127.0.0.1"), False)])
+def test_bzpeer_serve_listens_on_every_interface_unless_told_one(
+    database_url: str, tmp_path: Path, options: tuple[str, ...], everywhere: bool
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEST_", "BZPEER_"))}
+    env.update(DATABASE_URL=database_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET=SIGNING_SECRET)
+    server, base = start_serve(env, tmp_path, options=options)
+    try:
+        port = int(base.rsplit(":", 1)[1])
+        # 127.0.0.2 is this host too, on an address other than the one --host names.
+        assert _answers("127.0.0.1", port) and _answers("127.0.0.2", port) is everywhere
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=40)
+
+
 def test_request_size_reads_the_head_alone() -> None:
     head = b"POST /slack/events HTTP/1.1\r\nHost: x\r\ncontent-length: 12\r\n\r\n"
     assert request_size(head[:-2]) is None
