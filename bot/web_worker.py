@@ -70,14 +70,15 @@ HEAD_TOO_LARGE = Refusal("431 Request Header Fields Too Large", "request too lar
 LENGTH_REQUIRED = Refusal("411 Length Required", "chunked request")
 
 
-def request_size(data: bytes) -> int | Refusal | None:
+def request_size(data: bytes | bytearray, *, searched: int = 0) -> int | Refusal | None:
     """Bytes of the first request in `data` (head and body) once its head is complete, None
-    before that, or the refusal for a request this server does not take.
+    before that, or the refusal for a request this server does not take. `searched`: how much
+    of `data` an earlier call already found without the end of the head.
 
     A malformed Content-Length counts as no body: gunicorn's parser then answers it 400 from the
     head alone, without waiting for anything.
     """
-    end = data.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
+    end = data.find(b"\r\n\r\n", max(0, searched - 3), MAX_HEAD_BYTES + 4)
     if end < 0:
         return HEAD_TOO_LARGE if len(data) > MAX_HEAD_BYTES else None
     length = 0
@@ -101,12 +102,15 @@ class _Arrival:
     started: float = field(default_factory=time.perf_counter)
     data: bytearray = field(default_factory=bytearray)
     size: int | Refusal | None = None
+    searched: int = 0  # bytes of `data` known not to hold the end of the head
 
 
 def _due(arrival: _Arrival) -> bool:
     """Whether the request has all arrived, or is to be refused already."""
     if arrival.size is None:
-        arrival.size = request_size(bytes(arrival.data))
+        # A head trickled in a byte at a time is searched once, not once per byte.
+        arrival.size = request_size(arrival.data, searched=arrival.searched)
+        arrival.searched = len(arrival.data)
     return isinstance(arrival.size, Refusal) or (
         arrival.size is not None and len(arrival.data) >= arrival.size
     )

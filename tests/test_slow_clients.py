@@ -167,6 +167,7 @@ def test_bzpeer_serve_listens_on_every_interface_unless_told_one(
 def test_request_size_reads_the_head_alone() -> None:
     head = b"POST /slack/events HTTP/1.1\r\nHost: x\r\ncontent-length: 12\r\n\r\n"
     assert request_size(head[:-2]) is None
+    assert request_size(head, searched=len(head) - 2) == len(head) + 12  # "\r\n" + "\r\n" across two reads
     assert request_size(head) == len(head) + 12
     assert request_size(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") == 27
     malformed = head.replace(b"12", b"-1")
