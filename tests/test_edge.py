@@ -10,9 +10,12 @@ import os
 import signal
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 from slack_bolt.request import BoltRequest
 from sqlmodel import Session, select
 
@@ -38,6 +41,7 @@ from tests.collab_support import (
 )
 from tests.conftest import SIGNING_SECRET
 from tests.follows_support import press, submit_view
+from tests.fuzz_support import fuzz_examples
 from tests.process_support import start_serve
 from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
 
@@ -126,6 +130,82 @@ def test_signed_bodies_of_the_wrong_shape_get_400_with_one_log_line(
         (401, "malformed body", problem),
     ]
     assert not driver.local.calls  # nothing reached Slack: no reply, no error message
+
+
+# Keys Bolt and the listeners read, at any depth, and values of every JSON type around them.
+_KEYS = st.sampled_from(
+    [
+        "type",
+        "team",
+        "user",
+        "channel",
+        "enterprise",
+        "event",
+        "actions",
+        "view",
+        "container",
+        "message",
+        "authorizations",
+        "response_urls",
+        "callback_id",
+        "action_id",
+        "value",
+        "id",
+        "team_id",
+        "user_id",
+        "command",
+        "text",
+        "trigger_id",
+        "response_url",
+        "state",
+        "values",
+        "private_metadata",
+        "is_enterprise_install",
+        "is_ext_shared_channel",
+        "tab",
+        "subtype",
+        "selected_option",
+    ]
+)
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.text(max_size=4),
+    st.sampled_from(
+        [
+            "T0TEAM1",
+            "U0ALICE",
+            "block_actions",
+            "event_callback",
+            "view_submission",
+            "/peer",
+            "app_home_opened",
+            "message",
+            "profile_edit",
+            "invite",
+            "follow",
+        ]
+    ),
+)
+_JSON = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_KEYS, inner, max_size=5),
+    max_leaves=20,
+)
+
+
+def test_any_signed_json_envelope_gets_an_answer_never_an_exception(driver: SlackDriver) -> None:
+    @settings(max_examples=fuzz_examples(150), deadline=None, suppress_health_check=list(HealthCheck))
+    @given(envelope=st.dictionaries(_KEYS, _JSON, max_size=7))
+    @example(envelope={"response_urls": [{}, {}]})  # Bolt 1.30 raises on two
+    @example(envelope={"type": "event_callback", "event": None})
+    def run(envelope: dict[str, Any]) -> None:
+        body = json.dumps(envelope)
+        headers = signed_headers(SIGNING_SECRET, body, content_type="application/json")
+        assert driver.app.dispatch(BoltRequest(body=body, headers=headers)).status in (200, 400, 404)
+
+    run()
 
 
 # ---------------------------------------------------------------------------------------------
