@@ -26,7 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.logs import LoggingApp
 from bot.middleware import dedupe_middleware, restore_once_middleware
 from bot.oauth import oauth_app_options
-from bot.request_body import MalformedBody, parse_body
+from bot.request_body import MalformedBody, parse_body, storable_socket_body
 from bot.settings import Settings
 from handlers import register_all
 from services.container import Services
@@ -197,7 +197,9 @@ def build_bolt_app(
         or ContextExecutor(max_workers=settings.bzpeer_listener_threads, thread_name_prefix="bolt-listener"),
         **auth,
     )
-    if not socket_mode:
+    if socket_mode:
+        app.use(storable_socket_body)
+    else:
         _harden_request_verification(app, settings.slack_signing_secret or "")
     app.use(dedupe_middleware(services.dedupe))
     if not (oauth or authorize):

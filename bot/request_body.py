@@ -4,14 +4,19 @@ Bolt parses the body before it checks the signature, and builds the request's co
 (team, user, channel) with code that assumes Slack's shapes: `{"team": 5}` or an event that is a
 string raised there and answered 500, and JSON nested 100,000 levels deep exhausted the stack.
 Here nothing raises. A body Slack would not send parses as an empty MalformedBody; the signature
-check then answers it 401 when unsigned and 400 when signed (bot/app.py).
+check then answers it 401 when unsigned and 400 when signed (bot/app.py). Socket Mode's payloads
+come parsed from Slack's socket and only need their text made storable (storable_socket_body).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
+
+from slack_bolt import BoltResponse
+from slack_bolt.request import BoltRequest
 
 from services.text import storable_tree
 
@@ -107,6 +112,13 @@ def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
         # Only modals with several response_url_enabled inputs send more than one; ours don't.
         problem = "more than one response_url"
     return MalformedBody(problem) if problem else cleaned
+
+
+def storable_socket_body(req: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+    """Socket Mode's middleware: its payloads arrive parsed, never through parse_body, so their
+    text is made storable here, before any listener reads it."""
+    req.body = storable_tree(req.body)  # type: ignore[assignment]
+    return next()
 
 
 def _nesting_exceeds(value: object, limit: int) -> bool:

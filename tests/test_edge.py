@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from slack_bolt.request import BoltRequest
 from sqlmodel import Session, select
 
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from handlers.blocks.follows import newest_work_line
@@ -251,6 +252,31 @@ def test_an_invitation_message_with_a_nul_byte_and_a_lone_surrogate_is_sent_and_
     assert [invitation.message for invitation in invitations(runtime.services.engine)] == [CLEAN]
     intro = people.local.calls_to("chat.postMessage")[-1].params
     assert f"> {CLEAN}" in all_text(intro)
+
+
+def test_over_socket_mode_an_invitation_message_is_kept_clean_too(
+    people: SlackDriver, runtime: Runtime
+) -> None:
+    claim_and_approve(people, SAM)
+    people.command(f"invite {SEED}")
+    socket_app = build_bolt_app(
+        runtime.settings, runtime.services, listener_executor=InlineExecutor(), socket_mode=True
+    )
+    payload = {
+        "type": "view_submission",
+        "team": {"id": ALICE.team_id, "domain": "lab"},
+        "user": {"id": ALICE.user_id, "team_id": ALICE.team_id},
+        "api_app_id": "A0APP",
+        "trigger_id": "1.2.socket",
+        "view": {
+            **last_view(people),
+            "state": {"values": {"invite_message": {"invite_message": {"value": POISON}}}},
+        },
+        "response_urls": [],
+    }
+    response = socket_app.dispatch(BoltRequest(body=payload, mode="socket_mode"))
+    assert ack_body(response)["response_action"] == "update"
+    assert [invitation.message for invitation in invitations(runtime.services.engine)] == [CLEAN]
 
 
 def test_slash_text_with_a_nul_byte_is_searched_and_echoed_without_it(people: SlackDriver) -> None:
