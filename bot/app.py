@@ -176,10 +176,10 @@ def build_bolt_app(
 ) -> App:
     """The Bolt app with every listener; no module-level state.
 
-    Every listener runs in the request thread before Bolt answers (process_before_response);
-    those that can take a while (the slash command, OpenAlex look-ups, collaborators, the graph)
-    are lazy listeners that ack first and do their work on `listener_executor`, by default a pool
-    of BZPEER_LISTENER_THREADS. So an ack never queues behind other people's work.
+    Bolt answers Slack when a listener's ack half returns (process_before_response); every
+    listener is lazy, so its work comes after the ack (handlers/background.py) on
+    `listener_executor`, by default a pool of BZPEER_LISTENER_THREADS. So an ack never waits for
+    Slack's Web API, nor queues behind other people's work.
     """
     bolt_request.parse_body = parse_body
     oauth = settings.oauth_enabled and authorize is None

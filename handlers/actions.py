@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
-from handlers.background import acknowledge, in_background
+from handlers.background import acknowledge, after_ack
 from handlers.blocks import messages
 from handlers.blocks.profile import profile_card, trust_breakdown
 from handlers.follows import presser
@@ -27,9 +27,8 @@ def _value(body: dict[str, Any]) -> str | None:
 def register(app: App, services: Services) -> None:
     """Attach every block_actions listener."""
 
-    @app.action(Action.VIEW_PROFILE)
-    def handle_view_profile(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.VIEW_PROFILE))
+    def handle_view_profile(body: dict[str, Any], respond: Respond) -> None:
         value = ResearcherValue.load(_value(body))
         # The card shows Follow or Unfollow as the presser sees it.
         profile = services.profiles.profile(value.researcher_id, viewer=presser(body)) if value else None
@@ -40,17 +39,15 @@ def register(app: App, services: Services) -> None:
         )
         respond(replace_original=True, **reply.payload())
 
-    @app.action(Action.WHY_SCORE)
-    def handle_why_score(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.WHY_SCORE))
+    def handle_why_score(body: dict[str, Any], respond: Respond) -> None:
         value = ResearcherValue.load(_value(body))
         profile = services.profiles.profile(value.researcher_id) if value else None
         reply = trust_breakdown(profile) if profile else messages.stale_button()
         respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
-    @app.action(Action.SHARE_PROFILE)
-    def handle_share_profile(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.SHARE_PROFILE))
+    def handle_share_profile(body: dict[str, Any], respond: Respond) -> None:
         value = ResearcherValue.load(_value(body))
         profile = services.profiles.profile(value.researcher_id) if value else None
         user_id = str(body.get("user", {}).get("id", ""))
@@ -68,7 +65,7 @@ def register(app: App, services: Services) -> None:
             **profile_card(profile, shared_by=user_id).payload(),
         )
 
-    # OpenAlex can take seconds: these two ack at once and work afterwards.
+    @after_ack(app.action(Action.OPENALEX_LOOKUP))
     def handle_openalex_lookup(body: dict[str, Any], respond: Respond) -> None:
         value = LookupValue.load(_value(body))
         if value is None:
@@ -79,6 +76,7 @@ def register(app: App, services: Services) -> None:
         reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
         respond(replace_original=True, **reply.payload())
 
+    @after_ack(app.action(Action.OPENALEX_IMPORT))
     def handle_openalex_import(body: dict[str, Any], respond: Respond) -> None:
         value = AuthorIdValue.load(_value(body))
         if value is None:
@@ -89,20 +87,15 @@ def register(app: App, services: Services) -> None:
         reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
         respond(replace_original=True, **reply.payload())
 
-    app.action(Action.OPENALEX_LOOKUP)(ack=acknowledge, lazy=[in_background(handle_openalex_lookup)])
-    app.action(Action.OPENALEX_IMPORT)(ack=acknowledge, lazy=[in_background(handle_openalex_import)])
-
-    @app.action(re.compile(f"^{Action.OPEN_LINK}"))
-    def handle_open_link(ack: Ack) -> None:
-        ack()
+    # A link button opens its URL in the browser; Slack still wants the ack, and nothing else.
+    app.action(re.compile(f"^{Action.OPEN_LINK}"))(acknowledge)
 
 
 def register_fallback(app: App) -> None:
     """Last of all: a button no listener knows (from a message an older version posted, or an
     edited payload) gets "out of date" instead of Bolt's 404, which Slack shows as an error."""
 
-    @app.action(re.compile(".*"))
-    def handle_unknown_action(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(re.compile(".*")))
+    def handle_unknown_action(body: dict[str, Any], respond: Respond) -> None:
         if body.get("response_url"):
             respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())

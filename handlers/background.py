@@ -1,20 +1,30 @@
-"""Listeners whose work can take a while answer Slack at once and do the work afterwards.
+"""Every listener answers Slack first and does its work afterwards.
 
-Bolt's lazy listeners: `acknowledge` runs in the request thread, so the ack never waits behind
-other people's work; the lazy function runs on the app's listener pool. Bolt only logs a lazy
-function's exception (one line, no traceback), so `in_background` reports it as the app's error
-handler does: a log line with the traceback and an error id, and the message to the person.
+Slack shows the person an error unless the HTTP response comes within 3 s, and Bolt (with
+process_before_response) sends it only when the listener function returns, after any Web API call
+or response_url post made there. So every listener is a Bolt lazy listener: its ack half runs in
+the request thread and only acks (a modal that can show errors checks its form first); its lazy
+half does the work on the app's listener pool. Bolt only logs a lazy function's exception (one line,
+no traceback), so `in_background` reports it as the app's error handler does: a log line with the
+traceback and an error id, and the message to the person.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from slack_bolt import Ack
+from slack_bolt import Ack, BoltContext
 
 from handlers.errors import report
+
+Work = Callable[..., None]
+T = TypeVar("T")
+
+# Where the ack half of a view submission leaves its decision for the lazy half: Bolt copies the
+# request's context to lazy listeners after the ack function has run.
+_HANDOVER = "bzpeer_handover"
 
 
 def acknowledge(ack: Ack) -> None:
@@ -22,7 +32,7 @@ def acknowledge(ack: Ack) -> None:
     ack()
 
 
-def in_background(work: Callable[..., None]) -> Callable[..., None]:
+def in_background(work: Work) -> Work:
     """`work` as a lazy function whose failure reaches the person, not only the log."""
 
     @functools.wraps(work)
@@ -33,3 +43,27 @@ def in_background(work: Callable[..., None]) -> Callable[..., None]:
             report(error, kwargs.get("body") or {})
 
     return reported
+
+
+def after_ack(register: Callable[..., object]) -> Callable[[Work], Work]:
+    """Decorator: `work` becomes the lazy half of a listener whose ack half only acks.
+
+    `@after_ack(app.action(Action.FOLLOW))`.
+    """
+
+    def decorate(work: Work) -> Work:
+        register(ack=acknowledge, lazy=[in_background(work)])
+        return work
+
+    return decorate
+
+
+def hand_over(context: BoltContext, decision: object) -> None:
+    """From the ack half of a view submission: what its lazy half is to do (deep-copyable)."""
+    context[_HANDOVER] = decision
+
+
+def handed_over(context: BoltContext, kind: type[T]) -> T | None:
+    """In the lazy half: what the ack half decided, or None when it refused the submission."""
+    decision = context.get(_HANDOVER)
+    return decision if isinstance(decision, kind) else None

@@ -13,10 +13,11 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from handlers.background import after_ack, hand_over, handed_over, in_background
 from handlers.blocks import messages
 from handlers.blocks.claims import (
     ClaimValue,
@@ -169,9 +170,8 @@ def read_edit_form(values: dict[str, Any]) -> tuple[str, bool, dict[str, str]]:
 def register(app: App, services: Services, *, command: str) -> None:
     """Attach the claim buttons and the profile edit modal."""
 
-    @app.action(Action.CLAIM)
-    def handle_claim_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.CLAIM))
+    def handle_claim_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
         if viewer is None or value is None:
             _ephemeral(respond, messages.stale_button())
@@ -204,24 +204,20 @@ def register(app: App, services: Services, *, command: str) -> None:
         else:
             _ephemeral(respond, decision_refusal(outcome, command))
 
-    @app.action(Action.CLAIM_APPROVE)
-    def handle_claim_approve(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.CLAIM_APPROVE))
+    def handle_claim_approve(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         decide(body, respond, client, "approve")
 
-    @app.action(Action.CLAIM_REJECT)
-    def handle_claim_reject(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.CLAIM_REJECT))
+    def handle_claim_reject(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         decide(body, respond, client, "reject")
 
-    @app.action(Action.CLAIM_REVOKE)
-    def handle_claim_revoke(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.CLAIM_REVOKE))
+    def handle_claim_revoke(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         decide(body, respond, client, "revoke")
 
-    @app.action(Action.PROFILE_EDIT)
-    def handle_profile_edit(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.PROFILE_EDIT))
+    def handle_profile_edit(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
         from_home = (body.get("container") or {}).get("type") == "view"
         profile = services.claims.editable_profile(viewer, value.researcher_id) if viewer and value else None
@@ -235,8 +231,7 @@ def register(app: App, services: Services, *, command: str) -> None:
             trigger_id=body["trigger_id"], view=profile_edit_modal(profile, from_home=from_home)
         )
 
-    @app.view(ViewId.PROFILE_EDIT)
-    def handle_profile_edit_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def save_profile_edit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         view = body.get("view") or {}
         headline, is_open, errors = read_edit_form((view.get("state") or {}).get("values") or {})
         meta, viewer = EditMetadata.load(view.get("private_metadata")), presser(body)
@@ -245,9 +240,9 @@ def register(app: App, services: Services, *, command: str) -> None:
         if errors or meta is None or viewer is None:
             ack(response_action="errors", errors=errors)
             return
-        now = _now()
+        # Saved here, in the store only: whether it could be saved is the ack's answer.
         outcome = services.claims.update_profile(
-            viewer, meta.researcher_id, headline=headline, open_to_collaborate=is_open, now=now
+            viewer, meta.researcher_id, headline=headline, open_to_collaborate=is_open, now=_now()
         )
         if outcome.status != "saved":
             problem = outcome.problem or edit_refusal().text
@@ -255,6 +250,13 @@ def register(app: App, services: Services, *, command: str) -> None:
             return
         ack(response_action="update", view=profile_saved_view(outcome))
         if meta.from_home:
-            publish_home(
-                services, client, viewer, command, now=now, notice=":white_check_mark: Profile saved."
-            )
+            hand_over(context, meta)
+
+    def refresh_home_after_edit(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        viewer = presser(body)
+        if handed_over(context, EditMetadata) is None or viewer is None:
+            return
+        notice = ":white_check_mark: Profile saved."
+        publish_home(services, client, viewer, command, now=_now(), notice=notice)
+
+    app.view(ViewId.PROFILE_EDIT)(ack=save_profile_edit, lazy=[in_background(refresh_home_after_edit)])

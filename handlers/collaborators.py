@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from handlers.background import acknowledge, in_background
+from handlers.background import after_ack
 from handlers.blocks import messages
 from handlers.blocks.collaborators import collaborators_message, graph_comment, graph_posted
 from handlers.blocks.common import Reply
@@ -77,7 +77,7 @@ def _ids(body: dict[str, Any]) -> tuple[str, str]:
 def register(app: App, services: Services) -> None:
     """Attach the Collaborators, Research graph and suggestion "View profile" buttons."""
 
-    # A hub's suggestions and a rendered picture take a while: these two ack at once.
+    @after_ack(app.action(Action.COLLABORATORS))
     def handle_collaborators_button(body: dict[str, Any], respond: Respond) -> None:
         value = ResearcherValue.load(pressed_value(body))
         found = services.collaborators.collaborators(value.researcher_id) if value else None
@@ -88,6 +88,7 @@ def register(app: App, services: Services) -> None:
         )
         respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
+    @after_ack(app.action(Action.GRAPH))
     def handle_graph_button(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         value = ResearcherValue.load(pressed_value(body))
         picture = services.graph_pictures.picture(value.researcher_id) if value else None
@@ -99,12 +100,8 @@ def register(app: App, services: Services) -> None:
             reply = graph_posted(picture, in_dm=in_dm)
         respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
-    app.action(Action.COLLABORATORS)(ack=acknowledge, lazy=[in_background(handle_collaborators_button)])
-    app.action(Action.GRAPH)(ack=acknowledge, lazy=[in_background(handle_graph_button)])
-
-    @app.action(Action.VIEW_PROFILE_NEW_MESSAGE)
-    def handle_view_profile_new_message(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.VIEW_PROFILE_NEW_MESSAGE))
+    def handle_view_profile_new_message(body: dict[str, Any], respond: Respond) -> None:
         # Unlike the pick list's View, the suggestions stay: the card comes as a new message.
         value = ResearcherValue.load(pressed_value(body))
         profile = services.profiles.profile(value.researcher_id, viewer=presser(body)) if value else None

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
-from handlers.background import acknowledge, in_background
+from handlers.background import after_ack
 from handlers.blocks import messages
 from handlers.blocks.common import Reply
 from handlers.blocks.profile import pick_list, profile_card
@@ -50,6 +50,8 @@ def register(app: App, services: Services, *, command: str) -> None:
     """Attach the slash command listener for `command` (BZPEER_COMMAND)."""
     routes = command_routes()
 
+    # Every subcommand acks at once: a search, an upload or an OpenAlex look-up comes after.
+    @after_ack(app.command(command))
     def handle_peer_command(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         parsed = parse_slash_text(body.get("text", ""))
         ctx = CommandContext(
@@ -64,9 +66,6 @@ def register(app: App, services: Services, *, command: str) -> None:
         reply = routes[parsed.kind](services, parsed, ctx) if parsed.kind in routes else None
         if reply is not None:
             respond(response_type="ephemeral", **reply.payload())
-
-    # Every subcommand acks at once: a search, an upload or an OpenAlex look-up comes after.
-    app.command(command)(ack=acknowledge, lazy=[in_background(handle_peer_command)])
 
 
 def command_routes() -> dict[str, Answer]:

@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from handlers.background import after_ack
 from handlers.blocks import messages
 from handlers.blocks.collaborators import SUGGESTION_BLOCK
 from handlers.blocks.common import Reply, escape
@@ -192,24 +193,20 @@ def answer_press(
 def register(app: App, services: Services, *, command: str) -> None:
     """Attach the Follow / Unfollow / Mute / Unmute button listeners."""
 
-    @app.action(Action.FOLLOW)
-    def handle_follow_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.FOLLOW))
+    def handle_follow_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer_press(services, command, "follow", body, respond, client)
 
-    @app.action(Action.UNFOLLOW)
-    def handle_unfollow_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.UNFOLLOW))
+    def handle_unfollow_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer_press(services, command, "unfollow", body, respond, client)
 
-    @app.action(Action.MUTE_RESEARCHER)
-    def handle_mute_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.MUTE_RESEARCHER))
+    def handle_mute_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer_press(services, command, "mute", body, respond, client)
 
-    @app.action(Action.UNMUTE_RESEARCHER)
-    def handle_unmute_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.UNMUTE_RESEARCHER))
+    def handle_unmute_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer_press(services, command, "unmute", body, respond, client)
 
 

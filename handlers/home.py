@@ -6,9 +6,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from handlers.background import after_ack, hand_over, handed_over, in_background
 from handlers.blocks.follows import saved_note
 from handlers.blocks.home import FREQUENCY_LABELS, schedule_modal
 from handlers.follows import fresh_time_zone, presser, publish_home, viewer_of
@@ -55,7 +56,7 @@ def read_schedule_form(values: dict[str, Any]) -> ScheduleForm:
 def register(app: App, services: Services, *, command: str) -> None:
     """Attach the Home tab event, the Edit schedule button and the schedule modal."""
 
-    @app.event("app_home_opened")
+    @after_ack(app.event("app_home_opened"))
     def handle_app_home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
         # The event also fires for the Messages tab; only the Home tab has a view to publish.
         viewer = viewer_of(event.get("user"), body.get("team_id") or (event.get("view") or {}).get("team_id"))
@@ -63,26 +64,27 @@ def register(app: App, services: Services, *, command: str) -> None:
             return
         publish_home(services, client, viewer, command, now=datetime.now(UTC))
 
-    @app.action(Action.DIGEST_SCHEDULE)
-    def handle_edit_schedule(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.DIGEST_SCHEDULE))
+    def handle_edit_schedule(body: dict[str, Any], client: WebClient) -> None:
         viewer = presser(body)
         if viewer is None or not body.get("trigger_id"):
             return
-        now = datetime.now(UTC)
-        tz = fresh_time_zone(services, client, viewer, now)
-        settings = services.follows.digest_settings(viewer, time_zone=tz, now=now)
+        # The trigger_id expires 3 s after the press: open the modal with the stored time zone
+        # rather than ask users.info first (the submission refreshes it).
+        settings = services.follows.digest_settings(viewer, time_zone=None, now=datetime.now(UTC))
         client.views_open(trigger_id=body["trigger_id"], view=schedule_modal(settings))
 
-    @app.view(ViewId.DIGEST_SCHEDULE)
-    def handle_schedule_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def check_schedule_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         form = read_schedule_form(((body.get("view") or {}).get("state") or {}).get("values") or {})
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
         ack()
-        viewer = presser(body)
-        if viewer is None:
+        hand_over(context, form)
+
+    def save_schedule(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        form, viewer = handed_over(context, ScheduleForm), presser(body)
+        if form is None or viewer is None:
             return
         now = datetime.now(UTC)
         settings = services.follows.set_schedule(
@@ -95,3 +97,6 @@ def register(app: App, services: Services, *, command: str) -> None:
         )
         notice = f":white_check_mark: {saved_note(settings)}"
         publish_home(services, client, viewer, command, now=now, notice=notice)
+
+    # The form's errors come back in the ack; saving and the Home tab come after it.
+    app.view(ViewId.DIGEST_SCHEDULE)(ack=check_schedule_form, lazy=[in_background(save_schedule)])

@@ -9,14 +9,16 @@ value only names an invitation, and pressing someone else's Accept changes nothi
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
 
+from handlers.background import after_ack, hand_over, handed_over, in_background
 from handlers.blocks import messages
 from handlers.blocks.common import Reply, section
 from handlers.blocks.invitations import (
@@ -117,12 +119,20 @@ def read_invite_form(values: dict[str, Any]) -> tuple[str, str | None, dict[str,
     return message, about if isinstance(about, str) else None, errors
 
 
+@dataclass(frozen=True)
+class InviteSubmission:
+    """An invitation form that passed its checks: what the lazy half sends."""
+
+    researcher_id: int
+    message: str
+    about: str | None
+
+
 def register(app: App, services: Services, *, command: str) -> None:
     """Attach the invitation buttons and the invitation modal."""
 
-    @app.action(Action.INVITE)
-    def handle_invite_press(ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.INVITE))
+    def handle_invite_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
         if viewer is None or value is None or not body.get("trigger_id"):
             _ephemeral(respond, messages.stale_button())
@@ -132,8 +142,7 @@ def register(app: App, services: Services, *, command: str) -> None:
         if reply is not None:
             _ephemeral(respond, reply)
 
-    @app.view(ViewId.INVITE)
-    def handle_invite_submission(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+    def check_invite_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         view = body.get("view") or {}
         message, about, errors = read_invite_form((view.get("state") or {}).get("values") or {})
         meta, viewer = InviteMetadata.load(view.get("private_metadata")), presser(body)
@@ -142,23 +151,31 @@ def register(app: App, services: Services, *, command: str) -> None:
         if errors or meta is None or viewer is None:
             ack(response_action="errors", errors=errors)
             return
-        now = _now()
-        # A cheap check first, so a refusal shows at once; the send itself runs after the
-        # acknowledgement (Slack's 3 s) and re-checks everything with the members locked.
-        check = services.invitations.check(viewer, meta.researcher_id, now=now)
+        # A cheap check in the store first, so a refusal shows at once; the send itself comes
+        # after the ack and re-checks everything with the members locked.
+        check = services.invitations.check(viewer, meta.researcher_id, now=_now())
         if check.status != "ok" or not services.invitations.can_send:
             refused = refusal_view(check, command) if check.status != "ok" else _no_sender_view()
             ack(response_action="update", view=refused)
             return
         ack(response_action="update", view=sending_view(check.name))
+        hand_over(context, InviteSubmission(meta.researcher_id, message, about))
+
+    def send_invitation(body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        submission, viewer = handed_over(context, InviteSubmission), presser(body)
+        if submission is None or viewer is None:
+            return
         outcome = services.invitations.invite(
-            viewer, meta.researcher_id, message=message, about=about, now=now
+            viewer, submission.researcher_id, message=submission.message, about=submission.about, now=_now()
         )
+        view_id = str((body.get("view") or {}).get("id") or "")
         try:
-            client.views_update(view_id=str(view.get("id") or ""), view=result_view(outcome, command))
+            client.views_update(view_id=view_id, view=result_view(outcome, command))
         except SlackApiError as error:
             # The person closed the modal meanwhile; the invitation itself is unaffected.
             log.info("invitation %s: modal not updated (%s)", outcome.status, error.response.get("error"))
+
+    app.view(ViewId.INVITE)(ack=check_invite_form, lazy=[in_background(send_invitation)])
 
     def answer(body: dict[str, Any], respond: Respond, kind: AnswerKind) -> None:
         viewer, value = presser(body), InvitationValue.load(pressed_value(body))
@@ -173,29 +190,24 @@ def register(app: App, services: Services, *, command: str) -> None:
         if notice is not None:
             _ephemeral(respond, notice)
 
-    @app.action(Action.INVITE_ACCEPT)
-    def handle_invite_accept(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.INVITE_ACCEPT))
+    def handle_invite_accept(body: dict[str, Any], respond: Respond) -> None:
         answer(body, respond, "accept")
 
-    @app.action(Action.INVITE_DECLINE)
-    def handle_invite_decline(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.INVITE_DECLINE))
+    def handle_invite_decline(body: dict[str, Any], respond: Respond) -> None:
         answer(body, respond, "decline")
 
-    @app.action(Action.INVITE_MUTE_PERSON)
-    def handle_invite_mute_person(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.INVITE_MUTE_PERSON))
+    def handle_invite_mute_person(body: dict[str, Any], respond: Respond) -> None:
         answer(body, respond, "mute_person")
 
-    @app.action(Action.INVITE_MUTE_ALL)
-    def handle_invite_mute_all(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.INVITE_MUTE_ALL))
+    def handle_invite_mute_all(body: dict[str, Any], respond: Respond) -> None:
         answer(body, respond, "mute_all")
 
-    @app.action(Action.INVITE_UNMUTE)
-    def handle_invite_unmute(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    @after_ack(app.action(Action.INVITE_UNMUTE))
+    def handle_invite_unmute(body: dict[str, Any], client: WebClient) -> None:
         viewer, value = presser(body), UnmuteValue.load(pressed_value(body))
         if viewer is None or value is None:
             return

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 
+from handlers.background import after_ack
 from handlers.blocks import messages
 from handlers.blocks.common import Reply, escape
 from handlers.blocks.lookup import unresolved
@@ -103,16 +104,14 @@ def _page_reply(services: Services, body: dict[str, Any]) -> Reply:
 def register(app: App, services: Services) -> None:
     """Attach the papers buttons: open the list (card, pick list), page, remove a filter."""
 
-    @app.action(Action.PAPERS)
-    def handle_papers_button(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(Action.PAPERS))
+    def handle_papers_button(body: dict[str, Any], respond: Respond) -> None:
         # From a card or pick list: the list comes as a new message below it.
         reply = _page_reply(services, body)
         respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
-    @app.action(re.compile(f"^(?:{Action.PAPERS_PAGE}|{Action.PAPERS_CLEAR_FILTER})(?::|$)"))
-    def handle_papers_page(ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        ack()
+    @after_ack(app.action(re.compile(f"^(?:{Action.PAPERS_PAGE}|{Action.PAPERS_CLEAR_FILTER})(?::|$)")))
+    def handle_papers_page(body: dict[str, Any], respond: Respond) -> None:
         # Previous / Next / remove a filter: the same message shows the new page.
         reply = _page_reply(services, body)
         respond(replace_original=True, **reply.payload())
