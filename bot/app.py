@@ -26,6 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.logs import LoggingApp
 from bot.middleware import dedupe_middleware, restore_once_middleware
 from bot.oauth import oauth_app_options
+from bot.pools import ListenerPools
 from bot.request_body import MalformedBody, parse_body, storable_socket_body
 from bot.settings import Settings
 from handlers import register_all
@@ -128,7 +129,7 @@ def web_client(settings: Settings, token: str | None = None) -> WebClient:
 
 
 class ContextExecutor(ThreadPoolExecutor):
-    """The listener pool; each task runs in a copy of its submitter's context, so a lazy
+    """A pool for listener work; each task runs in a copy of its submitter's context, so a lazy
     listener's log lines carry the request id of the request that started it.
 
     On Linux its threads run at a lower CPU priority (nice is per thread there): when a burst
@@ -171,6 +172,7 @@ def build_bolt_app(
     services: Services,
     *,
     listener_executor: Executor | None = None,
+    lookup_executor: Executor | None = None,
     authorize: Callable[..., AuthorizeResult] | None = None,
     socket_mode: bool = False,
 ) -> App:
@@ -178,14 +180,23 @@ def build_bolt_app(
 
     Bolt answers Slack when a listener's ack half returns (process_before_response); every
     listener is lazy, so its work comes after the ack (handlers/background.py) on
-    `listener_executor`, by default a pool of BZPEER_LISTENER_THREADS. So an ack never waits for
-    Slack's Web API, nor queues behind other people's work.
+    `listener_executor`, by default a pool of BZPEER_LISTENER_THREADS, and OpenAlex look-ups on
+    `lookup_executor`, by default a pool of BZPEER_LOOKUP_THREADS (bot/pools.py). An injected
+    listener executor (tests, benchmarks) runs the look-ups too unless a lookup executor is given.
     """
     bolt_request.parse_body = parse_body
     oauth = settings.oauth_enabled and authorize is None
     client = web_client(settings, None if authorize or oauth else settings.slack_bot_token)
     # Multi-workspace install: /slack/install, /slack/oauth_redirect, per-workspace tokens.
     auth = oauth_app_options(settings, services, client) if oauth else {"authorize": authorize}
+    listeners = listener_executor or ContextExecutor(
+        max_workers=settings.bzpeer_listener_threads, thread_name_prefix="bolt-listener"
+    )
+    lookups = (
+        lookup_executor
+        or listener_executor
+        or ContextExecutor(max_workers=settings.bzpeer_lookup_threads, thread_name_prefix="openalex-lookup")
+    )
     app = LoggingApp(
         client=client,
         signing_secret=settings.slack_signing_secret or "",
@@ -193,9 +204,12 @@ def build_bolt_app(
         token_verification_enabled=False,
         request_verification_enabled=not socket_mode,
         process_before_response=True,
-        listener_executor=listener_executor
-        or ContextExecutor(max_workers=settings.bzpeer_listener_threads, thread_name_prefix="bolt-listener"),
+        listener_executor=listeners,
         **auth,
+    )
+    # Bolt's own runner would put every lazy listener, OpenAlex look-ups too, on the one pool.
+    app.listener_runner.lazy_listener_runner = ListenerPools(
+        listeners, lookups, lookup_threads=settings.bzpeer_lookup_threads, logger=app.logger
     )
     if socket_mode:
         app.use(storable_socket_body)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Threads per process that run listeners (and so ack()); they wait on OpenAlex and Slack,
     # so they outnumber the cores. Bolt's own default of 5 queues the sixth slow look-up.
     bzpeer_listener_threads: int = Field(default=32, ge=1, le=256, alias="BZPEER_LISTENER_THREADS")
+    # OpenAlex look-ups and imports run on a pool of their own (per process): a slow OpenAlex
+    # then holds up only other look-ups, and the API's rate limit is not hammered.
+    bzpeer_lookup_threads: int = Field(default=4, ge=1, le=64, alias="BZPEER_LOOKUP_THREADS")
 
     @field_validator("slack_api_url")
     @classmethod

@@ -23,6 +23,7 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.local_slack import LocalSlack, SlackUser
+from bot.pools import ListenerPools
 from bot.shell_modal import AckOutcome, ModalInput, answer_for, modal_inputs, submitted_view
 from bot.shell_payloads import (
     Actor,
@@ -250,11 +251,14 @@ class _CountingExecutor(Executor):
         self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-def _count_listener_tasks(app: App) -> _CountingExecutor | None:
+def _count_listener_tasks(app: App) -> _CountingExecutor | ListenerPools | None:
     # Lazy listeners run on Bolt's executor after dispatch() returns; counting its tasks lets
     # the shell wait exactly as long as needed. These are private attributes of Bolt 1.30, so
     # fall back to waiting for quiet alone if they are not there.
     runner = getattr(app, "_listener_runner", None)
+    pools = getattr(runner, "lazy_listener_runner", None)
+    if isinstance(pools, ListenerPools):
+        return pools  # the app's own runner knows when its work (on both pools) is done
     inner = getattr(runner, "listener_executor", None)
     if runner is None or not isinstance(inner, Executor):
         return None

@@ -65,7 +65,8 @@ def register(app: App, services: Services) -> None:
             **profile_card(profile, shared_by=user_id).payload(),
         )
 
-    @after_ack(app.action(Action.OPENALEX_LOOKUP))
+    # OpenAlex can take seconds: these run on the look-up pool, a few per member at a time.
+    @after_ack(app.action(Action.OPENALEX_LOOKUP), openalex=True)
     def handle_openalex_lookup(body: dict[str, Any], respond: Respond) -> None:
         value = LookupValue.load(_value(body))
         if value is None:
@@ -76,7 +77,7 @@ def register(app: App, services: Services) -> None:
         reply = profile_card(result.profile) if result.profile else messages.openalex_result_message(result)
         respond(replace_original=True, **reply.payload())
 
-    @after_ack(app.action(Action.OPENALEX_IMPORT))
+    @after_ack(app.action(Action.OPENALEX_IMPORT), openalex=True)
     def handle_openalex_import(body: dict[str, Any], respond: Respond) -> None:
         value = AuthorIdValue.load(_value(body))
         if value is None:

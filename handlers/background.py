@@ -4,7 +4,7 @@ Slack shows the person an error unless the HTTP response comes within 3 s, and B
 process_before_response) sends it only when the listener function returns, after any Web API call
 or response_url post made there. So every listener is a Bolt lazy listener: its ack half runs in
 the request thread and only acks (a modal that can show errors checks its form first); its lazy
-half does the work on the app's listener pool. Bolt only logs a lazy function's exception (one line,
+half does the work on a pool (bot/pools.py). Bolt only logs a lazy function's exception (one line,
 no traceback), so `in_background` reports it as the app's error handler does: a log line with the
 traceback and an error id, and the message to the person.
 """
@@ -22,6 +22,9 @@ from handlers.errors import report
 Work = Callable[..., None]
 T = TypeVar("T")
 
+# The mark bot/pools.py routes by: OpenAlex work runs on a pool of its own.
+POOL_ATTRIBUTE = "bzpeer_pool"
+LOOKUP_POOL = "openalex"
 # Where the ack half of a view submission leaves its decision for the lazy half: Bolt copies the
 # request's context to lazy listeners after the ack function has run.
 _HANDOVER = "bzpeer_handover"
@@ -45,17 +48,26 @@ def in_background(work: Work) -> Work:
     return reported
 
 
-def after_ack(register: Callable[..., object]) -> Callable[[Work], Work]:
+def after_ack(register: Callable[..., object], *, openalex: bool = False) -> Callable[[Work], Work]:
     """Decorator: `work` becomes the lazy half of a listener whose ack half only acks.
 
-    `@after_ack(app.action(Action.FOLLOW))`.
+    `@after_ack(app.action(Action.FOLLOW))`; `openalex=True` for work that waits on OpenAlex, which
+    then runs on the look-up pool, at most a few per member at a time.
     """
 
     def decorate(work: Work) -> Work:
-        register(ack=acknowledge, lazy=[in_background(work)])
+        lazy = in_background(work)
+        if openalex:
+            setattr(lazy, POOL_ATTRIBUTE, LOOKUP_POOL)
+        register(ack=acknowledge, lazy=[lazy])
         return work
 
     return decorate
+
+
+def runs_on_lookup_pool(function: Callable[..., Any]) -> bool:
+    """True for a lazy function registered with `after_ack(..., openalex=True)`."""
+    return getattr(function, POOL_ATTRIBUTE, None) == LOOKUP_POOL
 
 
 def hand_over(context: BoltContext, decision: object) -> None:

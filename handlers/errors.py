@@ -44,11 +44,8 @@ def report(error: Exception, body: dict[str, Any]) -> None:
         error_id = uuid.uuid4().hex[:8]
         log.exception("unhandled error %s", error_id, exc_info=error)
         reply = error_reply(error_id)
-    response_url = body.get("response_url") or next(
-        (url.get("response_url") for url in body.get("response_urls", []) if isinstance(url, dict)),
-        None,
-    )
-    if isinstance(response_url, str) and response_url:
+    response_url = response_url_of(body)
+    if response_url:
         WebhookClient(response_url).send(response_type="ephemeral", **reply.payload())
 
 
@@ -74,6 +71,16 @@ def _log_store_down(error: Exception) -> None:
     cause = getattr(error, "orig", None) or error
     first_line = str(cause).strip().splitlines()[0] if str(cause).strip() else ""
     log.warning("store unavailable: %s: %s", type(cause).__name__, first_line)
+
+
+def response_url_of(body: dict[str, Any]) -> str | None:
+    """Where a request can be answered: a command's or button's response_url, or the first of a
+    modal's response_urls (a modal has one only with a conversation select); events have none."""
+    response_url = body.get("response_url")
+    urls = body.get("response_urls")
+    if not response_url and isinstance(urls, list):
+        response_url = next((url.get("response_url") for url in urls if isinstance(url, dict)), None)
+    return response_url if isinstance(response_url, str) and response_url else None
 
 
 def register(app: App) -> None:

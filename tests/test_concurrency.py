@@ -1,4 +1,5 @@
-"""Slow upstream calls run side by side: one user's OpenAlex look-up never queues another's."""
+"""Slow upstream calls run side by side: one user's OpenAlex look-up never queues another's
+while the look-up pool has room."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ PRESSES = 16  # the issue's head-of-line scenario; Bolt's own listener pool hold
 def test_sixteen_slow_lookups_reach_openalex_at_once(
     runtime: Runtime, local_slack: LocalSlack, openalex: FakeOpenAlex
 ) -> None:
-    # Every look-up waits at the stand-in until all 16 are there; had the listener pool fewer
-    # threads, the barrier would break and the look-ups would answer "unavailable".
+    # Every look-up waits at the stand-in until all 16 are there; had the look-up pool fewer
+    # threads than BZPEER_LOOKUP_THREADS says, the barrier would break and the look-ups would
+    # answer "unavailable". Sixteen members: each may have two look-ups in flight.
     everyone_in = threading.Barrier(PRESSES, timeout=30)
 
     def autocomplete(_: httpx.Request) -> httpx.Response:
@@ -37,12 +39,14 @@ def test_sixteen_slow_lookups_reach_openalex_at_once(
 
     openalex.add_callable("/autocomplete/authors", autocomplete)
     # Acks come back before the listeners finish, as in production.
-    app = build_bolt_app(runtime.settings, runtime.services)
+    settings = runtime.settings.model_copy(update={"bzpeer_lookup_threads": PRESSES})
+    app = build_bolt_app(settings, runtime.services)
     driver = SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)
     acks: list[int] = []
 
     def press(n: int) -> None:
-        acks.append(driver.press(Action.OPENALEX_LOOKUP, json.dumps({"q": f"Nobody Here {n}"})).status)
+        value = json.dumps({"q": f"Nobody Here {n}"})
+        acks.append(driver.press(Action.OPENALEX_LOOKUP, value, user_id=f"U0MEMBER{n}").status)
 
     threads = [threading.Thread(target=press, args=(n,)) for n in range(PRESSES)]
     for thread in threads:

@@ -159,6 +159,25 @@ def importing(openalex_id: str) -> Reply:
     )
 
 
+def lookup_limit(limit: int) -> Reply:
+    """A member pressed for another look-up while `limit` of theirs were still running."""
+    text = f"You already have {limit} OpenAlex look-ups running; wait for them to finish."
+    return Reply(text, [section(f":hourglass_flowing_sand: {text}")])
+
+
+def lookup_queued(ahead: int) -> Reply:
+    """Every look-up thread is busy: this one waits its turn."""
+    behind = f" behind {ahead} other{'s' if ahead != 1 else ''}" if ahead else ""
+    text = f"Every OpenAlex look-up slot is busy: yours is queued{behind} and starts as soon as one is free."
+    return Reply(text, [section(f":hourglass_flowing_sand: {text}")])
+
+
+def lookups_busy() -> Reply:
+    """So many look-ups wait already that a new one would wait minutes: it is turned away."""
+    text = "BZPEER is busy with other OpenAlex look-ups right now; press the button again in a minute."
+    return Reply(text, [section(f":warning: {text}")])
+
+
 def openalex_result_message(result: OpenAlexLookup) -> Reply:
     """What came back from OpenAlex when it is not a single imported profile."""
     if result.status == "error":

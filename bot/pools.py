@@ -1,0 +1,137 @@
+"""Where listener work runs once Slack has its ack.
+
+Bolt hands every lazy listener to its lazy-listener runner; this one puts OpenAlex look-ups and
+imports on a small pool of their own, so a slow OpenAlex holds up other look-ups only, never
+`/peer help`, and lets a member have at most LOOKUPS_PER_MEMBER look-ups in flight.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.lazy_listener.internals import build_runnable_function
+from slack_bolt.lazy_listener.runner import LazyListenerRunner
+from slack_bolt.request import BoltRequest
+from slack_sdk.webhook import WebhookClient
+
+from handlers.background import runs_on_lookup_pool
+from handlers.blocks import messages
+from handlers.blocks.common import Reply
+from handlers.errors import response_url_of
+
+LOOKUPS_PER_MEMBER = 2
+# Each look-up may take OpenAlex's whole budget: one admitted behind more than this many waiting
+# per look-up thread would wait minutes, so it is turned away ("busy") instead.
+WAITING_LOOKUPS_PER_THREAD = 4
+
+
+@dataclass(eq=False)
+class _Request:
+    """The lazy work of one Slack request, and whom it is for."""
+
+    team_id: str
+    user_id: str
+    response_url: str | None
+    holds_lookup: bool = False
+    running: int = 0
+
+    @classmethod
+    def of(cls, body: dict[str, Any]) -> _Request:
+        user, team, event = (_part(body, key) for key in ("user", "team", "event"))
+        return cls(
+            team_id=str(user.get("team_id") or team.get("id") or body.get("team_id") or ""),
+            user_id=str(user.get("id") or body.get("user_id") or event.get("user") or ""),
+            response_url=response_url_of(body),
+        )
+
+    @property
+    def member(self) -> tuple[str, str]:
+        return self.team_id, self.user_id
+
+
+class ListenerPools(LazyListenerRunner):
+    """Bolt's lazy-listener runner with a listener pool and an OpenAlex look-up pool."""
+
+    def __init__(
+        self, listeners: Executor, lookups: Executor, *, lookup_threads: int, logger: logging.Logger
+    ) -> None:
+        self.logger = logger
+        self._listeners = listeners
+        self._lookups = lookups
+        self._lookup_threads = lookup_threads
+        self._lock = threading.Lock()
+        self._pending: set[_Request] = set()
+        self._lookups_of: Counter[tuple[str, str]] = Counter()
+        self._lookups_in_flight = 0
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        """Queue a lazy listener on its pool (in the request thread, so no Web API call here)."""
+        work = _Request.of(request.body)
+        run = build_runnable_function(func=function, logger=self.logger, request=request)
+        if not runs_on_lookup_pool(function):
+            self._submit(work, [(self._listeners, run)])
+            return
+        admitted, notice = self._admit(work)
+        tasks: list[tuple[Executor, Callable[[], None]]] = []
+        if notice is not None:
+            tasks.append((self._listeners, functools.partial(_tell, work.response_url, notice)))
+        if admitted:
+            tasks.append((self._lookups, run))
+        self._submit(work, tasks)
+
+    @property
+    def idle(self) -> bool:
+        """True when no lazy work is queued or running."""
+        with self._lock:
+            return not self._pending
+
+    def _admit(self, work: _Request) -> tuple[bool, Reply | None]:
+        with self._lock:
+            if self._lookups_of[work.member] >= LOOKUPS_PER_MEMBER:
+                return False, messages.lookup_limit(LOOKUPS_PER_MEMBER)
+            waiting = self._lookups_in_flight - self._lookup_threads
+            if waiting >= self._lookup_threads * WAITING_LOOKUPS_PER_THREAD:
+                return False, messages.lookups_busy()
+            self._lookups_of[work.member] += 1
+            self._lookups_in_flight += 1
+            work.holds_lookup = True
+        return True, (messages.lookup_queued(waiting) if waiting >= 0 else None)
+
+    def _submit(self, work: _Request, tasks: list[tuple[Executor, Callable[[], None]]]) -> None:
+        # Counted before any starts: a notice done first must not end the request (and free
+        # its look-up place) while the look-up itself is still to be submitted.
+        with self._lock:
+            self._pending.add(work)
+            work.running += len(tasks)
+        for pool, run in tasks:
+            future = pool.submit(run)
+            # Called at once when the future is already done (an inline executor in tests).
+            future.add_done_callback(lambda _: self._finished(work))
+
+    def _finished(self, work: _Request) -> None:
+        with self._lock:
+            work.running -= 1
+            if work.running:
+                return
+            self._pending.discard(work)
+            if work.holds_lookup:
+                work.holds_lookup = False
+                self._lookups_of[work.member] -= 1
+                self._lookups_in_flight -= 1
+
+
+def _part(body: dict[str, Any], key: str) -> dict[str, Any]:
+    part = body.get(key)
+    return part if isinstance(part, dict) else {}
+
+
+def _tell(response_url: str | None, reply: Reply) -> None:
+    if response_url:
+        WebhookClient(response_url).send(response_type="ephemeral", replace_original=False, **reply.payload())
