@@ -178,6 +178,12 @@ def lookups_busy() -> Reply:
     return Reply(text, [section(f":warning: {text}")])
 
 
+def restarted() -> Reply:
+    """The process stopped before this person's request finished."""
+    text = "BZPEER restarted before your request finished — please try again."
+    return Reply(text, [section(f":warning: {text}")])
+
+
 def openalex_result_message(result: OpenAlexLookup) -> Reply:
     """What came back from OpenAlex when it is not a single imported profile."""
     if result.status == "error":
