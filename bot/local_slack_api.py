@@ -31,13 +31,27 @@ class SlackUser:
     deleted: bool = False
     is_bot: bool = False
     display_name: str | None = None
+    # An Enterprise Grid member: users.info adds `enterprise_user`, with their org-level rights.
+    enterprise_id: str | None = None
+    is_org_admin: bool = False
 
     def to_slack(self) -> dict[str, Any]:
         """The user object as `users.info` returns it."""
         now = datetime.now(ZoneInfo(self.tz))
         offset = now.utcoffset()
         display = self.display_name if self.display_name is not None else self.name
+        grid = {
+            "enterprise_user": {
+                "id": self.id,
+                "enterprise_id": self.enterprise_id,
+                "enterprise_name": "Local Org",
+                "is_admin": self.is_org_admin,
+                "is_owner": False,
+                "teams": [self.team_id],
+            }
+        }
         return {
+            **(grid if self.enterprise_id else {}),
             "id": self.id,
             "team_id": self.team_id,
             "name": self.name,

@@ -2,14 +2,16 @@
 Claim this profile and Edit profile buttons, the admin's Approve / Reject / Revoke buttons and the
 profile edit modal.
 
-Every press acts for whoever pressed it (the signed payload's user and team). An admin's right
-to decide comes from `users.info` for the presser, asked with the presser's own workspace token;
-the service then checks the claim belongs to that workspace and is not the admin's own.
+Every press acts for whoever pressed it (the signed payload's user and team). An admin action
+takes place in one workspace (`admin_actor`): the presser's right to decide comes from
+`users.info`, asked with that workspace's token; the service then checks the claim belongs to that
+workspace and is not the admin's own.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,7 @@ from handlers.blocks import messages
 from handlers.blocks.claims import (
     ClaimValue,
     EditMetadata,
+    admin_elsewhere_refusal,
     claim_notice,
     decided_message,
     decision_refusal,
@@ -48,24 +51,73 @@ if TYPE_CHECKING:
 log = logging.getLogger("bzpeer.claims")
 
 
-def slack_identity(client: WebClient, user_id: str) -> SlackIdentity | None:
-    """What `users.info` says about a user: name, e-mail (when visible), admin or owner.
-
-    None when Slack cannot say: a claim then waits for an admin, and an admin action is refused.
-    """
+def _user_info(client: WebClient, user_id: str) -> dict[str, Any] | None:
+    """`users.info`'s user object; None when Slack cannot say (a claim then waits for an admin,
+    and an admin action is refused)."""
     try:
         response = client.users_info(user=user_id)
     except (SlackClientError, OSError) as error:
         log.warning("users.info for %s failed (%s)", user_id, error)
         return None
-    user = response.get("user") or {}
+    user = response.get("user")
+    return user if isinstance(user, dict) else None
+
+
+def _active(user: dict[str, Any]) -> bool:
+    return not user.get("deleted") and not user.get("is_bot")
+
+
+def slack_identity(client: WebClient, user_id: str) -> SlackIdentity | None:
+    """What `users.info` says about a user: name, e-mail (when visible), workspace admin or owner."""
+    user = _user_info(client, user_id)
+    if user is None:
+        return None
     profile = user.get("profile") or {}
-    active = not user.get("deleted") and not user.get("is_bot")
     return SlackIdentity(
         real_name=profile.get("real_name") or user.get("real_name"),
         email=profile.get("email"),
-        is_admin=bool(active and (user.get("is_admin") or user.get("is_owner"))),
+        is_admin=bool(_active(user) and (user.get("is_admin") or user.get("is_owner"))),
     )
+
+
+@dataclass(frozen=True)
+class AdminActor:
+    """Who takes an admin action, and where their rights are checked: their workspace, or (an
+    org-wide install) their Enterprise Grid org."""
+
+    viewer: Viewer
+    enterprise_id: str | None = None
+
+
+def admin_actor(body: dict[str, Any]) -> AdminActor | None:
+    """The one workspace an admin button acts in; None when the press crossed workspaces.
+
+    A payload names two teams: `user.team_id`, the presser's own workspace, and `team.id`, the
+    workspace it came from, whose token Bolt's authorize picked and so answers users.info. They
+    differ for a member of another organisation in a Slack Connect channel and for a member of
+    another workspace of an Enterprise Grid org; users.info would then answer about rights
+    elsewhere, so the press is refused. Except with an org-wide install (`is_enterprise_install`,
+    one token for the whole org): there the presser must be an admin or owner of the org
+    (users.info's `enterprise_user`), and acts for their own workspace.
+    """
+    viewer = presser(body)
+    if viewer is None:
+        return None
+    here = str((body.get("team") or {}).get("id") or viewer.team_id)
+    if here == viewer.team_id:
+        return AdminActor(viewer)
+    enterprise_id = str((body.get("enterprise") or {}).get("id") or "")
+    org_install = body.get("is_enterprise_install") in (True, "true")
+    return AdminActor(viewer, enterprise_id=enterprise_id) if org_install and enterprise_id else None
+
+
+def _reviewer(client: WebClient, actor: AdminActor) -> Reviewer:
+    user = _user_info(client, actor.viewer.user_id) or {}
+    # A workspace's admins and owners are flagged on the user; an org's on its enterprise_user.
+    rights = user if actor.enterprise_id is None else user.get("enterprise_user") or {}
+    in_scope = actor.enterprise_id is None or rights.get("enterprise_id") == actor.enterprise_id
+    admin = bool(rights.get("is_admin") or rights.get("is_owner"))
+    return Reviewer(viewer=actor.viewer, is_admin=bool(user) and _active(user) and in_scope and admin)
 
 
 def lookup_reply(lookup: Lookup, parsed: ParsedCommand, command: str) -> Reply:
@@ -106,11 +158,6 @@ def _ephemeral(respond: Respond, reply: Reply) -> None:
     respond(response_type="ephemeral", replace_original=False, **reply.payload())
 
 
-def _reviewer(client: WebClient, viewer: Viewer) -> Reviewer:
-    identity = slack_identity(client, viewer.user_id)
-    return Reviewer(viewer=viewer, is_admin=bool(identity and identity.is_admin))
-
-
 def _on_ephemeral_card(body: dict[str, Any]) -> bool:
     container = body.get("container") or {}
     return container.get("type") == "message" and bool(container.get("is_ephemeral"))
@@ -125,7 +172,9 @@ def handle_claim_command(services: Services, parsed: ParsedCommand, ctx: Command
     viewer, now = Viewer(team_id=ctx.team_id, user_id=ctx.user_id), _now()
     head, _, rest = parsed.query.partition(" ")
     if head.casefold() == "revoke" and rest.strip():
-        revoked = services.claims.revoke_query(rest, reviewer=_reviewer(ctx.client, viewer), now=now)
+        # A slash command names one team: the workspace it was typed in.
+        reviewer = _reviewer(ctx.client, AdminActor(viewer))
+        revoked = services.claims.revoke_query(rest, reviewer=reviewer, now=now)
         if revoked.outcome is None:
             return lookup_reply(revoked.lookup, parsed, ctx.command)
         if revoked.outcome.status == "revoked":
@@ -191,7 +240,11 @@ def register(app: App, services: Services, *, command: str) -> None:
         if viewer is None or value is None:
             _ephemeral(respond, messages.stale_button())
             return
-        reviewer = _reviewer(client, viewer)
+        actor = admin_actor(body)
+        if actor is None:
+            _ephemeral(respond, admin_elsewhere_refusal(command))
+            return
+        reviewer = _reviewer(client, actor)
         outcome: DecisionOutcome
         if kind == "revoke":
             outcome = services.claims.revoke(value.claim_id, reviewer=reviewer, now=_now())

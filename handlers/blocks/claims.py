@@ -282,6 +282,17 @@ def decision_refusal(outcome: DecisionOutcome, command: str) -> Reply:
     return Reply(text, [section(f":no_entry: {text}"), context(f"`{command} help` lists what you can do.")])
 
 
+def admin_elsewhere_refusal(command: str) -> Reply:
+    """An admin button pressed from another workspace than the presser's own (Slack Connect, or
+    another workspace of an Enterprise Grid org without an org-wide install)."""
+    text = (
+        "Nothing changed: you pressed this in another workspace than your own (a channel shared "
+        "with another organisation or workspace), and claims are decided by an admin of one "
+        "workspace, from that workspace."
+    )
+    return Reply(text, [section(f":no_entry: {text}"), context(f"`{command} help` lists what you can do.")])
+
+
 def claimant_dm(claim: ClaimView, command: str) -> Reply:
     """The decision, told to the claimant."""
     name = _name(claim.researcher_name)
