@@ -10,7 +10,7 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email.message import Message
 from types import TracebackType
@@ -71,7 +71,9 @@ class LocalSlack:
         team_id: str = "T0LOCAL",
         bot_user_id: str = "U0BOT",
         users: Iterable[SlackUser] = (),
+        clock: Callable[[], float] | None = None,
     ) -> None:
+        """`clock` (epoch seconds): message timestamps follow it, as Slack's do its own time."""
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self._lock = threading.RLock()
@@ -84,7 +86,11 @@ class LocalSlack:
         self._thread: threading.Thread | None = None
         self.uploads: list[bytes] = []
         self.api = SlackApi(
-            team_id=team_id, bot_user_id=bot_user_id, users=users, upload_root=lambda: self.root
+            team_id=team_id,
+            bot_user_id=bot_user_id,
+            users=users,
+            upload_root=lambda: self.root,
+            clock=clock,
         )
 
     # lifecycle ---------------------------------------------------------------------------

@@ -110,8 +110,13 @@ class SlackApi:
         bot_user_id: str,
         users: Iterable[SlackUser],
         upload_root: Callable[[], str],
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.team_id = team_id
+        # Message timestamps count up from 1700000000.000100, or follow `clock` (epoch seconds)
+        # for callers that read history by time, as a message's ts is Slack's time of posting.
+        self._clock = clock or (lambda: 0.0)
+        self._last_ts = _FIRST_TS - 100
         self.bot_user_id = bot_user_id
         self.upload_root = upload_root
         self.oauth_grants: dict[str, dict[str, Any]] = {}
@@ -120,7 +125,6 @@ class SlackApi:
         for user in users:
             self.add_user(user)
         self.add_user(SlackUser(self.bot_user_id, self.team_id, "bzpeer", "BZPEER", is_bot=True))
-        self._ts = itertools.count(_FIRST_TS, 100)
         self._ids = itertools.count(1)
         self._conversations: dict[frozenset[str], str] = {}
         self._members: dict[str, list[str]] = {}
@@ -163,7 +167,8 @@ class SlackApi:
 
     def new_ts(self) -> str:
         """A fresh, increasing message timestamp."""
-        micros = next(self._ts)
+        with self._lock:
+            micros = self._last_ts = max(int(self._clock() * 1e6), self._last_ts + 100)
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _new_id(self, prefix: str) -> str:
@@ -292,10 +297,12 @@ class SlackApi:
         if channel not in self._history and channel not in self._members:
             return _error("channel_not_found")
         oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
         limit = max(1, min(int(params.get("limit") or 100), 999))
         with_metadata = str(params.get("include_all_metadata", "")).lower() in ("1", "true")
-        # Newest first, as Slack returns them; metadata only when asked for.
-        found = [m for m in reversed(self._history.get(channel, [])) if float(m["ts"]) > oldest]
+        # Newest first, as Slack returns them, between the bounds (both exclusive, as Slack's
+        # default); metadata only when asked for.
+        found = [m for m in reversed(self._history.get(channel, [])) if oldest < float(m["ts"]) < latest]
         page = [m if with_metadata else _without_metadata(m) for m in found[:limit]]
         return _ok(messages=page, has_more=len(found) > limit, response_metadata={"next_cursor": ""})
 
