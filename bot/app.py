@@ -10,6 +10,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import Any
+from urllib.error import URLError
 
 import slack_bolt.request.request as bolt_request
 from slack_bolt import App, BoltResponse
@@ -17,7 +18,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -121,11 +122,23 @@ class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
             return False
 
 
-def web_client(settings: Settings, token: str | None = None) -> WebClient:
-    """A Web API client on SLACK_API_URL that honours Slack's Retry-After on 429 (short waits)."""
-    client = WebClient(token=token, base_url=settings.slack_api_url, timeout=10)
-    client.retry_handlers.append(BoundedRateLimitRetryHandler(max_retry_count=2))
-    return client
+# Seconds a Web API call may take before the client gives up on it.
+SLACK_TIMEOUT = 10
+
+
+def web_client(settings: Settings, token: str | None = None, *, timeout: int = SLACK_TIMEOUT) -> WebClient:
+    """A Web API client on SLACK_API_URL that honours Slack's Retry-After on 429 (short waits).
+
+    A call is retried by the client only when it never reached Slack (refused, no route: a
+    URLError). slack_sdk's default also retries a connection reset or dropped mid-answer, which
+    for chat.postMessage posts the message a second time; those surface to the caller, and the
+    digest and invitation senders look the message up by its key instead.
+    """
+    retries = [
+        ConnectionErrorRetryHandler(error_types=[URLError]),
+        BoundedRateLimitRetryHandler(max_retry_count=2),
+    ]
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=retries)
 
 
 class ContextExecutor(ThreadPoolExecutor):
