@@ -21,7 +21,7 @@ import math
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from rich.console import Console
@@ -39,7 +39,7 @@ from benchmarks.openalex_standin import WorksStandIn
 from benchmarks.sqltiming import SqlTimer
 from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
-from handlers.blocks.digest import digest_message
+from handlers.blocks.digest import digest_message, fit_digest
 from services import ledger
 from services.db import make_engine, normalize_database_url, session_scope
 from services.digests import DigestService, DigestView, SentMessage, compose_views
@@ -287,9 +287,17 @@ class NullSender:
     def __init__(self) -> None:
         self.sent = 0
 
-    def send(self, *, team_id: str, user_id: str, digest: DigestView) -> SentMessage:
+    def fit(self, digest: DigestView) -> DigestView:
+        return fit_digest(digest)  # the real split: one big digest may take several messages
+
+    def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
         self.sent += 1
         return SentMessage(channel=f"D{user_id[1:]}", ts=f"1764494000.{self.sent:06d}")
+
+    def find(
+        self, *, team_id: str, user_id: str, channel: str | None, key: str, after: datetime, before: datetime
+    ) -> SentMessage | None:
+        raise AssertionError("a null send is never unconfirmed")
 
 
 def deliver_part(args: argparse.Namespace, console: Console) -> None:

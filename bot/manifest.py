@@ -10,7 +10,8 @@ import yaml
 # the research graph upload needs `files:write` and `chat:write` (the file is shared as a bot
 # message), and `im:write` to open a DM when the bot is not in the channel; `users:read` for
 # users.info (each member's time zone, so digests arrive at their own local time). Digest DMs
-# use `im:write` (conversations.open) and `chat:write` (chat.postMessage).
+# use `im:write` (conversations.open) and `chat:write` (chat.postMessage), and `im:history` to
+# look a digest up by its metadata key when Slack never answered its post (never sending twice).
 # Claims read the claimant's Slack e-mail (`users:read.email`, for the institutional domain
 # match) and find admins (`users:read`, users.list); invitations open a group DM of inviter,
 # invitee and bot (`mpim:write`) and read only that thread for the check-back (`mpim:history`).
@@ -19,6 +20,7 @@ BOT_SCOPES = [
     "files:write",
     "chat:write",
     "im:write",
+    "im:history",
     "users:read",
     "users:read.email",
     "mpim:write",

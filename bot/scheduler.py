@@ -74,7 +74,7 @@ def run_delivery(runtime: Runtime) -> None:
         log.warning("delivery job skipped: no SLACK_BOT_TOKEN to send digests with")
         return
     report = digests.deliver_due(now=utcnow())
-    if report.members_due or report.expired_claims:
+    if not report.quiet:
         log.info("%s", report.summary())
 
 

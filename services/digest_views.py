@@ -55,6 +55,11 @@ class DigestView:
     groups: tuple[DigestGroup, ...] = ()
     # The DM channel an earlier digest went to: lets the sender skip conversations.open (Tier 3).
     dm_channel: str | None = None
+    # One message of a digest too big for one: what it leaves for later, and whether "later"
+    # is the next message of this digest or the member's next digest.
+    held_items: int = 0
+    held_researchers: int = 0
+    held_for_next_digest: bool = False
 
     @property
     def item_count(self) -> int:
@@ -63,6 +68,21 @@ class DigestView:
     @property
     def is_empty(self) -> bool:
         return not self.groups
+
+    @property
+    def work_ids(self) -> list[int]:
+        return [item.work_id for group in self.groups for item in group.items]
+
+
+def remaining_after(view: DigestView, shown: DigestView) -> DigestView:
+    """What is left of `view` once the message `shown` went out, in the same order."""
+    gone = set(shown.work_ids)
+    groups = []
+    for group in view.groups:
+        items = tuple(item for item in group.items if item.work_id not in gone)
+        if items:
+            groups.append(replace(group, items=items))
+    return replace(view, groups=tuple(groups), held_items=0, held_researchers=0, held_for_next_digest=False)
 
 
 def prefs_of(member: Member) -> DigestPrefs:

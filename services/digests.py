@@ -1,10 +1,13 @@
 """Digest delivery: one DM per due member with what their followed researchers published.
 
 The ledger (services/ledger.py) holds one row per member and work. `DigestService.deliver_due`
-claims a due member's pending rows (compare-and-set, with a lease), sends them as ONE message
-through the `DigestSender` port, then marks them sent with the Slack channel and ts in one commit.
-A crash between claim and settle leaves the rows "sending" until the lease runs out; they then go
-back to pending, so nothing is lost, and nothing settled is ever sent again.
+first settles messages whose post Slack never answered (looked up by key in the member's DM),
+then claims each due member's pending rows (compare-and-set, with a lease) and sends them
+through the `DigestSender` port: as many messages as it takes (up to MAX_MESSAGES a digest; the
+rest wait for the next digest), each stamped with its own key before it is posted and settled
+with its Slack channel and ts after. A crash between claim and settle leaves the rows "sending"
+until the lease runs out; rows never posted then go back to pending, rows that may have been
+posted are looked up first, so nothing is lost and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -12,20 +15,35 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services import ledger
 from services.db import chunks, session_scope
-from services.digest_views import DigestGroup, DigestItem, DigestView, compose_views, prefs_of
+from services.delivery import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
+from services.digest_port import (
+    DeliveryReport,
+    DigestSender,
+    RecipientGone,
+    SentMessage,
+    TemporaryFailure,
+    new_key,
+)
+from services.digest_views import (
+    DigestGroup,
+    DigestItem,
+    DigestView,
+    compose_views,
+    prefs_of,
+    remaining_after,
+)
 from services.models import Member
 from services.schedule import as_utc, is_due
 
-# The view types live with their composition; services.digests is where callers import them.
+# The port and view types live in their own modules; services.digests is where callers import them.
 __all__ = [
     "DeliveryReport",
     "DigestGroup",
@@ -51,64 +69,17 @@ PACE_SECONDS = 0.25
 # Members claimed per transaction: big enough to amortise the claim, small enough to send well
 # within one lease.
 CLAIM_BATCH = 25
-# A row that failed this many claims (Slack kept refusing the message) is parked rather than
-# retried forever; at one attempt per due digest this is weeks for a daily digest.
+# A row that failed this many messages (Slack kept refusing them) is parked rather than retried
+# forever; at one attempt per due digest this is weeks for a daily digest.
 MAX_ATTEMPTS = 30
-
-
-# ---------------------------------------------------------------------------------------------
-# The sending port
-
-
-@dataclass(frozen=True)
-class SentMessage:
-    channel: str
-    ts: str
-
-
-class RecipientGone(Exception):
-    """The member cannot be reached (left the workspace, deactivated, blocked the bot)."""
-
-
-class TemporaryFailure(Exception):
-    """The send failed for now (rate limit after retries, 5xx, timeout); try next cycle."""
-
-    def __init__(self, message: str, *, rate_limited: bool = False) -> None:
-        super().__init__(message)
-        self.rate_limited = rate_limited
-
-
-class DigestSender(Protocol):
-    def send(self, *, team_id: str, user_id: str, digest: DigestView) -> SentMessage:
-        """Deliver one digest as a DM; raise RecipientGone or TemporaryFailure on failure."""
-        ...
-
-
-@dataclass
-class DeliveryReport:
-    """What one delivery cycle did."""
-
-    members_due: int = 0
-    messages_sent: int = 0
-    items_sent: int = 0
-    members_parked: int = 0
-    items_parked: int = 0
-    failures: int = 0
-    rate_limited: bool = False
-    expired_claims: int = 0
-    parked_member_ids: list[int] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line for logs and the command line."""
-        line = (
-            f"Digest: {self.messages_sent} message{'s' if self.messages_sent != 1 else ''} sent "
-            f"({self.items_sent} item{'s' if self.items_sent != 1 else ''}) to {self.members_due} due "
-            f"member{'s' if self.members_due != 1 else ''}; {self.members_parked} parked, "
-            f"{self.failures} failed (retried next cycle)"
-        )
-        if self.rate_limited:
-            line += "; stopped early: Slack rate limit"
-        return line + "."
+# Messages one digest may take when it is too big for one; the rest waits for the next digest,
+# so a member back from a long break is not flooded.
+MAX_MESSAGES = 3
+# Between two messages to the same DM: Slack's guidance is one message a second per channel.
+NEXT_MESSAGE_PAUSE = 1.0
+# Unconfirmed messages looked up per cycle. conversations.history is Tier 1 for most apps
+# (about one call a minute per workspace), so a workspace rarely gets through more than one.
+LOOKUPS_PER_CYCLE = 50
 
 
 # ---------------------------------------------------------------------------------------------
@@ -129,6 +100,7 @@ class DigestService:
         lease: timedelta = LEASE,
         claim_batch: int = CLAIM_BATCH,
         max_attempts: int = MAX_ATTEMPTS,
+        max_messages: int = MAX_MESSAGES,
     ) -> None:
         self._engine = engine
         self._sender = sender
@@ -138,6 +110,7 @@ class DigestService:
         self._lease = lease
         self._claim_batch = max(1, claim_batch)
         self._max_attempts = max_attempts
+        self._max_messages = max(1, max_messages)
 
     @property
     def can_send(self) -> bool:
@@ -175,16 +148,24 @@ class DigestService:
                         due.append(member.id or 0)
 
     def deliver_due(self, *, now: datetime, force: bool = False) -> DeliveryReport:
-        """Send one DM to every due member with pending items; idempotent and restart-safe."""
+        """Send every due member their digest; idempotent and restart-safe, exactly once."""
         if self._sender is None:
             raise RuntimeError("DigestService has no sender: configure SLACK_BOT_TOKEN")
         now = as_utc(now)
         started = self._monotonic()
         report = DeliveryReport()
         with session_scope(self._engine) as session:
-            report.expired_claims = ledger.release_expired(session=session, now=now)
+            released, unconfirmed = ledger.release_expired(session=session, now=now)
+        report.expired_claims = released + unconfirmed
         if report.expired_claims:
-            log.info("returned %d digest rows with an expired lease to pending", report.expired_claims)
+            log.info(
+                "expired digest claims: %d rows back to pending, %d rows that may have been posted "
+                "wait for a look-up",
+                released,
+                unconfirmed,
+            )
+        # Before claiming: a message found not posted goes back to pending and out in this cycle.
+        self._look_up_unconfirmed(now, report)
         due = self.due_member_ids(now=now, force=force)
         report.members_due = len(due)
         first = True
@@ -200,92 +181,151 @@ class DigestService:
                     member_ids=[m for m in batch if m in claimed],
                     row_ids=[r for rows in claimed.values() for r in rows],
                 )
-            unsettled = dict(claimed)
+            unsettled = set(claimed)
             try:
                 for member_id in batch:
-                    rows = claimed.get(member_id)
-                    if not rows:
+                    if member_id not in claimed:
                         continue  # nothing left, or another scheduler has this member right now
                     if not first:
                         self._pause(self._pace_seconds)
                     first = False
-                    self._deliver_one(views[member_id], rows, lease_until, now, report)
-                    del unsettled[member_id]
+                    self._deliver_one(views[member_id], lease_until, now, report)
+                    unsettled.discard(member_id)
                     if report.rate_limited:
                         return report
             finally:
-                # A crash (or the rate-limit stop) must not strand claimed rows until the lease.
-                leftover = [r for rows in unsettled.values() for r in rows]
-                if leftover:
+                # A crash (or the rate-limit stop) must not strand claimed rows until the lease;
+                # the rows of a post under way when it struck wait for the look-up.
+                if unsettled:
                     with session_scope(self._engine) as session:
-                        ledger.release(session=session, row_ids=leftover, lease_until=lease_until)
+                        ledger.release(session=session, member_ids=sorted(unsettled), lease_until=lease_until)
         return report
 
     def _deliver_one(
+        self, view: DigestView, lease_until: datetime, now: datetime, report: DeliveryReport
+    ) -> None:
+        """One member's digest: up to max_messages messages, each settled on its own."""
+        assert self._sender is not None
+        remaining, channel = view, view.dm_channel
+        for number in range(1, self._max_messages + 1):
+            message = self._sender.fit(remaining)
+            remaining = remaining_after(remaining, message)
+            if remaining.groups and number == self._max_messages:
+                message = replace(message, held_for_next_digest=True)
+            sent = self._send_message(replace(message, dm_channel=channel), lease_until, now, report)
+            if sent is None or not remaining.groups:
+                break
+            channel = sent.channel
+            self._pause(NEXT_MESSAGE_PAUSE)
+        # Whatever no message carried (held for the next digest, or after a failure) is pending.
+        with session_scope(self._engine) as session:
+            ledger.release(session=session, member_ids=[view.member_id], lease_until=lease_until)
+
+    def _send_message(
         self,
-        view: DigestView,
-        rows: list[int],
+        message: DigestView,
         lease_until: datetime,
         now: datetime,
         report: DeliveryReport,
-    ) -> None:
+    ) -> SentMessage | None:
+        """Stamp, post and settle one message; None when it did not (certainly) go out."""
         assert self._sender is not None
-        try:
-            sent = self._sender.send(team_id=view.team_id, user_id=view.user_id, digest=view)
-        except RecipientGone as gone:
-            with session_scope(self._engine) as session:
-                parked = ledger.mark_parked(session=session, row_ids=rows, lease_until=lease_until)
-            log.warning(
-                "digest for member %s (%s/%s) parked, %d items: recipient unreachable (%s)",
-                view.member_id,
-                view.team_id,
-                view.user_id,
-                parked,
-                gone,
+        member_id, key = message.member_id, new_key()
+        # Committed before the post: from here on a crash leaves rows that are looked up, not resent.
+        with session_scope(self._engine) as session:
+            ledger.mark_attempt(
+                session=session,
+                member_id=member_id,
+                work_ids=message.work_ids,
+                lease_until=lease_until,
+                key=key,
+                channel=message.dm_channel,
+                # The claim's time: no later than the post, which happens within the lease.
+                at=lease_until - self._lease,
             )
-            report.members_parked += 1
-            report.items_parked += parked
-            report.parked_member_ids.append(view.member_id)
-            return
+        try:
+            sent = self._sender.send(
+                team_id=message.team_id, user_id=message.user_id, digest=message, key=key
+            )
+        except RecipientGone as gone:
+            self._park(message, lease_until, gone, report)
+            return None
+        except OutcomeUnknown as unknown:
+            with session_scope(self._engine) as session:
+                ledger.mark_unconfirmed(
+                    session=session,
+                    member_id=member_id,
+                    key=key,
+                    lease_until=lease_until,
+                    channel=unknown.channel or message.dm_channel,
+                )
+            log.warning(
+                "digest for member %s: Slack did not answer the post (%s); message %s is looked up "
+                "in the DM before anything is sent again",
+                member_id,
+                unknown,
+                key,
+            )
+            report.unconfirmed += 1
+            return None
         except TemporaryFailure as failure:
-            self._after_failure(view, rows, lease_until, failure)
+            self._after_failure(message, key, lease_until, failure)
             report.failures += 1
             report.rate_limited = report.rate_limited or failure.rate_limited
-            return
+            return None
         with session_scope(self._engine) as session:
             settled = ledger.mark_sent(
                 session=session,
-                row_ids=rows,
+                member_id=member_id,
+                key=key,
                 lease_until=lease_until,
                 channel=sent.channel,
                 ts=sent.ts,
                 now=now,
             )
-            member = session.get(Member, view.member_id)
+            member = session.get(Member, member_id)
             if member is not None:
                 member.last_digest_at = now
-        if settled != len(rows):
+        if settled != message.item_count:
             # Another process reclaimed some rows after our lease ran out; they may go out twice.
             log.warning(
                 "digest for member %s: %d of %d rows were reclaimed before we settled them",
-                view.member_id,
-                len(rows) - settled,
-                len(rows),
+                member_id,
+                message.item_count - settled,
+                message.item_count,
             )
         report.messages_sent += 1
         report.items_sent += settled
+        return sent
 
-    def _after_failure(
-        self, view: DigestView, rows: list[int], lease_until: datetime, failure: TemporaryFailure
+    def _park(
+        self, view: DigestView, lease_until: datetime, gone: RecipientGone, report: DeliveryReport
     ) -> None:
         with session_scope(self._engine) as session:
-            worn = ledger.list_rows_over_attempts(
-                session=session, row_ids=rows, max_attempts=self._max_attempts
+            parked = ledger.mark_parked(session=session, member_ids=[view.member_id], lease_until=lease_until)
+        log.warning(
+            "digest for member %s (%s/%s) parked, %d items: recipient unreachable (%s)",
+            view.member_id,
+            view.team_id,
+            view.user_id,
+            parked,
+            gone,
+        )
+        report.members_parked += 1
+        report.items_parked += parked
+        report.parked_member_ids.append(view.member_id)
+
+    def _after_failure(
+        self, view: DigestView, key: str, lease_until: datetime, failure: TemporaryFailure
+    ) -> None:
+        with session_scope(self._engine) as session:
+            worn = ledger.park_worn(
+                session=session,
+                member_id=view.member_id,
+                lease_until=lease_until,
+                max_attempts=self._max_attempts,
             )
-            ledger.mark_parked(session=session, row_ids=worn, lease_until=lease_until)
-            ledger.release(
-                session=session, row_ids=[r for r in rows if r not in set(worn)], lease_until=lease_until
-            )
+            ledger.mark_not_sent(session=session, member_id=view.member_id, key=key, lease_until=lease_until)
         log.warning(
             "digest for member %s (%s/%s) not sent, kept pending for the next cycle: %s",
             view.member_id,
@@ -297,6 +337,83 @@ class DigestService:
             log.warning(
                 "digest for member %s: parked %d items after %d failed attempts",
                 view.member_id,
-                len(worn),
+                worn,
                 self._max_attempts,
             )
+
+    # -----------------------------------------------------------------------------------------
+    # Unconfirmed messages
+
+    def _look_up_unconfirmed(self, now: datetime, report: DeliveryReport) -> None:
+        """Settle posts Slack never answered: found in the DM → sent; not there → pending."""
+        assert self._sender is not None
+        with session_scope(self._engine) as session:
+            waiting = ledger.list_unconfirmed(session=session, limit=LOOKUPS_PER_CYCLE)
+        limited: set[str] = set()  # workspaces whose history budget is spent for this cycle
+        for message in waiting:
+            if message.team_id in limited:
+                self._keep_waiting(message, now, report)
+                continue
+            try:
+                found = self._sender.find(
+                    team_id=message.team_id,
+                    user_id=message.user_id,
+                    channel=message.channel,
+                    key=message.key,
+                    after=message.attempted_at - CLOCK_SKEW,
+                    # A post happens within its sender's lease, or never.
+                    before=message.attempted_at + self._lease + CLOCK_SKEW,
+                )
+            except RecipientGone as gone:
+                with session_scope(self._engine) as session:
+                    parked = ledger.park_unconfirmed(session=session, message=message)
+                log.warning(
+                    "digest message %s parked, %d items: recipient unreachable (%s)",
+                    message.key,
+                    parked,
+                    gone,
+                )
+                report.items_parked += parked
+                continue
+            except TemporaryFailure as failure:
+                log.info("digest message %s not looked up yet: %s", message.key, failure)
+                if failure.rate_limited:
+                    limited.add(message.team_id)
+                self._keep_waiting(message, now, report)
+                continue
+            with session_scope(self._engine) as session:
+                posted = (found.channel, found.ts) if found else None
+                settled = ledger.settle_unconfirmed(session=session, message=message, posted=posted, now=now)
+                member = session.get(Member, message.member_id)
+                if found and settled and member is not None:
+                    # It went out at the attempt: the schedule counts that digest as delivered.
+                    last = member.last_digest_at
+                    if last is None or as_utc(last) < message.attempted_at:
+                        member.last_digest_at = message.attempted_at
+            if found:
+                report.confirmed += 1
+            else:
+                report.not_posted += 1
+
+    def _keep_waiting(
+        self, message: ledger.UnconfirmedMessage, now: datetime, report: DeliveryReport
+    ) -> None:
+        if now - message.attempted_at < GIVE_UP_AFTER:
+            report.still_unconfirmed += 1
+            return
+        # Sending again without having read the history could post it twice; giving it up may
+        # lose it. A week of unreadable history means a lost scope or a dead workspace.
+        with session_scope(self._engine) as session:
+            parked = ledger.park_unconfirmed(session=session, message=message)
+        log.error(
+            "digest message %s to member %s (%s/%s, channel %s) parked, %d items: Slack never "
+            "confirmed it and the DM's history stayed unreadable for %s (does the app have im:history?)",
+            message.key,
+            message.member_id,
+            message.team_id,
+            message.user_id,
+            message.channel,
+            parked,
+            GIVE_UP_AFTER,
+        )
+        report.items_parked += parked

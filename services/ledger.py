@@ -2,16 +2,25 @@
 
 A row's life (DigestService drives it):
 
-    pending ──claim──▶ sending ──sent──▶ sent
-       │ ▲                │  ╲
-       │ └ release/expiry ┘   ╲──recipient gone (or too many failures)──▶ parked
-       └──unfollowed or muted before delivery──▶ skipped
+    pending ──claim──▶ sending ──stamped with a message key, posted, answered──▶ sent
+     ▲  ▲                │  │ ╲
+     │  └─── released ───┘  │  ╲──recipient gone (or too many failures)──▶ parked
+     │   (no key yet: held  │
+     │    for a later       └──posted, no answer (a timeout, or the sender died)──▶ unconfirmed
+     │    message; or Slack                                                            │
+     │    refused the post)   the key is in the conversation: sent, with its ts ◀──────┤
+     └──────────────────────  the key is not there: pending, key dropped ◀─────────────┤
+                              the history stayed unreadable (GIVE_UP_AFTER): parked ◀──┘
 
+    pending ──unfollowed or muted before delivery──▶ skipped
     sent (kind "new") ──the published version arrives──▶ pending (kind "published")
 
 Every transition is a compare-and-set UPDATE, so two schedulers (or a restart mid-cycle) never
 send a row twice: only the process whose UPDATE moved a row to "sending" may settle it, and it
-settles only rows still carrying its own lease (`claimed_until`).
+settles only rows still carrying its own lease (`claimed_until`). Before a message is posted its
+rows get its key (`send_key`, also the message's Slack metadata) in a commit of their own, so a
+row that may be in Slack is never sent again without looking for its key first
+(services/delivery.py).
 
 Query helpers take `session` keyword-only and never commit.
 """
@@ -20,6 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -30,10 +40,13 @@ from sqlmodel import Session, col, select
 from services.db import IN_LIST_CHUNK, chunks, conflict_insert
 from services.importer import StoredWork
 from services.models import Authorship, Delivery, Follow, Member, Researcher, Work
+from services.schedule import as_utc
 
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
+# Posted perhaps: Slack never answered. Looked up by key before anything is sent again.
+UNCONFIRMED = "unconfirmed"
 PARKED = "parked"
 SKIPPED = "skipped"  # unfollowed or muted before it went out
 
@@ -156,19 +169,27 @@ def queue_stored_works(*, session: Session, stored: Sequence[StoredWork], now: d
     queued = insert_ignoring_duplicates(session=session, rows=list(rows.values()))
     for work_id, members in republished.items():
         for chunk in chunks(sorted(members)):
-            # The follower already has a row for the preprint. Sent (or being sent): tell them
-            # again, once. A row still pending will show the published venue when it goes out.
+            # The follower already has a row for the preprint. Sent (or being sent, or perhaps
+            # sent): tell them again, once. A row still pending will show the published venue
+            # when it goes out.
             result = session.execute(
                 update(Delivery)
                 .where(
                     col(Delivery.work_id) == work_id,
                     col(Delivery.member_id).in_(chunk),
                     col(Delivery.kind) == KIND_NEW,
-                    col(Delivery.status).in_([SENT, SENDING]),
+                    col(Delivery.status).in_([SENT, SENDING, UNCONFIRMED]),
                 )
-                .values(kind=KIND_PUBLISHED, status=PENDING, attempts=0, claimed_until=None)
+                .values(
+                    kind=KIND_PUBLISHED,
+                    status=PENDING,
+                    attempts=0,
+                    claimed_until=None,
+                    send_key=None,
+                    attempted_at=None,
+                )
             )
-            queued += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+            queued += _count(result)
     return queued
 
 
@@ -208,17 +229,27 @@ def skip_unfollowed(*, session: Session, member_ids: Sequence[int]) -> int:
         .where(col(Delivery.member_id).in_(list(member_ids)), col(Delivery.status) == PENDING, ~active)
         .values(status=SKIPPED)
     )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    return _count(result)
 
 
-def release_expired(*, session: Session, now: datetime) -> int:
-    """Return rows whose sender vanished (lease over) to pending; returns how many."""
-    result = session.execute(
+def release_expired(*, session: Session, now: datetime) -> tuple[int, int]:
+    """Rows whose sender vanished (lease over): never tried → pending; tried → unconfirmed.
+
+    A row with a key was in a message that may have reached Slack before the sender died, so
+    it waits for the look-up instead of going out again. Returns (pending, unconfirmed).
+    """
+    return _hand_back(session, col(Delivery.status) == SENDING, col(Delivery.claimed_until) < now)
+
+
+def _hand_back(session: Session, *sending: Any) -> tuple[int, int]:
+    """These "sending" rows: keyed (a post may have reached Slack) → unconfirmed, the rest → pending."""
+    unconfirmed = session.execute(
         update(Delivery)
-        .where(col(Delivery.status) == SENDING, col(Delivery.claimed_until) < now)
-        .values(status=PENDING, claimed_until=None)
+        .where(*sending, col(Delivery.send_key).is_not(None))
+        .values(status=UNCONFIRMED, claimed_until=None)
     )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+    pending = session.execute(update(Delivery).where(*sending).values(status=PENDING, claimed_until=None))
+    return _count(pending), _count(unconfirmed)
 
 
 def list_members_with_pending(
@@ -258,7 +289,7 @@ def claim_pending(
     statement = (
         update(Delivery)
         .where(col(Delivery.id).in_(pick.scalar_subquery()), col(Delivery.status) == PENDING)
-        .values(status=SENDING, claimed_until=lease_until, attempts=col(Delivery.attempts) + 1)
+        .values(status=SENDING, claimed_until=lease_until)
         .returning(col(Delivery.id), col(Delivery.member_id))
     )
     claimed: dict[int, list[int]] = defaultdict(list)
@@ -267,55 +298,195 @@ def claim_pending(
     return dict(claimed)
 
 
-def _settle(
-    *, session: Session, row_ids: Sequence[int], lease_until: datetime, values: dict[str, Any]
+def _ours(member_ids: Sequence[int], lease_until: datetime) -> tuple[Any, ...]:
+    """Rows of these members still sending under this lease, not a later claimer's: the lease
+    timestamp is the claim's token."""
+    return (
+        col(Delivery.member_id).in_(list(member_ids)),
+        col(Delivery.status) == SENDING,
+        col(Delivery.claimed_until) == lease_until,
+    )
+
+
+def mark_attempt(
+    *,
+    session: Session,
+    member_id: int,
+    work_ids: Sequence[int],
+    lease_until: datetime,
+    key: str,
+    channel: str | None,
+    at: datetime,
 ) -> int:
+    """Stamp the rows one message is about to carry with its key (committed before the post)."""
     changed = 0
-    for chunk in chunks(sorted(row_ids)):
+    for chunk in chunks(sorted(set(work_ids))):
         result = session.execute(
             update(Delivery)
-            .where(
-                col(Delivery.id).in_(chunk),
-                col(Delivery.status) == SENDING,
-                # Our lease, not a later claimer's: the lease timestamp is the claim's token.
-                col(Delivery.claimed_until) == lease_until,
+            .where(*_ours([member_id], lease_until), col(Delivery.work_id).in_(chunk))
+            .values(
+                send_key=key,
+                attempted_at=at,
+                slack_channel=channel,
+                attempts=col(Delivery.attempts) + 1,
             )
-            .values(**values)
         )
-        changed += max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
+        changed += _count(result)
     return changed
 
 
 def mark_sent(
     *,
     session: Session,
-    row_ids: Sequence[int],
+    member_id: int,
+    key: str,
     lease_until: datetime,
     channel: str,
     ts: str,
     now: datetime,
 ) -> int:
-    """sending → sent, keeping the Slack channel and ts; returns rows settled."""
-    values = {
+    """sending → sent for the rows of message `key`, keeping the Slack channel and ts."""
+    result = session.execute(
+        update(Delivery)
+        .where(*_ours([member_id], lease_until), col(Delivery.send_key) == key)
+        .values(_sent_values(channel=channel, ts=ts, at=now))
+    )
+    return _count(result)
+
+
+def mark_unconfirmed(
+    *, session: Session, member_id: int, key: str, lease_until: datetime, channel: str | None
+) -> int:
+    """sending → unconfirmed: message `key` went out and Slack never answered."""
+    result = session.execute(
+        update(Delivery)
+        .where(*_ours([member_id], lease_until), col(Delivery.send_key) == key)
+        .values(status=UNCONFIRMED, claimed_until=None, slack_channel=channel)
+    )
+    return _count(result)
+
+
+def mark_parked(*, session: Session, member_ids: Sequence[int], lease_until: datetime) -> int:
+    """sending → parked for everything the members' claim holds: they cannot be reached."""
+    if not member_ids:
+        return 0
+    result = session.execute(
+        update(Delivery).where(*_ours(member_ids, lease_until)).values(status=PARKED, claimed_until=None)
+    )
+    return _count(result)
+
+
+def park_worn(*, session: Session, member_id: int, lease_until: datetime, max_attempts: int) -> int:
+    """sending → parked for the member's claimed rows tried `max_attempts` times or more."""
+    result = session.execute(
+        update(Delivery)
+        .where(*_ours([member_id], lease_until), col(Delivery.attempts) >= max_attempts)
+        .values(status=PARKED, claimed_until=None)
+    )
+    return _count(result)
+
+
+def mark_not_sent(*, session: Session, member_id: int, key: str, lease_until: datetime) -> int:
+    """sending → pending for the rows of message `key`: Slack refused it, or never got it."""
+    result = session.execute(
+        update(Delivery)
+        .where(*_ours([member_id], lease_until), col(Delivery.send_key) == key)
+        .values(status=PENDING, claimed_until=None, send_key=None, attempted_at=None)
+    )
+    return _count(result)
+
+
+def release(*, session: Session, member_ids: Sequence[int], lease_until: datetime) -> tuple[int, int]:
+    """Hand back what the members' claim still holds: rows no message carried → pending (held
+    for a later message, or never reached); rows of a message whose post was under way when the
+    sender failed unexpectedly → unconfirmed. Returns (pending, unconfirmed)."""
+    if not member_ids:
+        return 0, 0
+    return _hand_back(session, *_ours(member_ids, lease_until))
+
+
+@dataclass(frozen=True)
+class UnconfirmedMessage:
+    """A message whose post Slack never answered: its rows wait for the look-up by key."""
+
+    member_id: int
+    team_id: str
+    user_id: str
+    key: str
+    channel: str | None
+    attempted_at: datetime
+
+
+def list_unconfirmed(*, session: Session, limit: int) -> list[UnconfirmedMessage]:
+    """Unconfirmed messages, oldest attempt first."""
+    rows = session.exec(
+        select(  # type: ignore[call-overload]
+            col(Delivery.member_id),
+            col(Member.team_id),
+            col(Member.user_id),
+            col(Delivery.send_key),
+            func.max(col(Delivery.slack_channel)),
+            func.min(col(Delivery.attempted_at)),
+        )
+        .join(Member, col(Member.id) == col(Delivery.member_id))
+        .where(col(Delivery.status) == UNCONFIRMED)
+        .group_by(col(Delivery.member_id), col(Member.team_id), col(Member.user_id), col(Delivery.send_key))
+        .order_by(func.min(col(Delivery.attempted_at)), col(Delivery.member_id))
+        .limit(limit)
+    )
+    return [
+        UnconfirmedMessage(member_id, team_id, user_id, key, channel, as_utc(at))
+        for member_id, team_id, user_id, key, channel, at in rows
+    ]
+
+
+def settle_unconfirmed(
+    *, session: Session, message: UnconfirmedMessage, posted: tuple[str, str] | None, now: datetime
+) -> int:
+    """Settle a looked-up message: found (channel, ts) → sent; not found → pending, key dropped.
+
+    A compare-and-set on the status and key, so two schedulers looking up the same key settle
+    it once, and a row the found message did not carry is never touched.
+    """
+    if posted is None:
+        values: dict[str, Any] = {"status": PENDING, "send_key": None, "attempted_at": None}
+    else:
+        channel, ts = posted
+        values = _sent_values(channel=channel, ts=ts, at=now)
+    return _move_unconfirmed(session, message, values)
+
+
+def park_unconfirmed(*, session: Session, message: UnconfirmedMessage) -> int:
+    """unconfirmed → parked: given up without a readable history; never sent blind."""
+    return _move_unconfirmed(session, message, {"status": PARKED})
+
+
+def _move_unconfirmed(session: Session, message: UnconfirmedMessage, values: dict[str, Any]) -> int:
+    result = session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.member_id) == message.member_id,
+            col(Delivery.status) == UNCONFIRMED,
+            col(Delivery.send_key) == message.key,
+        )
+        .values(values)
+    )
+    return _count(result)
+
+
+def _sent_values(*, channel: str, ts: str, at: datetime) -> dict[str, Any]:
+    return {
         "status": SENT,
         "slack_channel": channel[:32],
         "slack_ts": ts[:32],
-        "sent_at": now,
+        "sent_at": at,
         "claimed_until": None,
     }
-    return _settle(session=session, row_ids=row_ids, lease_until=lease_until, values=values)
 
 
-def mark_parked(*, session: Session, row_ids: Sequence[int], lease_until: datetime) -> int:
-    """sending → parked: the member cannot be reached; never retried."""
-    values = {"status": PARKED, "claimed_until": None}
-    return _settle(session=session, row_ids=row_ids, lease_until=lease_until, values=values)
-
-
-def release(*, session: Session, row_ids: Sequence[int], lease_until: datetime) -> int:
-    """sending → pending: try again next cycle."""
-    values = {"status": PENDING, "claimed_until": None}
-    return _settle(session=session, row_ids=row_ids, lease_until=lease_until, values=values)
+def _count(result: Any) -> int:
+    """Rows an UPDATE changed (drivers may answer -1 for "unknown")."""
+    return max(int(result.rowcount or 0), 0)
 
 
 def dm_channels(*, session: Session, member_ids: Sequence[int]) -> dict[int, str]:
@@ -332,18 +503,4 @@ def dm_channels(*, session: Session, member_ids: Sequence[int]) -> dict[int, str
             .group_by(col(Delivery.member_id))
         )
         found.update({member_id: channel for member_id, channel in rows if channel})
-    return found
-
-
-def list_rows_over_attempts(*, session: Session, row_ids: Sequence[int], max_attempts: int) -> list[int]:
-    """Of these rows, the ones that have been claimed `max_attempts` times or more."""
-    found: list[int] = []
-    for chunk in chunks(sorted(row_ids)):
-        found.extend(
-            row_id
-            for row_id in session.exec(
-                select(Delivery.id).where(col(Delivery.id).in_(chunk), col(Delivery.attempts) >= max_attempts)
-            )
-            if row_id is not None
-        )
     return found

@@ -210,11 +210,16 @@ class Delivery(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     work_id: int = Field(foreign_key="work.id", index=True)
     researcher_id: int = Field(foreign_key="researcher.id")
-    # pending → sending → sent; parked when the member cannot be reached.
+    # pending → sending → sent (services/ledger.py has the whole life of a row).
     status: str = Field(default="pending", max_length=16)
     kind: str = Field(default="new", max_length=16)
+    # Messages tried with this row in them.
     attempts: int = Field(default=0)
     claimed_until: datetime | None = None
+    # The key of the message the row last went out in (its Slack metadata), and when: what an
+    # unconfirmed row is looked up by before anything is sent again (services/delivery.py).
+    send_key: str | None = Field(default=None, max_length=32)
+    attempted_at: datetime | None = None
     slack_channel: str | None = Field(default=None, max_length=32)
     slack_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
@@ -263,8 +268,11 @@ class Invitation(SQLModel, table=True):
     # open | accepted | declined | expired
     status: str = Field(default="open", max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
+    # Null while Slack has not confirmed the intro (services/invitations.py reconciles it).
     thread_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
+    # When the intro was last tried: with no thread_ts yet, the look-up's claim token.
+    attempted_at: datetime | None = None
     responded_at: datetime | None = None
     checked_back_at: datetime | None = None
 

@@ -178,10 +178,14 @@ class RecordingSender:
     failing: set[str] = field(default_factory=set)
     rate_limited: set[str] = field(default_factory=set)
     sent: list[DigestView] = field(default_factory=list)
+    posted: dict[str, SentMessage] = field(default_factory=dict)  # by message key
     calls: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def send(self, *, team_id: str, user_id: str, digest: DigestView) -> SentMessage:
+    def fit(self, digest: DigestView) -> DigestView:
+        return digest
+
+    def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
         with self.lock:
             self.calls += 1
             if self.crash_on is not None and self.calls == self.crash_on:
@@ -193,7 +197,13 @@ class RecordingSender:
             if user_id in self.rate_limited:
                 raise TemporaryFailure("429 after the retries", rate_limited=True)
             self.sent.append(digest)
-            return SentMessage(channel=f"D{user_id}", ts=f"1700000000.{len(self.sent):06d}")
+            self.posted[key] = SentMessage(channel=f"D{user_id}", ts=f"1700000000.{len(self.sent):06d}")
+            return self.posted[key]
+
+    def find(
+        self, *, team_id: str, user_id: str, channel: str | None, key: str, after: datetime, before: datetime
+    ) -> SentMessage | None:
+        return self.posted.get(key)
 
     def work_ids(self) -> list[int]:
         return [item.work_id for view in self.sent for group in view.groups for item in group.items]

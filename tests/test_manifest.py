@@ -24,3 +24,10 @@ def test_socket_manifest_has_no_urls_and_respects_the_command_name() -> None:
     assert manifest["features"]["slash_commands"][0]["command"] == "/scholar"
     assert "url" not in manifest["features"]["slash_commands"][0]
     assert len(manifest["display_information"]["long_description"]) >= 175
+
+
+def test_the_bot_may_read_back_its_own_dms_and_group_dms() -> None:
+    # Exactly-once delivery looks a message Slack never confirmed up by its metadata key in the
+    # history of the bot's own DMs and group DMs.
+    scopes = build_manifest("/peer")["oauth_config"]["scopes"]["bot"]
+    assert {"im:history", "mpim:history"} <= set(scopes)

@@ -139,8 +139,8 @@ class _Counting(RecordingSender):
         self.reached[count] = event = threading.Event()
         return event
 
-    def send(self, *, team_id: str, user_id: str, digest: DigestView) -> SentMessage:
-        sent = super().send(team_id=team_id, user_id=user_id, digest=digest)
+    def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
+        sent = super().send(team_id=team_id, user_id=user_id, digest=digest, key=key)
         for count, event in self.reached.items():
             if len(self.sent) >= count:
                 event.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from handlers.blocks.common import (
@@ -21,14 +23,17 @@ from services.digests import DigestGroup, DigestItem, DigestView
 from services.text import truncate
 
 # Display caps: the largest digest stays far inside Slack's per-section and per-message limits.
-MAX_ITEMS_PER_GROUP = 5
 NAME = 150
 TITLE = 200
 FIELD = 120
 MAX_URL = 500
-# Kept free for the closing blocks ("and N more researchers", how to change the schedule).
+# A researcher's section stops short of Slack's 3,000 characters; their other works come in the
+# next message.
+_SECTION_TEXT = MAX_SECTION_TEXT - 200
+# Kept free for the closing blocks (what comes later, how to change the schedule).
 _RESERVED_BLOCKS = 2
 _RESERVED_TEXT = 600
+TITLE_TEXT = "New from researchers you follow"
 
 
 def _plural(count: int, word: str, many: str | None = None) -> str:
@@ -63,21 +68,18 @@ UNFOLLOW = "Unfollow"
 MUTE = "Mute this researcher"
 
 
-def group_text(group: DigestGroup, *, command: str) -> str:
-    """A researcher's section text: their name and up to MAX_ITEMS_PER_GROUP works, newest first."""
+def group_text(group: DigestGroup) -> tuple[str, int]:
+    """A researcher's section text, and how many of their works (newest first) it holds."""
     name = escape(truncate(group.name, NAME))
-    lines = [f"*{name}* · {_plural(len(group.items), 'new work')}"]
-    shown = 0
-    for item in group.items[:MAX_ITEMS_PER_GROUP]:
+    lines: list[str] = []
+    used = len(name) + 30  # the name line
+    for item in group.items:
         line = item_line(item)
-        if sum(len(x) + 1 for x in lines) + len(line) > MAX_SECTION_TEXT - 200:
+        if lines and used + len(line) + 1 > _SECTION_TEXT:
             break
         lines.append(line)
-        shown += 1
-    more = len(group.items) - shown
-    if more:
-        lines.append(f"_and {more} more: `{escape(command)} papers {name}`_")
-    return "\n".join(lines)
+        used += len(line) + 1
+    return "\n".join([f"*{name}* · {_plural(len(lines), 'new work')}", *lines]), len(lines)
 
 
 def group_blocks(group: DigestGroup, text: str) -> list[Block]:
@@ -92,44 +94,67 @@ def group_blocks(group: DigestGroup, text: str) -> list[Block]:
     return [section(text), buttons]
 
 
-def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
-    """The digest DM: newest first, ≤ 50 blocks and well under Slack's text cap; "and N more"."""
-    items = view.item_count
-    intro = (
-        f"*{_plural(items, 'new work')}* from {_plural(len(view.groups), 'researcher')} you follow, "
-        "newest first."
-    )
-    title = "New from researchers you follow"
-    blocks: list[Block] = [header(title), section(intro)]
-    # Counted from the strings themselves, as text_length() would count the blocks: rendering
-    # every candidate with to_dict() just to measure it would double the cost of a digest run.
-    used = len(title) + len(intro)
-    shown = 0
+def _layout(view: DigestView) -> tuple[DigestView, list[Block]]:
+    """The leading groups (and works) of the digest that one message holds, and their blocks.
+
+    Counted from the strings themselves, as text_length() would count the blocks: rendering
+    every candidate with to_dict() just to measure it would double the cost of a digest run.
+    """
+    blocks: list[Block] = []
+    shown: list[DigestGroup] = []
+    used = len(TITLE_TEXT) + 120  # the header and the intro line
     for group in view.groups:
-        text = group_text(group, command=command)
+        text, count = group_text(group)
         cost = len(text) + len(UNFOLLOW) + len(MUTE)
-        if len(blocks) + 2 > MAX_BLOCKS - _RESERVED_BLOCKS or used + cost > MAX_MESSAGE_TEXT - _RESERVED_TEXT:
+        # The header and intro, the groups so far, then this group's section and buttons.
+        too_many_blocks = 2 + len(blocks) + 2 > MAX_BLOCKS - _RESERVED_BLOCKS
+        if too_many_blocks or used + cost > MAX_MESSAGE_TEXT - _RESERVED_TEXT:
             break
         blocks.extend(group_blocks(group, text))
         used += cost
-        shown += 1
-    hidden = view.groups[shown:]
-    if hidden:
-        hidden_items = sum(len(g.items) for g in hidden)
-        blocks.append(
-            context(
-                f"…and {_plural(hidden_items, 'more new work')} by "
-                f"{_plural(len(hidden), 'more researcher')} you follow: `{escape(command)} following` "
-                "lists them all."
-            )
-        )
+        shown.append(replace(group, items=group.items[:count]))
+    cut_short = sum(1 for whole, part in zip(view.groups, shown, strict=False) if part.items != whole.items)
+    message = replace(
+        view,
+        groups=tuple(shown),
+        held_items=view.held_items + view.item_count - sum(len(group.items) for group in shown),
+        held_researchers=view.held_researchers + len(view.groups) - len(shown) + cut_short,
+    )
+    return message, blocks
+
+
+def fit_digest(view: DigestView) -> DigestView:
+    """The part of the digest one message shows in full; what it leaves out is counted as held."""
+    return _layout(view)[0]
+
+
+def _held_line(view: DigestView) -> str:
+    when = "with your next digest" if view.held_for_next_digest else "in the next message"
+    return (
+        f"…and {_plural(view.held_items, 'more new work')} by "
+        f"{_plural(view.held_researchers, 'researcher')} you follow: they come {when}."
+    )
+
+
+def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
+    """One digest DM: newest first, ≤ 50 blocks and well under Slack's text cap; a digest too
+    big for one message shows its first part and says the rest follows."""
+    message, group_part = _layout(view)
+    items = message.item_count
+    intro = (
+        f"*{_plural(items, 'new work')}* from {_plural(len(message.groups), 'researcher')} you follow, "
+        "newest first."
+    )
+    blocks: list[Block] = [header(TITLE_TEXT), section(intro), *group_part]
+    if message.held_items:
+        blocks.append(context(_held_line(message)))
     blocks.append(
         context(
             f"You get this digest {escape(view.schedule)}. Change it with "
             f"`{escape(command)} digest daily|weekly|instant|off [at HH:MM]` or on the app's Home tab."
         )
     )
-    first = view.groups[0].items[0].title if view.groups and view.groups[0].items else ""
+    first = message.groups[0].items[0].title if message.groups and message.groups[0].items else ""
     text = f"{_plural(items, 'new work')} from researchers you follow"
     if first:
         text += f": {truncate(first, TITLE)}" + (" and more" if items > 1 else "")
