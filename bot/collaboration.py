@@ -8,15 +8,16 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.app import web_client
+from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
-from bot.slack_sender import bot_token_for
+from bot.slack_sender import INVITATION_EVENT, HistoryInconclusive, bot_token_for, find_keyed, post_keyed
 from handlers.blocks.claims import claimant_dm, review_message
 from handlers.blocks.common import Reply
 from handlers.blocks.invitations import (
@@ -27,6 +28,7 @@ from handlers.blocks.invitations import (
     conversation_started,
     declined_dm,
     intro_message,
+    undelivered_dm,
 )
 from services.claims import ClaimReview, ClaimView, MessageNotDelivered
 from services.invitations import InvitationView, PostedMessage
@@ -43,9 +45,12 @@ MAX_USER_PAGES = 20
 class WorkspaceClients:
     """Which Web API client talks to workspace X: one client per token, Retry-After honoured."""
 
-    def __init__(self, settings: Settings, *, token_for: TokenLookup | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, token_for: TokenLookup | None = None, timeout: int = SLACK_TIMEOUT
+    ) -> None:
         self._settings = settings
         self._token_for = token_for or (lambda team_id: bot_token_for(settings, team_id))
+        self._timeout = timeout
         self._clients: dict[str, WebClient] = {}
         self._lock = threading.Lock()
 
@@ -57,7 +62,7 @@ class WorkspaceClients:
         with self._lock:
             client = self._clients.get(token)
             if client is None:
-                client = self._clients[token] = web_client(self._settings, token)
+                client = self._clients[token] = web_client(self._settings, token, timeout=self._timeout)
             return client
 
     def require(self, team_id: str) -> WebClient:
@@ -154,19 +159,55 @@ class SlackInvitationSender:
         self._workspaces: dict[str, str | None] = {}
 
     def send_invitation(self, invitation: InvitationView) -> PostedMessage:
-        inviter, invitee = invitation.inviter.viewer, invitation.invitee.viewer
-        client = self._clients.require(invitee.team_id)
+        inviter = invitation.inviter.viewer
+        client = self._clients.require(invitation.invitee.viewer.team_id)
         if invitation.cross_workspace:
             reply = intro_message(invitation, inviter=self._contact(inviter, with_email=False))
-            return send_dm(client, invitee.user_id, reply)
-        with delivering("group DM"):
-            # With the bot's token, two users give a group DM of the three of them.
-            opened = client.conversations_open(users=f"{inviter.user_id},{invitee.user_id}")
-            channel = str(opened["channel"]["id"])
-            posted = client.chat_postMessage(
-                channel=channel, unfurl_links=False, unfurl_media=False, **intro_message(invitation).payload()
+        else:
+            reply = intro_message(invitation)
+        with delivering("invitation"):
+            channel = invitation.channel_id or self._open_intro_conversation(client, invitation)
+            # OutcomeUnknown passes through: the intro may be posted, and is looked up by key.
+            posted = post_keyed(
+                client, channel, reply, event_type=INVITATION_EVENT, key=invitation.delivery_key
             )
-        return PostedMessage(channel=channel, ts=str(posted["ts"]))
+        return PostedMessage(*posted)
+
+    def find_invitation(self, invitation: InvitationView, *, after: datetime) -> PostedMessage | None:
+        # Reading the group DM's history needs mpim:history; the invitee's DM's, im:history.
+        client = self._clients.require(invitation.invitee.viewer.team_id)
+        with delivering("conversations.history"):
+            channel = invitation.channel_id or self._open_intro_conversation(client, invitation)
+            try:
+                ts = find_keyed(
+                    client,
+                    channel,
+                    event_type=INVITATION_EVENT,
+                    key=invitation.delivery_key,
+                    after=after,
+                    before=None,
+                )
+            except HistoryInconclusive as error:
+                raise MessageNotDelivered(f"conversations.history: {error}") from error
+        return PostedMessage(channel=channel, ts=ts) if ts else None
+
+    def tell_undelivered(self, invitation: InvitationView) -> None:
+        inviter, invitee = invitation.inviter.viewer, invitation.invitee.viewer
+        profile = invitation.invitee.profile
+        name = profile.name if profile else self._contact(invitee, with_email=False).name
+        send_dm(
+            self._clients.require(inviter.team_id),
+            inviter.user_id,
+            undelivered_dm(invitation, invitee_name=name),
+        )
+
+    @staticmethod
+    def _open_intro_conversation(client: WebClient, invitation: InvitationView) -> str:
+        """The group DM of inviter, invitee and bot; across workspaces, the invitee's DM.
+        Opening it again gives the same conversation."""
+        inviter, invitee = invitation.inviter.viewer, invitation.invitee.viewer
+        users = invitee.user_id if invitation.cross_workspace else f"{inviter.user_id},{invitee.user_id}"
+        return str(client.conversations_open(users=users)["channel"]["id"])
 
     def update_invitation(self, invitation: InvitationView) -> None:
         if not (invitation.channel_id and invitation.thread_ts):

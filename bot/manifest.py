@@ -14,7 +14,8 @@ import yaml
 # look a digest up by its metadata key when Slack never answered its post (never sending twice).
 # Claims read the claimant's Slack e-mail (`users:read.email`, for the institutional domain
 # match) and find admins (`users:read`, users.list); invitations open a group DM of inviter,
-# invitee and bot (`mpim:write`) and read only that thread for the check-back (`mpim:history`).
+# invitee and bot (`mpim:write`) and read only that conversation, for the check-back and to
+# look an unconfirmed intro up by key (`mpim:history`; across workspaces the intro is a DM).
 BOT_SCOPES = [
     "commands",
     "files:write",

@@ -68,14 +68,18 @@ def run_refresh(runtime: Runtime) -> None:
 
 
 def run_delivery(runtime: Runtime) -> None:
-    """The delivery job: one cycle, one summary line (or why it cannot send)."""
-    digests = runtime.services.digests
+    """The delivery job: one cycle, one summary line (or why it cannot send); then the
+    invitation intros Slack never confirmed, looked up within minutes rather than hourly."""
+    digests, invitations = runtime.services.digests, runtime.services.invitations
     if not digests.can_send:
         log.warning("delivery job skipped: no SLACK_BOT_TOKEN to send digests with")
         return
     report = digests.deliver_due(now=utcnow())
     if not report.quiet:
         log.info("%s", report.summary())
+    intros = invitations.confirm_intros(now=utcnow())
+    if intros.confirmed or intros.resent or intros.dropped or intros.waiting:
+        log.info("%s", intros.summary())
 
 
 def run_check_backs(runtime: Runtime) -> None:

@@ -47,6 +47,7 @@ TokenLookup = Callable[[str], str | None]
 
 # The metadata event types of our keyed messages (alphanumeric and underscores, as Slack wants).
 DIGEST_EVENT = "bzpeer_digest"
+INVITATION_EVENT = "bzpeer_invitation"
 # conversations.history gives apps outside the Marketplace at most 15 messages a call (Tier 1).
 HISTORY_LIMIT = 15
 

@@ -39,7 +39,7 @@ from handlers.follows import presser, publish_home
 from handlers.ids import Action, InviteInput
 from handlers.ids import View as ViewId
 from handlers.parsing import ParsedCommand
-from handlers.values import ResearcherValue, pressed_value
+from handlers.values import ResearcherValue, pressed_message, pressed_value
 from services.container import Services
 from services.invitations import MESSAGE_MAX, AnswerKind, InviteCheck
 from services.members import Viewer
@@ -182,7 +182,9 @@ def register(app: App, services: Services, *, command: str) -> None:
         if viewer is None or value is None:
             _ephemeral(respond, messages.stale_button())
             return
-        outcome = services.invitations.answer(value.invitation_id, viewer, kind, now=_now())
+        outcome = services.invitations.answer(
+            value.invitation_id, viewer, kind, now=_now(), pressed_on=pressed_message(body)
+        )
         if outcome.status in ("not_invitee", "already", "gone"):
             _ephemeral(respond, answer_refusal(outcome))
             return

@@ -6,6 +6,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from services.invitations import PostedMessage
+
 Value = TypeVar("Value", bound="ButtonValue")
 
 # Row ids are 32-bit integer columns; a larger number in an edited value would make the
@@ -85,3 +87,13 @@ def pressed_value(body: dict[str, Any]) -> str | None:
     actions = body.get("actions") or [{}]
     value = actions[0].get("value")
     return value if isinstance(value, str) else None
+
+
+def pressed_message(body: dict[str, Any]) -> PostedMessage | None:
+    """The message a button was pressed in (channel and ts), when it is one the app posted:
+    Slack signs the payload, so a press proves the message exists. None for ephemeral ones."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if container.get("type") != "message" or container.get("is_ephemeral") or not (channel and ts):
+        return None
+    return PostedMessage(channel=str(channel), ts=str(ts))

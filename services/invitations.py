@@ -13,6 +13,12 @@ Same workspace: a group DM (inviter, invitee, bot) with the intro; the thread un
 conversation. Another workspace: a DM to the invitee in *their* workspace naming the inviter
 and their workspace; on Accept both get the other's Slack name and e-mail in a DM. Everything
 sent goes through the `InvitationSender` port.
+
+The intro carries the invitation's key as Slack metadata. When Slack never answers the post
+(services/delivery.py) the invitation is kept, open, with no thread yet: the invitee's first
+press on its buttons proves it was posted and settles it, and meanwhile `confirm_intros` (the
+delivery job) looks the key up in the conversation: found → settled; not there → sent again
+with the same key; Slack refusing it then → dropped, and the inviter told.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from services.claims import (
 )
 from services.collaborators import list_coauthor_counts, list_people, list_shared_topics
 from services.db import session_scope, write_retrying_once
+from services.delivery import CLOCK_SKEW, OutcomeUnknown
 from services.members import Viewer, find_member, get_or_create_member
 from services.models import (
     Authorship,
@@ -66,6 +73,10 @@ ABOUT_TOPICS = 20
 SHARED_SHOWN = 5
 HOME_SHOWN = 5
 CHECK_BACK_BATCH = 100
+# An intro whose post Slack never answered is looked up once this long has passed since its
+# last try (longer than any one send, Retry-After waits included): the claim on the look-up.
+INTRO_LOOKUP_AFTER = timedelta(minutes=5)
+INTRO_LOOKUP_BATCH = 50
 
 
 Refusal = Literal[
@@ -133,6 +144,11 @@ class InvitationView:
         """The invitee sits in another workspace than the inviter."""
         return self.inviter.viewer.team_id != self.invitee.viewer.team_id
 
+    @property
+    def delivery_key(self) -> str:
+        """The intro's key (its Slack metadata), the same for every try of this invitation."""
+        return f"invitation-{self.id}-{int(self.created_at.timestamp())}"
+
 
 @dataclass(frozen=True)
 class PostedMessage:
@@ -144,7 +160,17 @@ class InvitationSender(Protocol):
     """The sending side of invitations. Each method raises MessageNotDelivered on failure."""
 
     def send_invitation(self, invitation: InvitationView) -> PostedMessage:
-        """Same workspace: open the group DM and post the intro; else DM the invitee."""
+        """Same workspace: open the group DM and post the intro; else DM the invitee. The intro
+        carries `invitation.delivery_key`; OutcomeUnknown when Slack never answered the post."""
+        ...
+
+    def find_invitation(self, invitation: InvitationView, *, after: datetime) -> PostedMessage | None:
+        """The intro carrying the invitation's key, posted since `after`, or None when it is not
+        there; MessageNotDelivered when the conversation's history cannot tell."""
+        ...
+
+    def tell_undelivered(self, invitation: InvitationView) -> None:
+        """DM the inviter that the invitation Slack never confirmed could not be sent after all."""
         ...
 
     def update_invitation(self, invitation: InvitationView) -> None:
@@ -172,7 +198,8 @@ class InvitationSender(Protocol):
         ...
 
 
-InviteStatus = Literal["sent", "failed"] | Refusal
+# "unconfirmed": Slack never answered the intro's post; kept and looked up (confirm_intros).
+InviteStatus = Literal["sent", "unconfirmed", "failed"] | Refusal
 
 
 @dataclass(frozen=True)
@@ -236,6 +263,23 @@ class InvitationHome:
 
 
 @dataclass
+class IntroReport:
+    """What one look-up of unconfirmed intros did."""
+
+    confirmed: int = 0
+    resent: int = 0
+    dropped: int = 0
+    waiting: int = 0
+
+    def summary(self) -> str:
+        """One line for logs."""
+        return (
+            f"Invitation intros Slack had not confirmed: {self.confirmed} found posted, "
+            f"{self.resent} sent again, {self.dropped} dropped (inviter told), {self.waiting} still waiting"
+        )
+
+
+@dataclass
 class CheckBackReport:
     """What one check-back cycle did."""
 
@@ -289,7 +333,8 @@ class InvitationService:
         about: str | None = None,
         now: datetime | None = None,
     ) -> InviteOutcome:
-        """Check again, store the invitation and send it; nothing is kept if it cannot be sent."""
+        """Check again, store the invitation and send it; nothing is kept if Slack refused it,
+        and everything is if Slack may have posted it."""
         text = message.strip()
         if not text or len(text) > MESSAGE_MAX:
             raise ValueError(f"an invitation message has 1–{MESSAGE_MAX} characters")
@@ -301,29 +346,69 @@ class InvitationService:
         )
         if outcome.invitation is None:
             return outcome
+        invitation = outcome.invitation
         try:
-            posted = self._sender.send_invitation(outcome.invitation)
+            posted = self._sender.send_invitation(invitation)
+        except OutcomeUnknown as unknown:
+            # The intro (with its Accept button) may be in Slack: deleting the invitation would
+            # leave that button answering "no longer in the store".
+            self._set_intro(invitation.id, channel=unknown.channel, ts=None)
+            log.warning("invitation %s: Slack did not answer the intro (%s); kept", invitation.id, unknown)
+            kept = replace(invitation, channel_id=unknown.channel)
+            return InviteOutcome("unconfirmed", outcome.check, kept)
         except MessageNotDelivered as error:
-            invitation_id = outcome.invitation.id
             with session_scope(self._engine) as session:
-                session.execute(delete(Invitation).where(col(Invitation.id) == invitation_id))
-            log.warning("invitation %s could not be sent (%s); dropped", invitation_id, error)
+                session.execute(delete(Invitation).where(col(Invitation.id) == invitation.id))
+            log.warning("invitation %s could not be sent (%s); dropped", invitation.id, error)
             return InviteOutcome("failed", outcome.check, problem=str(error))
-        with session_scope(self._engine) as session:
-            session.execute(
-                update(Invitation)
-                .where(col(Invitation.id) == outcome.invitation.id)
-                .values(channel_id=posted.channel, thread_ts=posted.ts)
-            )
-        sent = replace(outcome.invitation, channel_id=posted.channel, thread_ts=posted.ts)
+        self._set_intro(invitation.id, channel=posted.channel, ts=posted.ts)
+        sent = replace(invitation, channel_id=posted.channel, thread_ts=posted.ts)
         return InviteOutcome("sent", outcome.check, sent)
 
-    def answer(
-        self, invitation_id: int, presser: Viewer, answer: AnswerKind, *, now: datetime | None = None
-    ) -> AnswerOutcome:
-        """Accept, decline or mute, by the invitee only; the message and the people follow."""
+    def confirm_intros(self, *, now: datetime | None = None) -> IntroReport:
+        """The delivery job: settle intros Slack never confirmed, sending again those it lacks."""
         at = now or utcnow()
-        outcome = write_retrying_once(self._engine, lambda s: _answer(s, invitation_id, presser, answer, at))
+        report = IntroReport()
+        if self._sender is None:
+            return report
+        with Session(self._engine) as session:
+            waiting = session.exec(
+                select(Invitation)
+                .where(
+                    col(Invitation.status) == "open",
+                    col(Invitation.thread_ts).is_(None),
+                    col(Invitation.attempted_at) <= at - INTRO_LOOKUP_AFTER,
+                )
+                .order_by(col(Invitation.attempted_at))
+                .limit(INTRO_LOOKUP_BATCH)
+            ).all()
+            claimed = [
+                _view(session, invitation)
+                for invitation in waiting
+                if self._claim_intro(invitation.id, invitation.attempted_at, at)
+            ]
+        for view in claimed:
+            self._confirm_intro(view, report)
+        return report
+
+    def answer(
+        self,
+        invitation_id: int,
+        presser: Viewer,
+        answer: AnswerKind,
+        *,
+        now: datetime | None = None,
+        pressed_on: PostedMessage | None = None,
+    ) -> AnswerOutcome:
+        """Accept, decline or mute, by the invitee only; the message and the people follow.
+
+        `pressed_on`: the message the button was pressed in (from the signed payload), which
+        proves an intro Slack never confirmed was posted after all.
+        """
+        at = now or utcnow()
+        outcome = write_retrying_once(
+            self._engine, lambda s: _answer(s, invitation_id, presser, answer, at, pressed_on)
+        )
         if outcome.invitation is None or outcome.status in ("not_invitee", "already", "gone"):
             return outcome
         view = outcome.invitation
@@ -409,6 +494,59 @@ class InvitationService:
             return self._sender.thread_is_quiet(view)
         except MessageNotDelivered:
             return None
+
+    def _set_intro(self, invitation_id: int, *, channel: str | None, ts: str | None) -> None:
+        with session_scope(self._engine) as session:
+            session.execute(
+                update(Invitation)
+                .where(col(Invitation.id) == invitation_id, col(Invitation.thread_ts).is_(None))
+                .values(channel_id=channel, thread_ts=ts)
+            )
+
+    def _claim_intro(self, invitation_id: int | None, tried_at: datetime | None, now: datetime) -> bool:
+        # Compare-and-set on the last try's time: one process looks an intro up (and sends it
+        # again) at a time, and the next look-up waits INTRO_LOOKUP_AFTER.
+        with session_scope(self._engine) as session:
+            result = session.execute(
+                update(Invitation)
+                .where(
+                    col(Invitation.id) == invitation_id,
+                    col(Invitation.attempted_at) == tried_at,
+                    col(Invitation.thread_ts).is_(None),
+                )
+                .values(attempted_at=now)
+            )
+            return _rowcount(result) == 1
+
+    def _confirm_intro(self, view: InvitationView, report: IntroReport) -> None:
+        assert self._sender is not None
+        try:
+            # The same key on every try: any copy found settles it.
+            found = self._sender.find_invitation(view, after=view.created_at - CLOCK_SKEW)
+        except MessageNotDelivered as error:
+            log.info("invitation %s: intro not looked up yet (%s)", view.id, error)
+            report.waiting += 1  # never sent blind: the next cycle reads the history again
+            return
+        try:
+            posted = found or self._sender.send_invitation(view)
+        except OutcomeUnknown as unknown:
+            self._set_intro(view.id, channel=unknown.channel or view.channel_id, ts=None)
+            report.waiting += 1
+            return
+        except MessageNotDelivered as error:
+            # The history showed no intro and Slack refused a new one: nothing was ever posted.
+            unposted = (col(Invitation.id) == view.id, col(Invitation.thread_ts).is_(None))
+            with session_scope(self._engine) as session:
+                session.execute(delete(Invitation).where(*unposted))
+            log.warning("invitation %s could not be sent after all (%s); dropped", view.id, error)
+            self._deliver(view, [self._sender.tell_undelivered])
+            report.dropped += 1
+            return
+        self._set_intro(view.id, channel=posted.channel, ts=posted.ts)
+        if found:
+            report.confirmed += 1
+        else:
+            report.resent += 1
 
     def _mark_checked(self, invitation_id: int, at: datetime | None) -> bool:
         # Compare-and-set so a second scheduler (or a retry) never checks back twice.
@@ -615,6 +753,7 @@ def _create(
         about=_about_label(check.about_options, about),
         status="open",
         created_at=now,
+        attempted_at=now,  # the intro goes out right after this commit
     )
     session.add(invitation)
     session.flush()
@@ -622,11 +761,21 @@ def _create(
 
 
 def _answer(
-    session: Session, invitation_id: int, presser: Viewer, answer: AnswerKind, now: datetime
+    session: Session,
+    invitation_id: int,
+    presser: Viewer,
+    answer: AnswerKind,
+    now: datetime,
+    pressed_on: PostedMessage | None,
 ) -> AnswerOutcome:
     invitation = session.get(Invitation, invitation_id)
     if invitation is None:
         return AnswerOutcome("gone")
+    if pressed_on is not None and invitation.thread_ts is None:
+        # Whoever pressed, a press on the intro proves Slack posted it: settle what it never confirmed.
+        invitation.channel_id, invitation.thread_ts = pressed_on.channel, pressed_on.ts
+        session.add(invitation)
+        session.flush()
     invitee = session.get(Member, invitation.invitee_member_id)
     if invitee is None or (invitee.team_id, invitee.user_id) != (presser.team_id, presser.user_id):
         # Never say whose invitation it is, or change anything.

@@ -50,22 +50,26 @@ def press(
     ephemeral: bool = True,
     user_id: str | None = None,
     team_id: str | None = None,
+    channel_id: str | None = None,
+    message_ts: str = "1.2",
 ) -> BoltResponse:
-    """Press a button in a message: ephemeral (cards, lists) or not (digest DMs, shared cards)."""
+    """Press a button in a message: ephemeral (cards, lists) or not (digest DMs, shared cards),
+    in the driver's channel or in the given one (a DM, the group DM of an invitation)."""
+    channel = channel_id or driver.channel_id
     payload = _envelope("block_actions", driver, user_id, team_id)
     payload.update(
         container={
             "type": "message",
-            "message_ts": "1.2",
-            "channel_id": driver.channel_id,
+            "message_ts": message_ts,
+            "channel_id": channel,
             "is_ephemeral": ephemeral,
         },
-        channel={"id": driver.channel_id, "name": "general"},
+        channel={"id": channel, "name": "general"},
         response_url=driver.local.response_url(),
         actions=[_action(button, block_id)],
     )
     if not ephemeral:
-        payload["message"] = {"type": "message", "ts": "1.2", "text": "", "blocks": []}
+        payload["message"] = {"type": "message", "ts": message_ts, "text": "", "blocks": []}
     return _dispatch_form(driver, payload)
 
 

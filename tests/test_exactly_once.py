@@ -1,13 +1,15 @@
-"""Exactly once across Slack timeouts (issue 14): a digest Slack posted but answered too late is
-found by its metadata key and never sent again; one Slack never posted is sent once; a digest
-too big for one message reaches the member whole, each work once. The real sender against the
-local Slack, whose slowed answers come after the message is posted."""
+"""Exactly once across Slack timeouts (issue 14): a post Slack made but answered too late is
+found by its metadata key and never sent again; one Slack never made is sent once; an
+invitation whose intro may be posted is kept, answerable and reconciled; a digest too big for
+one message reaches the member whole, each work once. Real senders against the local Slack,
+whose slowed answers come after the message is posted."""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from http.client import RemoteDisconnected
 from typing import Any
@@ -20,18 +22,35 @@ from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.app import web_client
+from bot.app import InlineExecutor, build_bolt_app, web_client
+from bot.collaboration import SlackInvitationSender, WorkspaceClients
 from bot.local_slack import LocalSlack
+from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.blocks.common import within_limits
+from handlers.ids import Action
 from services import ledger
 from services.db import alembic_config, session_scope
 from services.digests import DigestService
 from services.importer import store_works
+from services.invitations import InvitationService
+from services.models import utcnow
 from services.openalex import parse_work
+from tests.collab_support import (
+    ALICE,
+    SAM,
+    add_people,
+    claim_and_approve,
+    invitations,
+    invite_via_modal,
+    last_view,
+    posted_with,
+    press_as,
+)
+from tests.conftest import SIGNING_SECRET
 from tests.digest_support import T0, add_member, add_researcher, author_id, follow, ledger_rows, work_json
-from tests.slack_support import all_text
+from tests.slack_support import SlackDriver, all_text
 
 # The senders give up after 1 s; Slack answers the slowed call after 3 s, having posted already.
 TIMEOUT = 1
@@ -224,6 +243,95 @@ def test_a_big_backlog_reaches_the_member_whole_each_work_once_within_limits(
             text("SELECT w.title, d.slack_ts FROM delivery d JOIN work w ON w.id = d.work_id")
         )
         assert all(ts == ts_of[number.findall(title)[0]] for title, ts in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Invitations
+
+
+@pytest.fixture
+def intros(runtime: Runtime, settings: Settings) -> InvitationService:
+    """The invitation service on a sender that gives up after TIMEOUT seconds."""
+    sender = SlackInvitationSender(WorkspaceClients(settings, timeout=TIMEOUT))
+    return InvitationService(runtime.services.engine, sender)
+
+
+@pytest.fixture
+def people(
+    runtime: Runtime, settings: Settings, local_slack: LocalSlack, intros: InvitationService
+) -> SlackDriver:
+    services = replace(runtime.services, invitations=intros)
+    app = build_bolt_app(settings, services, listener_executor=InlineExecutor())
+    driver = SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)
+    add_people(driver)
+    claim_and_approve(driver, SAM)
+    return driver
+
+
+def _invite_answered_late(people: SlackDriver, *, posted: bool) -> tuple[str, str]:
+    """Alice invites Sam; Slack answers the intro's post too late. (group DM, modal text)"""
+    if not posted:
+        people.local.fail_next("chat.postMessage", status=500)
+    people.local.slow_next("chat.postMessage", LATE)
+    invite_via_modal(people, ALICE)
+    group = _dm(people.local, "U0ALICE,U0SAM")
+    return group, all_text(last_view(people, "views.update"))
+
+
+def test_an_intro_answered_late_keeps_the_invitation_and_the_invitees_accept_works(
+    people: SlackDriver, runtime: Runtime
+) -> None:
+    group, modal = _invite_answered_late(people, posted=True)
+    assert "Slack didn't confirm your invitation to *Samyadeep Basu* yet" in modal
+    assert "nothing was sent" not in modal
+    [stored] = invitations(runtime.services.engine)
+    assert (stored.status, stored.channel_id, stored.thread_ts) == ("open", group, None)
+    [intro] = posted_with(people, Action.INVITE_ACCEPT)
+    [in_slack] = people.local.history(group)
+    assert in_slack["metadata"]["event_type"] == "bzpeer_invitation" and in_slack["ts"] == intro["_ts"]
+
+    press_as(people, intro, Action.INVITE_ACCEPT, SAM, channel_id=group, message_ts=intro["_ts"])
+    update = people.local.calls_to("chat.update")[-1]
+    assert (update.params["channel"], update.params["ts"]) == (group, intro["_ts"])
+    assert "<@U0SAM> accepted <@U0ALICE>'s invitation" in all_text(update.params)
+    thread = [m for m in people.local.history(group) if m.get("thread_ts") == intro["_ts"]]
+    assert thread and "over to you both" in _text(thread[-1])
+    [stored] = invitations(runtime.services.engine)
+    assert (stored.status, stored.thread_ts) == ("accepted", intro["_ts"])
+    assert "no longer in the store" not in str(people.replies())
+
+
+def test_an_intro_answered_late_is_found_by_the_delivery_job_not_sent_again(
+    people: SlackDriver, runtime: Runtime, intros: InvitationService
+) -> None:
+    group, _ = _invite_answered_late(people, posted=True)
+    # Not while its sender may still be posting it.
+    assert intros.confirm_intros(now=utcnow() + timedelta(minutes=1)).confirmed == 0
+    assert people.local.calls_to("conversations.history") == []
+    report = intros.confirm_intros(now=utcnow() + timedelta(minutes=10))
+    assert (report.confirmed, report.resent) == (1, 0)
+    [intro] = people.local.history(group)
+    [stored] = invitations(runtime.services.engine)
+    assert (stored.status, stored.channel_id, stored.thread_ts) == ("open", group, intro["ts"])
+    assert [c.params["channel"] for c in people.local.calls_to("chat.postMessage")].count(group) == 1
+
+
+def test_an_intro_slack_never_posted_is_sent_once_with_the_same_key(
+    people: SlackDriver, runtime: Runtime, intros: InvitationService
+) -> None:
+    group, modal = _invite_answered_late(people, posted=False)
+    assert "Slack didn't confirm" in modal and people.local.history(group) == []
+    report = intros.confirm_intros(now=utcnow() + timedelta(minutes=10))
+    assert (report.confirmed, report.resent) == (0, 1)
+    [intro] = people.local.history(group)
+    [tried, resent] = [
+        c for c in people.local.calls_to("chat.postMessage") if c.params.get("channel") == group
+    ]
+    assert tried.params["metadata"] == resent.params["metadata"] == intro["metadata"]
+    [stored] = invitations(runtime.services.engine)
+    assert stored.thread_ts == intro["ts"]
+    press_as(people, intro, Action.INVITE_ACCEPT, SAM, channel_id=group, message_ts=intro["ts"])
+    assert [i.status for i in invitations(runtime.services.engine)] == ["accepted"]
 
 
 # ---------------------------------------------------------------------------------------------

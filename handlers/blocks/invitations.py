@@ -237,6 +237,12 @@ def result_view(outcome: InviteOutcome, command: str) -> View:
             else "A group DM with the two of you and BZPEER is open: talk in the thread under the intro."
         )
         text = f":white_check_mark: Invitation sent to *{name}*. {where}"
+    elif outcome.status == "unconfirmed":
+        text = (
+            f":hourglass_flowing_sand: Slack didn't confirm your invitation to *{name}* yet. BZPEER "
+            "checks within a few minutes and sends it again if it did not arrive; if it cannot be "
+            "delivered, BZPEER tells you in a DM."
+        )
     elif outcome.status == "failed":
         text = (
             f":warning: Slack would not deliver the invitation to *{name}*, so nothing was sent. "
@@ -390,6 +396,16 @@ def declined_dm(view: InvitationView, *, invitee_name: str) -> Reply:
     if view.invitee.profile is not None:
         blocks.append(ActionsBlock(elements=[_follow_button(view.invitee.profile.id)]))
     return Reply(escape(f"About your invitation to {invitee_name}"), blocks)
+
+
+def undelivered_dm(view: InvitationView, *, invitee_name: str) -> Reply:
+    """Told to the inviter when an invitation Slack never confirmed could not be sent after all."""
+    text = (
+        f"Your invitation to *{_name(invitee_name)}* could not be delivered after all: Slack did not "
+        "confirm it, and it was not in the conversation when BZPEER checked. Nothing was sent; "
+        "you can invite them again."
+    )
+    return Reply(escape(f"Your invitation to {invitee_name} was not delivered"), [section(text)])
 
 
 def check_back_message(view: InvitationView) -> Reply:
