@@ -259,6 +259,7 @@ class Outcome:
     requests: int
     statuses: Counter[str]
     phantom: int  # rows marked sent whose work never reached Slack
+    lookups: int  # conversations.history reads for messages whose post was never answered
 
 
 def tally(
@@ -296,6 +297,7 @@ def tally(
         requests=len([c for c in slack.calls if c.method != "response_url"]),
         statuses=statuses(engine),
         phantom=phantom,
+        lookups=len(slack.calls_to("conversations.history")),
     )
 
 
@@ -515,6 +517,11 @@ def _print_report(
             f"{random_duplicates} after the {len(random_kills)} random kills, "
             f"{outcome.duplicates_after_in_flight_kills} after the {len(in_flight)} in-flight kills "
             "(target: 0; each message is looked up by its key before it is sent again)",
+        ),
+        (
+            "look-ups",
+            f"{outcome.lookups} `conversations.history` reads, each for a message whose sender died "
+            "or never heard back, before anything was sent again",
         ),
         (
             "ledger at the end",
