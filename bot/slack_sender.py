@@ -19,7 +19,7 @@ from bot.settings import Settings
 from handlers.blocks.common import Reply
 from handlers.blocks.digest import digest_message, fit_digest
 from services.delivery import OutcomeUnknown
-from services.digests import DigestView, RecipientGone, SentMessage, TemporaryFailure
+from services.digests import DigestView, HistoryUnclear, RecipientGone, SentMessage, TemporaryFailure
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +192,10 @@ class SlackDigestSender:
             ts = find_keyed(client, channel, event_type=DIGEST_EVENT, key=key, after=after, before=before)
         except SlackApiError as error:
             raise _classify(error) from error
-        except (SlackClientError, OSError, HistoryInconclusive) as error:
-            raise TemporaryFailure(f"the DM's history could not tell ({error})") from error
+        except HistoryInconclusive as error:
+            raise HistoryUnclear(f"the DM's history cannot tell: {error}") from error
+        except (SlackClientError, OSError) as error:
+            raise TemporaryFailure(f"Slack could not be reached ({type(error).__name__})") from error
         return SentMessage(channel, ts) if ts else None
 
 

@@ -29,6 +29,11 @@ class TemporaryFailure(Exception):
         self.rate_limited = rate_limited
 
 
+class HistoryUnclear(TemporaryFailure):
+    """The DM's history was read but cannot tell whether the message is there (more messages
+    around the attempt than one read returns): that DM's business, not its workspace's."""
+
+
 class DigestSender(Protocol):
     def fit(self, digest: DigestView) -> DigestView:
         """The leading part of the digest one message shows in full (never empty when the
@@ -52,7 +57,8 @@ class DigestSender(Protocol):
     ) -> SentMessage | None:
         """The message carrying `key` posted between `after` and `before` in the member's DM
         (`channel`, or their DM with the bot when None), or None when it is not there; raise
-        RecipientGone, or TemporaryFailure when the history cannot be read or cannot tell."""
+        RecipientGone, TemporaryFailure when the workspace's history cannot be read now, or
+        HistoryUnclear when this DM's cannot tell."""
         ...
 
 

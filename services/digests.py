@@ -27,6 +27,7 @@ from services.delivery import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
 from services.digest_port import (
     DeliveryReport,
     DigestSender,
+    HistoryUnclear,
     RecipientGone,
     SentMessage,
     TemporaryFailure,
@@ -51,6 +52,7 @@ __all__ = [
     "DigestSender",
     "DigestService",
     "DigestView",
+    "HistoryUnclear",
     "RecipientGone",
     "SentMessage",
     "TemporaryFailure",
@@ -77,9 +79,10 @@ MAX_ATTEMPTS = 30
 MAX_MESSAGES = 3
 # Between two messages to the same DM: Slack's guidance is one message a second per channel.
 NEXT_MESSAGE_PAUSE = 1.0
-# Unconfirmed messages looked up per cycle. conversations.history is Tier 1 for most apps
-# (about one call a minute per workspace), so a workspace rarely gets through more than one.
-LOOKUPS_PER_CYCLE = 50
+# Unconfirmed messages read from the ledger per cycle: far more than Tier 1 lets one cycle look
+# up (conversations.history: about one call a minute per workspace), so that a workspace whose
+# history cannot be read never keeps the others' messages from their turn.
+UNCONFIRMED_PER_CYCLE = 1000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -348,10 +351,12 @@ class DigestService:
         """Settle posts Slack never answered: found in the DM → sent; not there → pending."""
         assert self._sender is not None
         with session_scope(self._engine) as session:
-            waiting = ledger.list_unconfirmed(session=session, limit=LOOKUPS_PER_CYCLE)
-        limited: set[str] = set()  # workspaces whose history budget is spent for this cycle
+            waiting = ledger.list_unconfirmed(session=session, limit=UNCONFIRMED_PER_CYCLE)
+        # Workspaces whose history could not be read this cycle (rate limit spent, no token, a
+        # missing scope): their other messages would fail the same way, so they wait too.
+        stalled: set[str] = set()
         for message in waiting:
-            if message.team_id in limited:
+            if message.team_id in stalled:
                 self._keep_waiting(message, now, report)
                 continue
             try:
@@ -377,8 +382,8 @@ class DigestService:
                 continue
             except TemporaryFailure as failure:
                 log.info("digest message %s not looked up yet: %s", message.key, failure)
-                if failure.rate_limited:
-                    limited.add(message.team_id)
+                if not isinstance(failure, HistoryUnclear):
+                    stalled.add(message.team_id)
                 self._keep_waiting(message, now, report)
                 continue
             with session_scope(self._engine) as session:

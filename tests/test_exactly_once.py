@@ -82,23 +82,29 @@ def _digests(engine: Engine, settings: Settings, *, timeout: int = TIMEOUT) -> D
     return DigestService(engine, SlackDigestSender(settings, timeout=timeout), pause=lambda _: None)
 
 
-def _member_with_news(engine: Engine, *, researchers: int = 2, works: int = 3) -> tuple[int, list[str]]:
-    """A member following `researchers` researchers with `works` new works between them."""
-    member = add_member(engine, "U0ALICE", frequency="instant")
-    for r in range(1, researchers + 1):
-        follow(
-            engine,
-            member,
-            add_researcher(engine, author_id(r), f"Researcher {r}"),
-            at=T0 - timedelta(days=30),
-        )
+def _member_with_news(
+    engine: Engine,
+    *,
+    user_id: str = "U0ALICE",
+    team_id: str = "T0TEAM1",
+    researchers: int = 2,
+    works: int = 3,
+    first: int = 1,
+) -> tuple[int, list[str]]:
+    """A member following `researchers` researchers (numbered from `first`) with `works` new
+    works between them."""
+    member = add_member(engine, user_id, team_id=team_id, frequency="instant")
+    authors = [author_id(r) for r in range(first, first + researchers)]
+    for author in authors:
+        researcher = add_researcher(engine, author, f"Researcher {author}")
+        follow(engine, member, researcher, at=T0 - timedelta(days=30))
     # Long titles, as real ones often are: a big backlog then fills messages by text, not blocks.
     titles = [f"Study {n:03d} of many things, considered" + " in depth" * 12 for n in range(1, works + 1)]
     news = [
         work_json(
-            f"W7{n:08d}",
+            f"W7{first:04d}{n:04d}",
             title,
-            [(author_id(1 + n % researchers), "R")],
+            [(authors[n % researchers], "R")],
             published=date(2026, 10, 1) + timedelta(hours=n),
         )
         for n, title in enumerate(titles, start=1)
@@ -213,6 +219,43 @@ def test_an_unreadable_history_holds_the_digest_back_and_never_sends_blind(
     given_up = digests.deliver_due(now=T0 + timedelta(days=8))
     assert (given_up.items_parked, given_up.messages_sent) == (3, 0)
     assert {r.status for r in ledger_rows(engine, member)} == {"parked"}
+    assert len(local_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_workspace_whose_history_cannot_be_read_holds_back_no_other(
+    engine: Engine, local_slack: LocalSlack, slack_clock: SlackClock, settings: Settings
+) -> None:
+    stuck, _ = _member_with_news(engine, user_id="U0ANN", team_id="T0TEAM1", first=1)
+    fine, _ = _member_with_news(engine, user_id="U0BEN", team_id="T0TEAM2", first=3)
+    also_stuck, _ = _member_with_news(engine, user_id="U0CAT", team_id="T0TEAM1", first=5)
+    digests = _digests(engine, settings)
+    slack_clock.pinned = T0
+    local_slack.slow_next("chat.postMessage", LATE, times=3)
+    assert digests.deliver_due(now=T0).unconfirmed == 3
+    local_slack.fail_next("conversations.history", error="missing_scope")  # T0TEAM1's install
+
+    report = digests.deliver_due(now=T0 + timedelta(minutes=5))
+    assert (report.confirmed, report.still_unconfirmed, report.messages_sent) == (1, 2, 0)
+    assert len(local_slack.calls_to("conversations.history")) == 2  # Cat's would fail like Ann's
+    assert {r.status for r in ledger_rows(engine, fine)} == {"sent"}
+    assert {r.status for m in (stuck, also_stuck) for r in ledger_rows(engine, m)} == {"unconfirmed"}
+
+
+def test_a_history_that_cannot_tell_never_leads_to_a_blind_resend(
+    engine: Engine, local_slack: LocalSlack, slack_clock: SlackClock, settings: Settings
+) -> None:
+    member, _ = _member_with_news(engine)
+    digests = _digests(engine, settings)
+    slack_clock.pinned = T0
+    local_slack.slow_next("chat.postMessage", LATE)
+    digests.deliver_due(now=T0)
+    dm = _dm(local_slack, "U0ALICE")
+    for n in range(15):  # the member and the bot chat on: the digest is no longer on one page
+        local_slack.api.call("chat.postMessage", {"channel": dm, "text": f"reply {n}"})
+
+    report = digests.deliver_due(now=T0 + timedelta(minutes=5))
+    assert (report.still_unconfirmed, report.messages_sent) == (1, 0)
+    assert {r.status for r in ledger_rows(engine, member)} == {"unconfirmed"}
     assert len(local_slack.calls_to("chat.postMessage")) == 1
 
 
