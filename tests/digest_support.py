@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services.digests import DigestView, RecipientGone, SentMessage, TemporaryFailure
-from services.models import Delivery, Follow, Member, Researcher
+from services.models import Delivery, Follow, Member, Researcher, Work
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
@@ -207,3 +207,33 @@ class RecordingSender:
 
     def work_ids(self) -> list[int]:
         return [item.work_id for view in self.sent for group in view.groups for item in group.items]
+
+
+def member_with_ledger(engine: Engine, team_id: str, user_id: str, statuses: tuple[str, ...]) -> int:
+    """A member following the first researcher, with one ledger row per status."""
+    with Session(engine) as session:
+        researcher = session.exec(select(Researcher).order_by(col(Researcher.id))).first()
+        works = session.exec(select(Work).order_by(col(Work.id)).limit(len(statuses))).all()
+        assert researcher and researcher.id and len(works) == len(statuses)
+        member = Member(team_id=team_id, user_id=user_id)
+        session.add(member)
+        session.flush()
+        assert member.id is not None
+        session.add(Follow(member_id=member.id, researcher_id=researcher.id))
+        for work, status in zip(works, statuses, strict=True):
+            assert work.id is not None
+            session.add(
+                Delivery(member_id=member.id, work_id=work.id, researcher_id=researcher.id, status=status)
+            )
+        session.commit()
+        return member.id
+
+
+def follow_and_ledger_state(engine: Engine, member_id: int) -> tuple[list[bool], list[str]]:
+    """Whether each of the member's follows is parked, and their ledger rows' statuses."""
+    with Session(engine) as session:
+        follows = session.exec(select(Follow.parked).where(col(Follow.member_id) == member_id)).all()
+        statuses = session.exec(
+            select(Delivery.status).where(col(Delivery.member_id) == member_id).order_by(col(Delivery.id))
+        ).all()
+    return list(follows), list(statuses)

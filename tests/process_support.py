@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -28,6 +29,21 @@ def wait_until(condition: Callable[[], bool], *, timeout: float, interval: float
             return False
         time.sleep(interval)
     return True
+
+
+def bot_env(database_url: str, slack_api_url: str, signing_secret: str, **extra: str) -> dict[str, str]:
+    """The environment of a single-workspace `bzpeer` process for a test: this process's own,
+    without the developer's Slack, OpenAlex or BZPEER settings, on the test's store and Slack."""
+    prefixes = ("SLACK_", "TEST_", "OPENALEX_", "BZPEER_")
+    env = {key: value for key, value in os.environ.items() if not key.startswith(prefixes)}
+    env.update(
+        DATABASE_URL=database_url,
+        SLACK_BOT_TOKEN="xoxb-test",
+        SLACK_SIGNING_SECRET=signing_secret,
+        SLACK_API_URL=slack_api_url,
+        **extra,
+    )
+    return env
 
 
 def _healthy(base: str) -> bool:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -43,7 +42,7 @@ from tests.collab_support import (
 from tests.conftest import SIGNING_SECRET
 from tests.follows_support import press, submit_view
 from tests.fuzz_support import fuzz_examples
-from tests.process_support import start_serve
+from tests.process_support import bot_env, start_serve
 from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
 
 # The three bodies of finding 7: an event that is a string, a team that is a number, and JSON
@@ -59,13 +58,7 @@ FINDING_7_BODIES = {
 def test_bodies_slack_would_not_send_get_401_or_400_and_one_log_line_from_bzpeer_serve(
     database_url: str, tmp_path: Path, local_slack: LocalSlack
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEST_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=local_slack.url,
-    )
+    env = bot_env(database_url, local_slack.url, SIGNING_SECRET)
     server, base = start_serve(env, tmp_path)
     answers: list[tuple[int, str]] = []
     try:

@@ -23,8 +23,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, col, select
+from sqlalchemy.engine import make_url
 
 from bot.installations import build_installation_store
 from bot.local_slack import LocalSlack
@@ -32,9 +31,9 @@ from bot.runtime import Runtime
 from bot.shell_payloads import trigger_id
 from handlers.ids import Action
 from handlers.ids import View as ViewId
-from services.models import Delivery, Follow, Member, Researcher, Work
 from services.workspaces import WorkspaceService
 from tests.conftest import SIGNING_SECRET
+from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.oauth_support import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -179,35 +178,6 @@ def _health(base: str) -> Answer:
     return Answer(response.status_code, time.monotonic() - started, response.text)
 
 
-def _member_with(engine: Engine, team_id: str, user_id: str) -> int:
-    """A member following a researcher, with one pending and one sent digest item."""
-    with Session(engine) as session:
-        researcher = session.exec(select(Researcher).order_by(col(Researcher.id))).first()
-        works = session.exec(select(Work).order_by(col(Work.id)).limit(2)).all()
-        assert researcher and researcher.id and len(works) == 2
-        member = Member(team_id=team_id, user_id=user_id)
-        session.add(member)
-        session.flush()
-        assert member.id is not None
-        session.add(Follow(member_id=member.id, researcher_id=researcher.id))
-        for work, status in zip(works, ("pending", "sent"), strict=True):
-            assert work.id is not None
-            session.add(
-                Delivery(member_id=member.id, work_id=work.id, researcher_id=researcher.id, status=status)
-            )
-        session.commit()
-        return member.id
-
-
-def _state(engine: Engine, member_id: int) -> tuple[list[bool], list[str]]:
-    with Session(engine) as session:
-        follows = session.exec(select(Follow.parked).where(col(Follow.member_id) == member_id)).all()
-        statuses = session.exec(
-            select(Delivery.status).where(col(Delivery.member_id) == member_id).order_by(col(Delivery.id))
-        ).all()
-    return list(follows), list(statuses)
-
-
 RUNNING = ([False], ["pending", "sent"])
 PARKED = ([True], ["parked", "sent"])
 
@@ -216,20 +186,20 @@ def test_an_uninstall_while_the_store_is_unavailable_is_retried_and_parks_once(
     outage: Outage, runtime: Runtime, local_slack: LocalSlack, tmp_path: Path
 ) -> None:
     engine = runtime.services.engine
-    member = _member_with(engine, "T0TEAM1", "U0ALICE")
+    member = member_with_ledger(engine, "T0TEAM1", "U0ALICE", ("pending", "sent"))
     body = event_body("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0GONE")
     with serving(_env(outage.server_url, local_slack), tmp_path) as served:
         with outage.during():
             down = _deliver(served.base, body)
         assert down.status == 503 and down.seconds < PROMPTLY, down
-        assert _state(engine, member) == RUNNING  # nothing half-done
+        assert follow_and_ledger_state(engine, member) == RUNNING  # nothing half-done
 
         assert _deliver(served.base, body, retry=1).status == 200  # Slack's retry does the work
-        assert _state(engine, member) == PARKED
+        assert follow_and_ledger_state(engine, member) == PARKED
 
         WorkspaceService(engine).restore("T0TEAM1")  # reinstalled meanwhile
         assert _deliver(served.base, body, retry=2).status == 200  # a late retry changes nothing
-        assert _state(engine, member) == RUNNING
+        assert follow_and_ledger_state(engine, member) == RUNNING
     assert [line["status"] for line in served.requests("event app_uninstalled")] == [503, 200, 200]
     assert [line["team_id"] for line in served.lines if line["msg"] == "workspace parked"] == ["T0TEAM1"]
 
@@ -248,23 +218,23 @@ def test_a_revoked_bot_token_while_the_store_is_unavailable_is_retried_and_compl
     body = event_body("T0LAB1", event, event_id="Ev0REVOKED")
     with serving(_env(outage.server_url, local_slack, secret_key=secret_key), tmp_path) as served:
         install_over_http(served.base, local_slack, code="code-one", team_id="T0LAB1", token="xoxb-lab1-one")
-        member = _member_with(engine, "T0LAB1", "U0ALICE")
+        member = member_with_ledger(engine, "T0LAB1", "U0ALICE", ("pending", "sent"))
         with outage.during():
             down = _deliver(served.base, body)
         assert down.status == 503 and down.seconds < PROMPTLY, down
-        assert _state(engine, member) == RUNNING
+        assert follow_and_ledger_state(engine, member) == RUNNING
 
         assert _deliver(served.base, body, retry=1).status == 200
         assert store.find_bot(enterprise_id=None, team_id="T0LAB1") is None
         assert store.find_installation(enterprise_id=None, team_id="T0LAB1") is None
-        assert _state(engine, member) == PARKED
+        assert follow_and_ledger_state(engine, member) == PARKED
 
         install_over_http(served.base, local_slack, code="code-two", team_id="T0LAB1", token="xoxb-lab1-two")
-        assert _state(engine, member) == RUNNING
+        assert follow_and_ledger_state(engine, member) == RUNNING
         assert _deliver(served.base, body, retry=2).status == 200
         bot = store.find_bot(enterprise_id=None, team_id="T0LAB1")
         assert bot is not None and bot.bot_token == "xoxb-lab1-two"
-        assert _state(engine, member) == RUNNING
+        assert follow_and_ledger_state(engine, member) == RUNNING
     assert [line["status"] for line in served.requests("event tokens_revoked")] == [503, 200, 200]
 
 

@@ -19,7 +19,6 @@ from slack_bolt import Ack, App
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from sqlalchemy import text
-from sqlmodel import Session, col, select
 
 from bot.app import InlineExecutor, build_bolt_app, web_client
 from bot.installations import InstallationTokens, PurgingOAuthStateStore, build_installation_store
@@ -28,9 +27,9 @@ from bot.manifest import BOT_SCOPES, build_manifest
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.web import WebApp
-from services.models import Delivery, Follow, Member, Researcher, Work
 from services.openalex import OpenAlexClient
 from tests.conftest import SIGNING_SECRET
+from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.fake_openalex import FakeOpenAlex
 from tests.oauth_support import CLIENT_ID, call, event_body, event_headers, install, oauth_settings
 from tests.slack_support import SlackDriver, all_text, signed_headers
@@ -189,34 +188,6 @@ def test_scheduler_token_lookup_rotates_on_slack_api_url_too(
     assert tokens.bot_token("T0NOWHERE") is None
 
 
-def _follow_and_queue(engine: Any, team_id: str, user_id: str) -> int:
-    with Session(engine) as session:
-        researcher = session.exec(select(Researcher).order_by(col(Researcher.id))).first()
-        works = session.exec(select(Work).order_by(col(Work.id)).limit(2)).all()
-        assert researcher and researcher.id and len(works) == 2
-        member = Member(team_id=team_id, user_id=user_id)
-        session.add(member)
-        session.flush()
-        assert member.id is not None
-        session.add(Follow(member_id=member.id, researcher_id=researcher.id))
-        for work, status in zip(works, ("pending", "sent"), strict=True):
-            assert work.id is not None
-            session.add(
-                Delivery(member_id=member.id, work_id=work.id, researcher_id=researcher.id, status=status)
-            )
-        session.commit()
-        return member.id
-
-
-def _state(engine: Any, member_id: int) -> tuple[list[bool], list[str]]:
-    with Session(engine) as session:
-        follows = session.exec(select(Follow.parked).where(col(Follow.member_id) == member_id)).all()
-        statuses = session.exec(
-            select(Delivery.status).where(col(Delivery.member_id) == member_id).order_by(col(Delivery.id))
-        ).all()
-    return list(follows), list(statuses)
-
-
 def _dispatch_event(app: App, team_id: str, event: dict[str, Any], event_id: str) -> int:
     body = event_body(team_id, event, event_id=event_id)
     return app.dispatch(BoltRequest(body=body, headers=event_headers(body))).status
@@ -227,8 +198,8 @@ def test_uninstall_removes_that_workspaces_tokens_and_parks_then_reinstall_resto
 ) -> None:
     engine = runtime.services.engine
     _two_workspaces(web, local_slack)
-    lab1 = _follow_and_queue(engine, "T0LAB1", "U0SAME")
-    lab2 = _follow_and_queue(engine, "T0LAB2", "U0SAME")
+    lab1 = member_with_ledger(engine, "T0LAB1", "U0SAME", ("pending", "sent"))
+    lab2 = member_with_ledger(engine, "T0LAB2", "U0SAME", ("pending", "sent"))
 
     assert _dispatch_event(app, "T0LAB1", {"type": "app_uninstalled"}, "Ev0UNINSTALL1") == 200
 
@@ -237,8 +208,8 @@ def test_uninstall_removes_that_workspaces_tokens_and_parks_then_reinstall_resto
     assert store.find_bot(enterprise_id=None, team_id="T0LAB1") is None
     kept = store.find_installation(enterprise_id=None, team_id="T0LAB2")
     assert kept is not None and kept.bot_token == "xoxb-lab2-secret"
-    assert _state(engine, lab1) == ([True], ["parked", "sent"])
-    assert _state(engine, lab2) == ([False], ["pending", "sent"])
+    assert follow_and_ledger_state(engine, lab1) == ([True], ["parked", "sent"])
+    assert follow_and_ledger_state(engine, lab2) == ([False], ["pending", "sent"])
 
     # The other workspace carries on; the uninstalled one gets no card.
     driver.command("Samyadeep Basu", team_id="T0LAB2")
@@ -247,7 +218,7 @@ def test_uninstall_removes_that_workspaces_tokens_and_parks_then_reinstall_resto
     assert CARD not in all_text(driver.last_reply())
 
     install(web, local_slack, code="code-again", team_id="T0LAB1", token="xoxb-lab1-again")
-    assert _state(engine, lab1) == ([False], ["pending", "sent"])
+    assert follow_and_ledger_state(engine, lab1) == ([False], ["pending", "sent"])
     local_slack.clear()
     driver.command("Samyadeep Basu", team_id="T0LAB1")
     assert CARD in all_text(driver.last_reply())
@@ -259,13 +230,13 @@ def test_revoked_bot_token_parks_the_workspace_like_an_uninstall(
 ) -> None:
     engine = runtime.services.engine
     _two_workspaces(web, local_slack)
-    lab1 = _follow_and_queue(engine, "T0LAB1", "U0SAME")
+    lab1 = member_with_ledger(engine, "T0LAB1", "U0SAME", ("pending", "sent"))
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}}
     assert _dispatch_event(app, "T0LAB1", event, "Ev0REVOKE1") == 200
     store = build_installation_store(runtime.settings, engine)
     assert store.find_bot(enterprise_id=None, team_id="T0LAB1") is None
     assert store.find_bot(enterprise_id=None, team_id="T0LAB2") is not None
-    assert _state(engine, lab1) == ([True], ["parked", "sent"])
+    assert follow_and_ledger_state(engine, lab1) == ([True], ["parked", "sent"])
 
 
 def test_revoked_user_tokens_alone_leave_the_workspace_running(
@@ -273,10 +244,10 @@ def test_revoked_user_tokens_alone_leave_the_workspace_running(
 ) -> None:
     engine = runtime.services.engine
     _two_workspaces(web, local_slack)
-    lab1 = _follow_and_queue(engine, "T0LAB1", "U0SAME")
+    lab1 = member_with_ledger(engine, "T0LAB1", "U0SAME", ("pending", "sent"))
     event = {"type": "tokens_revoked", "tokens": {"oauth": ["U0SOMEONE"], "bot": []}}
     assert _dispatch_event(app, "T0LAB1", event, "Ev0REVOKE2") == 200
-    assert _state(engine, lab1) == ([False], ["pending", "sent"])
+    assert follow_and_ledger_state(engine, lab1) == ([False], ["pending", "sent"])
     driver.command("Samyadeep Basu", team_id="T0LAB1")
     assert CARD in all_text(driver.last_reply())
 

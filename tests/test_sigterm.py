@@ -4,7 +4,6 @@ leaving them on "Looking up … on OpenAlex…" (issue 14, finding 8)."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import threading
 from pathlib import Path
@@ -17,7 +16,7 @@ from handlers.ids import Action
 from handlers.values import LookupValue
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex
-from tests.process_support import start_serve, wait_until
+from tests.process_support import bot_env, start_serve, wait_until
 from tests.slack_support import SlackDriver, all_text, signed_headers
 
 FORM = "application/x-www-form-urlencoded"
@@ -38,16 +37,10 @@ def test_work_the_grace_period_cannot_finish_tells_its_user_to_try_again(
 
     openalex.add_callable("/autocomplete/authors", never)
     with openalex.serve() as openalex_url:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("SLACK_", "TEST_", "OPENALEX_", "BZPEER_"))
-        }
-        env.update(
-            DATABASE_URL=database_url,
-            SLACK_BOT_TOKEN="xoxb-test",
-            SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=local_slack.url,
+        env = bot_env(
+            database_url,
+            local_slack.url,
+            SIGNING_SECRET,
             OPENALEX_URL=openalex_url,
             BZPEER_GRACEFUL_TIMEOUT=str(GRACE_SECONDS),
         )

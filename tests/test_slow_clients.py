@@ -19,7 +19,7 @@ import pytest
 from bot.local_slack import LocalSlack
 from bot.web_worker import HEAD_TOO_LARGE, LENGTH_REQUIRED, TOO_LARGE, request_size
 from tests.conftest import SIGNING_SECRET
-from tests.process_support import SlowClients, start_serve, wait_until
+from tests.process_support import SlowClients, bot_env, start_serve, wait_until
 from tests.slack_support import SlackDriver, all_text, signed_headers
 
 # Before the fix neither answered within 25 s of 20 slow connections; Slack itself allows 3 s.
@@ -43,13 +43,7 @@ class Served:
 
 @pytest.fixture
 def serve(database_url: str, tmp_path: Path, local_slack: LocalSlack) -> Iterator[Served]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEST_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=local_slack.url,
-    )
+    env = bot_env(database_url, local_slack.url, SIGNING_SECRET)
     subprocess.run(
         [sys.executable, "-m", "bot", "demo"], env=env, check=True, cwd=tmp_path, capture_output=True
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from bot.web import WebApp
 from tests.conftest import SIGNING_SECRET
-from tests.process_support import start_serve, wait_until
+from tests.process_support import bot_env, start_serve, wait_until
 from tests.slack_support import SlackDriver, all_text, signed_headers
 
 
@@ -77,13 +76,7 @@ def test_slack_events_path_answers_signed_commands(runtime: Runtime, driver: Sla
 def test_bzpeer_serve_answers_a_signed_command_over_http(
     database_url: str, tmp_path: Path, local_slack: LocalSlack
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TEST_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN="xoxb-test",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=local_slack.url,
-    )
+    env = bot_env(database_url, local_slack.url, SIGNING_SECRET)
     bzpeer = [sys.executable, "-m", "bot"]
     subprocess.run([*bzpeer, "demo"], env=env, check=True, cwd=tmp_path, capture_output=True)
     server, base = start_serve(env, tmp_path)

@@ -4,64 +4,33 @@ are shared; an uninstall parks one workspace's follows and digests and a reinsta
 from __future__ import annotations
 
 from slack_bolt.request import BoltRequest
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
 
 from bot.app import InlineExecutor, build_bolt_app
 from bot.runtime import Runtime
-from services.models import Delivery, Follow, Member, Researcher, Work
 from services.workspaces import ParkedCounts, WorkspaceService
 from tests.conftest import SIGNING_SECRET
+from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.oauth_support import event_body, event_headers
 from tests.slack_support import SlackDriver, all_text, buttons
-
-
-def _member_with(engine: Engine, team_id: str, user_id: str, statuses: tuple[str, ...]) -> int:
-    """A member following the first researcher, with one ledger row per status."""
-    with Session(engine) as session:
-        researcher = session.exec(select(Researcher).order_by(col(Researcher.id))).first()
-        works = session.exec(select(Work).order_by(col(Work.id)).limit(len(statuses))).all()
-        assert researcher and researcher.id and len(works) == len(statuses)
-        member = Member(team_id=team_id, user_id=user_id)
-        session.add(member)
-        session.flush()
-        assert member.id is not None
-        session.add(Follow(member_id=member.id, researcher_id=researcher.id))
-        for work, status in zip(works, statuses, strict=True):
-            assert work.id is not None
-            session.add(
-                Delivery(member_id=member.id, work_id=work.id, researcher_id=researcher.id, status=status)
-            )
-        session.commit()
-        return member.id
-
-
-def _state(engine: Engine, member_id: int) -> tuple[list[bool], list[str]]:
-    with Session(engine) as session:
-        follows = session.exec(select(Follow.parked).where(col(Follow.member_id) == member_id)).all()
-        statuses = session.exec(
-            select(Delivery.status).where(col(Delivery.member_id) == member_id).order_by(col(Delivery.id))
-        ).all()
-    return list(follows), list(statuses)
 
 
 def test_park_and_restore_touch_one_workspace_only(runtime: Runtime) -> None:
     engine = runtime.services.engine
     workspaces = WorkspaceService(engine)
     # "parked" in T0LAB2 is the digest engine's: that member's DMs could not be delivered.
-    lab1 = _member_with(engine, "T0LAB1", "U0SAME", ("pending", "sent", "sending"))
-    lab2 = _member_with(engine, "T0LAB2", "U0SAME", ("pending", "parked"))
+    lab1 = member_with_ledger(engine, "T0LAB1", "U0SAME", ("pending", "sent", "sending"))
+    lab2 = member_with_ledger(engine, "T0LAB2", "U0SAME", ("pending", "parked"))
 
     assert workspaces.park("T0LAB1") == ParkedCounts(follows=1, deliveries=1)
-    assert _state(engine, lab1) == ([True], ["parked", "sent", "sending"])
-    assert _state(engine, lab2) == ([False], ["pending", "parked"])
+    assert follow_and_ledger_state(engine, lab1) == ([True], ["parked", "sent", "sending"])
+    assert follow_and_ledger_state(engine, lab2) == ([False], ["pending", "parked"])
     assert workspaces.park("T0LAB1") == ParkedCounts(follows=0, deliveries=0)  # idempotent
 
     assert workspaces.restore("T0LAB1") == ParkedCounts(follows=1, deliveries=1)
-    assert _state(engine, lab1) == ([False], ["pending", "sent", "sending"])
+    assert follow_and_ledger_state(engine, lab1) == ([False], ["pending", "sent", "sending"])
     # A workspace that was never parked keeps the digest engine's parked rows as they are.
     assert workspaces.restore("T0LAB2") == ParkedCounts(follows=0, deliveries=0)
-    assert _state(engine, lab2) == ([False], ["pending", "parked"])
+    assert follow_and_ledger_state(engine, lab2) == ([False], ["pending", "parked"])
 
 
 def test_follows_are_per_workspace_and_cards_are_shared(driver: SlackDriver) -> None:
@@ -92,10 +61,10 @@ def test_uninstall_event_parks_in_single_workspace_mode_and_the_next_process_res
     runtime: Runtime, driver: SlackDriver
 ) -> None:
     engine = runtime.services.engine
-    member = _member_with(engine, "T0TEAM1", "U0ALICE", ("pending",))
+    member = member_with_ledger(engine, "T0TEAM1", "U0ALICE", ("pending",))
     body = event_body("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0GONE")
     assert driver.app.dispatch(BoltRequest(body=body, headers=event_headers(body))).status == 200
-    assert _state(engine, member) == ([True], ["parked"])
+    assert follow_and_ledger_state(engine, member) == ([True], ["parked"])
 
     # Reinstalled: a new SLACK_BOT_TOKEN, so a restarted process; its first request un-parks.
     restarted = SlackDriver(
@@ -104,7 +73,7 @@ def test_uninstall_event_parks_in_single_workspace_mode_and_the_next_process_res
         secret=SIGNING_SECRET,
     )
     restarted.command("following")
-    assert _state(engine, member) == ([False], ["pending"])
+    assert follow_and_ledger_state(engine, member) == ([False], ["pending"])
     assert "You follow 1 researcher" in all_text(restarted.last_reply())
 
 
