@@ -45,7 +45,9 @@ FINDINGS: dict[int, Callable[[Replay], list[Row]]] = dict(
 @contextmanager
 def replay_world(backend: str, stack: ExitStack) -> Iterator[Replay]:
     """A scratch store of `backend` with the local Slack and OpenAlex around it."""
-    slack = stack.enter_context(LocalSlack())
+    # Message timestamps on the wall clock, as Slack's are: finding 4's look-up searches a DM's
+    # history around the time of the unanswered post.
+    slack = stack.enter_context(LocalSlack(clock=time.time))
     openalex = stack.enter_context(OpenAlexServer())
     workdir = scratch_workdir()
     stack.callback(shutil.rmtree, workdir, True)

@@ -272,7 +272,8 @@ def escaped_once(r: Replay) -> Row:
         "`/peer Zq<x>` (Slack sends the text as `Zq&lt;x&gt;`): the not-found reply quotes it",
         "quoted once-escaped (`&lt;x&gt;`, shown as <x>), never `&amp;lt;`",
     )
-    reply = r.command(_person(r, "U0ESCAPE", "Esc Ape"), "Zq&lt;x&gt;")
+    # What the person types: the signed-request builder escapes it as Slack does.
+    reply = r.command(_person(r, "U0ESCAPE", "Esc Ape"), "Zq<x>")
     said = json.dumps(reply.get("blocks", [])) + str(reply.get("text", ""))
     twice, once = "&amp;lt;" in said, "Zq&lt;x&gt;" in said
     row.seen = (
