@@ -222,7 +222,11 @@ def build_bolt_app(
     )
     # Bolt's own runner would put every lazy listener, OpenAlex look-ups too, on the one pool.
     app.listener_runner.lazy_listener_runner = ListenerPools(
-        listeners, lookups, lookup_threads=settings.bzpeer_lookup_threads, logger=app.logger
+        listeners,
+        lookups,
+        lookup_threads=settings.bzpeer_lookup_threads,
+        slots=services.lookup_slots,
+        logger=app.logger,
     )
     if socket_mode:
         app.use(storable_socket_body)

@@ -2,8 +2,9 @@
 
 Bolt hands every lazy listener to its lazy-listener runner; this one puts OpenAlex look-ups and
 imports on a small pool of their own, so a slow OpenAlex holds up other look-ups only, never
-`/peer help`; lets a member have at most LOOKUPS_PER_MEMBER look-ups in flight; and remembers whom
-each unfinished request is for, so that a worker told to stop can tell them to try again.
+`/peer help`; lets a member have at most two look-ups in flight, whichever processes
+run them (services.lookup_slots); and remembers whom each unfinished request is for, so that a
+worker told to stop can tell them to try again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import functools
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -23,16 +23,17 @@ from slack_bolt.lazy_listener.internals import build_runnable_function
 from slack_bolt.lazy_listener.runner import LazyListenerRunner
 from slack_bolt.request import BoltRequest
 from slack_sdk.webhook import WebhookClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import request_kind
 from handlers.background import runs_on_lookup_pool
 from handlers.blocks import messages
 from handlers.blocks.common import Reply
 from handlers.errors import response_url_of
+from services.lookup_slots import LookupSlots
 
 log = logging.getLogger("bzpeer.pools")
 
-LOOKUPS_PER_MEMBER = 2
 # Each look-up may take OpenAlex's whole budget: one admitted behind more than this many waiting
 # per look-up thread would wait minutes, so it is turned away ("busy") instead.
 WAITING_LOOKUPS_PER_THREAD = 4
@@ -49,7 +50,7 @@ class _Request:
     team_id: str
     user_id: str
     response_url: str | None
-    holds_lookup: bool = False
+    lookup_slot: str | None = None  # the token of the member's look-up slot this work holds
     running: int = 0
     futures: list[Future[Any]] = field(default_factory=list)
 
@@ -72,15 +73,21 @@ class ListenerPools(LazyListenerRunner):
     """Bolt's lazy-listener runner with a listener pool and an OpenAlex look-up pool."""
 
     def __init__(
-        self, listeners: Executor, lookups: Executor, *, lookup_threads: int, logger: logging.Logger
+        self,
+        listeners: Executor,
+        lookups: Executor,
+        *,
+        lookup_threads: int,
+        slots: LookupSlots,
+        logger: logging.Logger,
     ) -> None:
         self.logger = logger
         self._listeners = listeners
         self._lookups = lookups
         self._lookup_threads = lookup_threads
+        self._slots = slots
         self._lock = threading.Lock()
         self._pending: set[_Request] = set()
-        self._lookups_of: Counter[tuple[str, str]] = Counter()
         self._lookups_in_flight = 0
 
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
@@ -122,14 +129,19 @@ class ListenerPools(LazyListenerRunner):
 
     def _admit(self, work: _Request) -> tuple[bool, Reply | None]:
         with self._lock:
-            if self._lookups_of[work.member] >= LOOKUPS_PER_MEMBER:
-                return False, messages.lookup_limit(LOOKUPS_PER_MEMBER)
-            waiting = self._lookups_in_flight - self._lookup_threads
-            if waiting >= self._lookup_threads * WAITING_LOOKUPS_PER_THREAD:
+            if (
+                self._lookups_in_flight - self._lookup_threads
+                >= self._lookup_threads * WAITING_LOOKUPS_PER_THREAD
+            ):
                 return False, messages.lookups_busy()
-            self._lookups_of[work.member] += 1
+        # In the store, not in this process: the member's other presses may run elsewhere.
+        token = self._slots.take(*work.member)
+        if token is None:
+            return False, messages.lookup_limit(self._slots.per_member)
+        with self._lock:
+            waiting = self._lookups_in_flight - self._lookup_threads
             self._lookups_in_flight += 1
-            work.holds_lookup = True
+            work.lookup_slot = token
         return True, (messages.lookup_queued(waiting) if waiting >= 0 else None)
 
     def _submit(self, work: _Request, tasks: list[tuple[Executor, Callable[[], None]]]) -> None:
@@ -151,10 +163,14 @@ class ListenerPools(LazyListenerRunner):
             if work.running:
                 return
             self._pending.discard(work)
-            if work.holds_lookup:
-                work.holds_lookup = False
-                self._lookups_of[work.member] -= 1
+            token, work.lookup_slot = work.lookup_slot, None
+            if token is not None:
                 self._lookups_in_flight -= 1
+        if token is not None:
+            try:
+                self._slots.give_back(token)
+            except SQLAlchemyError as error:  # the store is down: the slot frees itself in minutes
+                log.warning("look-up slot not given back (%s); it expires on its own", type(error).__name__)
 
 
 def _part(body: dict[str, Any], key: str) -> dict[str, Any]:

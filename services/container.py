@@ -16,6 +16,7 @@ from services.graph_picture import GraphPictureService
 from services.importer import ImportService
 from services.invitations import InvitationSender, InvitationService
 from services.lookup import LookupService
+from services.lookup_slots import LookupSlots
 from services.openalex import OpenAlexClient
 from services.papers import PaperService
 from services.privacy import PrivacyService
@@ -31,6 +32,7 @@ class Services:
     ack_engine: Engine
     profiles: ProfileService
     lookup: LookupService
+    lookup_slots: LookupSlots
     importer: ImportService
     demo: DemoService
     refresh: RefreshService
@@ -66,6 +68,8 @@ def build_services(
         ack_engine=ack_engine,
         profiles=profiles,
         lookup=LookupService(profiles, importer, openalex),
+        # Taken before an ack, so on the ack engine with its bounded waits.
+        lookup_slots=LookupSlots(ack_engine),
         importer=importer,
         demo=DemoService(engine),
         refresh=RefreshService(engine, openalex),

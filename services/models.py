@@ -296,3 +296,16 @@ class SlackEvent(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=255)
     seen_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class LookupSlot(SQLModel, table=True):
+    """An OpenAlex look-up a member has in flight, in whichever web process runs it: the per-member
+    limit holds across processes. A slot whose holder died is free again after `held_until`."""
+
+    __tablename__ = "lookup_slot"
+
+    team_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    slot: int = Field(primary_key=True)
+    token: str = Field(max_length=32)
+    held_until: datetime

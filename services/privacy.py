@@ -17,7 +17,7 @@ from sqlmodel import col, select
 
 from services.db import session_scope
 from services.members import Viewer, find_member
-from services.models import Claim, Delivery, Follow, Invitation, InvitationMute, Member
+from services.models import Claim, Delivery, Follow, Invitation, InvitationMute, LookupSlot, Member
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,9 @@ class PrivacyService:
                     .values(decided_by=None)
                 )
             )
+            # A look-up in flight holds a slot under the Slack ids alone (for minutes at most).
+            slots = delete(LookupSlot).where(col(LookupSlot.team_id) == team_id)
+            session.execute(slots.where(col(LookupSlot.user_id) == user_id))
             member = find_member(session=session, viewer=viewer)
             if member is None:
                 return ForgetReport(team_id, user_id, claim_decisions_anonymised=anonymised)

@@ -11,18 +11,26 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
+from alembic import command
 from slack_bolt.request import BoltRequest
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from bot.app import build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
 from handlers.values import LookupValue
+from services.db import alembic_config
+from services.lookup_slots import HOLD_FOR, LookupSlots
+from services.models import LookupSlot
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex
 from tests.process_support import wait_until
@@ -115,6 +123,36 @@ def test_a_member_has_at_most_two_lookups_in_flight(
     assert not any(LIMIT_TEXT in text for text in _texts(local_slack, again))
 
 
+def test_the_limit_holds_across_web_processes(
+    runtime: Runtime, local_slack: LocalSlack, release: threading.Event
+) -> None:
+    # Two apps on one store, as two gunicorn workers are: a member's presses land on either.
+    one = _driver(runtime, local_slack, listener_threads=4, lookup_threads=2)
+    other = _driver(runtime, local_slack, listener_threads=4, lookup_threads=2)
+    first, second = _look_up(one, "Ada One", "U0ALICE"), _look_up(other, "Ada Two", "U0ALICE")
+    third = _look_up(other, "Ada Three", "U0ALICE")
+
+    assert wait_until(_has(local_slack, third, LIMIT_TEXT), timeout=20)
+    release.set()
+    assert wait_until(lambda: _answered(local_slack, first, "Ada One"), timeout=30)
+    assert wait_until(lambda: _answered(local_slack, second, "Ada Two"), timeout=30)
+    assert not any(LIMIT_TEXT in text for url in (first, second) for text in _texts(local_slack, url))
+
+    # Given back in the store once done: the next press, in either process, runs.
+    again = _look_up(one, "Ada Three", "U0ALICE")
+    assert wait_until(lambda: _answered(local_slack, again, "Ada Three"), timeout=30)
+
+
+def test_a_slot_whose_process_died_is_free_again_after_its_hold(runtime: Runtime) -> None:
+    slots = runtime.services.lookup_slots
+    taken_at = datetime(2026, 12, 4, 19, 0, tzinfo=UTC)
+    assert slots.take("T0TEAM1", "U0ALICE", now=taken_at) is not None
+    assert slots.take("T0TEAM1", "U0ALICE", now=taken_at) is not None
+    assert slots.take("T0TEAM1", "U0ALICE", now=taken_at + timedelta(minutes=1)) is None
+    # Nobody gave them back (the process was killed): after HOLD_FOR they are free again.
+    assert slots.take("T0TEAM1", "U0ALICE", now=taken_at + HOLD_FOR + timedelta(seconds=1)) is not None
+
+
 def test_a_full_lookup_pool_says_queued_then_busy(
     runtime: Runtime, local_slack: LocalSlack, release: threading.Event
 ) -> None:
@@ -134,3 +172,23 @@ def test_a_full_lookup_pool_says_queued_then_busy(
     for n, url in enumerate([running, *waiting]):
         assert wait_until(lambda url=url, n=n: _answered(local_slack, url, f"Member {n}"), timeout=30)
     assert not _answered(local_slack, refused, "Member 5")
+
+
+def test_migration_0006_creates_and_drops_the_slots(engine: Engine) -> None:
+    config = alembic_config(engine)
+    command.downgrade(config, "0005")
+    assert "lookup_slot" not in inspect(engine).get_table_names()
+    command.upgrade(config, "head")
+    assert LookupSlots(engine).take("T0TEAM1", "U0ALICE") is not None
+
+
+def test_forgetting_a_member_frees_their_slots(runtime: Runtime) -> None:
+    slots = runtime.services.lookup_slots
+    assert slots.take("T0TEAM1", "U0ALICE") and slots.take("T0TEAM1", "U0ALICE")
+    assert slots.take("T0TEAM1", "U0BOB") is not None
+
+    runtime.services.privacy.forget_member("T0TEAM1", "U0ALICE")
+
+    with Session(runtime.services.engine) as session:
+        left = session.exec(select(LookupSlot.team_id, LookupSlot.user_id)).all()
+    assert left == [("T0TEAM1", "U0BOB")]
