@@ -41,10 +41,10 @@ from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
 from handlers.blocks.digest import digest_message, fit_digest
 from services import ledger
-from services.db import make_engine, normalize_database_url, session_scope
 from services.digests import DigestService, DigestView, SentMessage, compose_views
 from services.openalex import MAX_OR_VALUES, OpenAlexClient
 from services.refresh import RefreshReport, RefreshService
+from services.store.engine import make_engine, normalize_database_url, session_scope
 
 
 def _load() -> str:

@@ -68,7 +68,7 @@ from benchmarks.load_support import (
     server_env,
     slash_post,
 )
-from services.db import make_engine
+from services.store.engine import make_engine
 
 SLACK_ACK_BUDGET = 3.0
 REPLY_TIMEOUT = 15.0

@@ -50,11 +50,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.local_slack import LocalSlack, RecordedCall
-from services.db import make_engine, normalize_database_url, session_scope, upgrade
 from services.importer import store_works
 from services.ledger import queue_stored_works
-from services.models import Follow, Member, Researcher, utcnow
 from services.openalex import parse_work
+from services.store.engine import make_engine, normalize_database_url, session_scope, upgrade
+from services.store.models import Follow, Member, Researcher, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"

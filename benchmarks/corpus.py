@@ -21,7 +21,7 @@ from benchmarks.vocab import (
     TOPIC_TEMPLATES,
     Region,
 )
-from services.text import fold, normalize_name
+from services.store.text import fold, normalize_name
 
 TOPIC_COUNT = 4_500
 INSTITUTION_COUNT = 5_000

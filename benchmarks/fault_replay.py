@@ -40,8 +40,8 @@ from benchmarks.load_support import SECRET, Server, ServerConfig, running_server
 from benchmarks.openalex_standin import OpenAlexServer, author_json, work_json
 from bot.local_slack import LocalSlack, RecordedCall, SlackUser
 from bot.shell_payloads import Actor
-from services.db import make_engine, session_scope
-from services.models import Follow, Member, Researcher, utcnow
+from services.store.engine import make_engine, session_scope
+from services.store.models import Follow, Member, Researcher, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 _RAISED = re.compile(r"^[\w.]+(?:Error|Exception): ")

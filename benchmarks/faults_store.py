@@ -27,7 +27,7 @@ from benchmarks.fault_replay import (
 )
 from benchmarks.fault_support import Answer, Row, final_view_text, get, wait_for
 from bot.local_slack import SlackUser
-from services.text import storable
+from services.store.text import storable
 
 POISONS = {"NUL": "\x00", "lone surrogate": "\ud800"}
 REFRESH_AUTHORS = 150  # two batches of the refresh job (100 author ids per OpenAlex request)

@@ -23,8 +23,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from services.db import make_engine, normalize_database_url
 from services.profiles import count_collaborators
+from services.store.engine import make_engine, normalize_database_url
 
 _FTS = (
     "SELECT rn.researcher_id, rn.name, rn.name_norm, rn.is_primary FROM researcher_name_fts "

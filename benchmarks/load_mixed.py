@@ -38,7 +38,7 @@ from sqlalchemy import text
 
 from benchmarks.chaos import ADMIN_URL, ROOT, scratch_postgres
 from bot.local_slack import LocalSlack
-from services.db import make_engine
+from services.store.engine import make_engine
 
 SECRET = "load-signing-secret"
 KINDS = ("profile", "papers", "collaborators", "follow", "digest preview", "help")

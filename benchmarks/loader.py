@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
-import services.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import services.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
 
 CHUNK = 10_000
 Row = Sequence[Any]

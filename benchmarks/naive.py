@@ -19,7 +19,7 @@ from typing import Any, cast
 
 import networkx as nx
 
-from services.db import make_engine
+from services.store.engine import make_engine
 
 FETCH = 50_000
 TOP = 5

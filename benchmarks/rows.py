@@ -19,7 +19,7 @@ from benchmarks.graph import Graph
 from benchmarks.loader import Row
 from benchmarks.vocab import JOURNALS, PREPRINT_SERVERS
 from services.paper_keys import ShownKey, shown_key
-from services.text import normalize_name
+from services.store.text import normalize_name
 
 # A fixed "now", so the same seed gives byte-identical stores whatever the day.
 NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)

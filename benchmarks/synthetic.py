@@ -43,7 +43,7 @@ from benchmarks.rows import (
 )
 from benchmarks.vocab import REGIONS
 from services.coauthors import REBUILD_SQL
-from services.db import make_engine, normalize_database_url, upgrade
+from services.store.engine import make_engine, normalize_database_url, upgrade
 
 LOADED_TABLES = (
     "institution",

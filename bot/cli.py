@@ -191,7 +191,7 @@ def _forget_member(runtime: Runtime, team_id: str, user_id: str) -> int:
 
 def _jobs(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
     from bot.scheduler import SchedulerRunner, run_until_signalled
-    from services.models import utcnow
+    from services.store.models import utcnow
 
     if command == "scheduler":
         if not runtime.services.digests.can_send:

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
-from services.text import storable_tree
+from services.store.text import storable_tree
 
 # Slack's deepest payloads (rich text inside a modal's state) nest about a dozen levels.
 MAX_NESTING = 64
@@ -84,7 +84,7 @@ class MalformedBody(dict[str, Any]):
 
 def parse_body(body: str, content_type: str | None) -> dict[str, Any]:
     """Bolt's body parser, total: JSON, a form, or a form whose `payload` field is JSON, with
-    every string made storable (services.text.storable) where Slack's text enters.
+    every string made storable (services.store.text.storable) where Slack's text enters.
 
     Unlike Bolt 1.30's, a form that merely contains the text "payload" stays a form (so
     `/peer payload` is a command); only a real `payload` field is parsed as JSON.

@@ -10,8 +10,8 @@ from bot.installations import InstallationTokens
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from services.container import Services, build_services
-from services.db import is_in_memory, make_engine, upgrade
 from services.openalex import OpenAlexClient
+from services.store.engine import is_in_memory, make_engine, upgrade
 
 # The connections of what a request does before its ack (the dedupe check, authorization,
 # workspace events, /healthz): a pool of their own, so an ack never waits for a connection

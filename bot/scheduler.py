@@ -34,8 +34,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
 from bot.runtime import Runtime
-from services.db import is_postgres
-from services.models import utcnow
+from services.store.engine import is_postgres
+from services.store.models import utcnow
 
 log = logging.getLogger(__name__)
 

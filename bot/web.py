@@ -13,7 +13,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.logs import log_request, new_request_id, request_id_var
-from services.health import check_writable
+from services.store.health import check_writable
 
 StartResponse = Callable[..., Any]
 # The OAuth pages Bolt serves outside dispatch, logged here.

@@ -15,7 +15,7 @@ from slack_bolt import App, BoltResponse
 from slack_sdk.webhook import WebhookClient
 
 from handlers.blocks.common import Reply, section
-from services.db import store_unavailable
+from services.store.engine import store_unavailable
 
 log = logging.getLogger("bzpeer.errors")
 

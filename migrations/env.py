@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import services.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from services.db import make_engine
+import services.store.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from services.store.engine import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -25,11 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
-from services.db import write_retrying_once
 from services.members import Viewer, find_member, get_or_create_member
-from services.models import Claim, Institution, Member, Researcher, ResearcherName, utcnow
 from services.profiles import Lookup, Profile, find_researcher, profile_card_data
-from services.text import normalize_name
+from services.store.engine import write_retrying_once
+from services.store.models import Claim, Institution, Member, Researcher, ResearcherName, utcnow
+from services.store.text import normalize_name
 
 log = logging.getLogger(__name__)
 

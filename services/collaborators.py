@@ -30,10 +30,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.db import chunks, id_filters
-from services.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
 from services.profiles import Resolved, find_researcher
-from services.text import normalize_name
+from services.store.engine import chunks, id_filters
+from services.store.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
+from services.store.text import normalize_name
 
 T = TypeVar("T")
 

@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services.coauthors import Byline, read_bylines, record_byline_changes
-from services.db import session_scope
-from services.models import Authorship, Researcher, Topic, Work, WorkTopic, utcnow
 from services.paper_keys import shown_key
-from services.store import refresh_researcher_topics, set_names
-from services.text import normalize_title
+from services.research.researchers import refresh_researcher_topics, set_names
+from services.store.engine import session_scope
+from services.store.models import Authorship, Researcher, Topic, Work, WorkTopic, utcnow
+from services.store.text import normalize_title
 
 
 @dataclass(frozen=True)

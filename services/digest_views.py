@@ -13,9 +13,9 @@ from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's
 from sqlmodel import Session, col, select
 
 from services import ledger
-from services.db import chunks
-from services.models import Delivery, Follow, Member, Researcher, Work
 from services.schedule import DigestPrefs, as_utc, describe
+from services.store.engine import chunks
+from services.store.models import Delivery, Follow, Member, Researcher, Work
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services import ledger
-from services.db import chunks, session_scope
 from services.delivery import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
 from services.digest_port import (
     DeliveryReport,
@@ -41,8 +40,9 @@ from services.digest_views import (
     prefs_of,
     remaining_after,
 )
-from services.models import Member
 from services.schedule import as_utc, is_due
+from services.store.engine import chunks, session_scope
+from services.store.models import Member
 
 # The port and view types live in their own modules; services.digests is where callers import them.
 __all__ = [

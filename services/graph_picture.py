@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from services.collaborators import Collaborators, CollaboratorService
 from services.profiles import Resolved
-from services.text import truncate
+from services.store.text import truncate
 
 RESEARCHER_COLOUR = "#1d3557"
 CLOSE_COLOUR = "#2a9d8f"

@@ -14,18 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services import openalex
-from services.db import chunks, session_scope
 from services.identifiers import AuthorRef
-from services.models import (
-    Researcher,
-    ResearcherAlias,
-    ResearcherTopic,
-    utcnow,
-)
 from services.openalex import AuthorCandidate, AuthorNotFound, BadResponse, OpenAlexClient
 from services.profiles import count_collaborators, count_works
-from services.store import refresh_researcher_topics, set_names
-from services.text import normalize_name
+from services.research.researchers import refresh_researcher_topics, set_names
+from services.store.engine import chunks, session_scope
+from services.store.models import Researcher, ResearcherAlias, ResearcherTopic, utcnow
+from services.store.text import normalize_name
 from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 from services.works_store import (
     StoredWork,

@@ -42,10 +42,12 @@ from services.claims import (
     find_member_claim,
 )
 from services.collaborators import list_coauthor_counts, list_people, list_shared_topics
-from services.db import session_scope, write_retrying_once
 from services.delivery import CLOCK_SKEW, OutcomeUnknown
 from services.members import Viewer, find_member, get_or_create_member
-from services.models import (
+from services.profiles import Lookup, Profile, find_researcher, profile_card_data
+from services.schedule import as_utc
+from services.store.engine import session_scope, write_retrying_once
+from services.store.models import (
     Authorship,
     Invitation,
     InvitationMute,
@@ -56,8 +58,6 @@ from services.models import (
     Work,
     utcnow,
 )
-from services.profiles import Lookup, Profile, find_researcher, profile_card_data
-from services.schedule import as_utc
 
 log = logging.getLogger(__name__)
 

@@ -37,10 +37,10 @@ from sqlalchemy import and_, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.db import IN_LIST_CHUNK, chunks, conflict_insert
 from services.importer import StoredWork
-from services.models import Authorship, Delivery, Follow, Member, Researcher, Work
 from services.schedule import as_utc
+from services.store.engine import IN_LIST_CHUNK, chunks, conflict_insert
+from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work
 
 PENDING = "pending"
 SENDING = "sending"

@@ -9,7 +9,7 @@ from services.identifiers import AuthorRef, InvalidReference, parse_author_ref
 from services.importer import ImportService
 from services.openalex import AuthorCandidate, OpenAlexClient, OpenAlexError
 from services.profiles import Profile, ProfileService
-from services.text import normalize_name
+from services.store.text import normalize_name
 
 MAX_CANDIDATES = 8
 # A person is waiting on a look-up: past this (retries and backoff included) they are told that

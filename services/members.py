@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from services.models import Member
+from services.store.models import Member
 
 
 @dataclass(frozen=True)

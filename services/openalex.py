@@ -42,7 +42,7 @@ from services.openalex_records import (
     rebuild_abstract,
     short_id,
 )
-from services.text import storable_tree
+from services.store.text import storable_tree
 
 # The client's callers import records and errors from here; they are defined beside the parsers.
 __all__ = [

@@ -11,9 +11,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.models import Authorship, Researcher, Work
 from services.paper_keys import newest_first
 from services.profiles import Resolved, WorkSummary, find_researcher, summarize_work
+from services.store.models import Authorship, Researcher, Work
 
 PAGE_SIZE = 5
 # Bylines show this many authors, then "et al.".

@@ -12,7 +12,9 @@ from sqlmodel import Session, col, select
 
 from services.identifiers import InvalidReference, parse_author_ref
 from services.members import Viewer, find_member
-from services.models import (
+from services.paper_keys import has_published_version, newest_first, shown_key
+from services.search import NameMatch, search_names
+from services.store.models import (
     Authorship,
     Claim,
     Follow,
@@ -23,9 +25,7 @@ from services.models import (
     Topic,
     Work,
 )
-from services.paper_keys import has_published_version, newest_first, shown_key
-from services.search import NameMatch, search_names
-from services.text import truncate
+from services.store.text import truncate
 from services.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
 
 CARD_WORKS = 3

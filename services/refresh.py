@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services import ledger
-from services.db import chunks, session_scope
 from services.importer import StoredWork, kept_topics, store_works
 from services.openalex import (
     MAX_OR_VALUES,
@@ -29,8 +28,9 @@ from services.openalex import (
     RateLimited,
 )
 from services.openalex import Work as OpenAlexWork
+from services.research.researchers import refresh_researcher_topics
 from services.schedule import as_utc
-from services.store import refresh_researcher_topics
+from services.store.engine import chunks, session_scope
 from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,8 @@ from rapidfuzz import fuzz
 from sqlalchemy import func, literal, or_, text
 from sqlmodel import Session, col, select
 
-from services.models import Authorship, ResearcherName
-from services.text import normalize_name
+from services.store.models import Authorship, ResearcherName
+from services.store.text import normalize_name
 
 CANDIDATES = 200
 MIN_SCORE = 75.0

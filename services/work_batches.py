@@ -16,8 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from services.db import session_scope
 from services.openalex import Work
+from services.store.engine import session_scope
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,9 @@ from sqlmodel import Session, col, select
 
 from services import openalex
 from services.coauthors import Byline, read_bylines, record_byline_changes
-from services.db import chunks
-from services.models import (
+from services.paper_keys import shown_key, sync_shown_keys
+from services.store.engine import chunks
+from services.store.models import (
     Authorship,
     Institution,
     Researcher,
@@ -26,9 +27,8 @@ from services.models import (
     Topic,
     WorkTopic,
 )
-from services.models import Work as WorkRow
-from services.paper_keys import shown_key, sync_shown_keys
-from services.text import normalize_name, normalize_title
+from services.store.models import Work as WorkRow
+from services.store.text import normalize_name, normalize_title
 
 
 def default_headline(name: str) -> str:

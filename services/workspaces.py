@@ -10,9 +10,9 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlmodel import Session, col, select
 
-from services.db import session_scope
 from services.dedupe import mark_delivery_seen
-from services.models import Delivery, Follow, Member, utcnow
+from services.store.engine import session_scope
+from services.store.models import Delivery, Follow, Member, utcnow
 
 # Ledger statuses (services/ledger.py owns the life cycle; these two are the ones we move between).
 PENDING = "pending"

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services.digests import DigestView, RecipientGone, SentMessage, TemporaryFailure
-from services.models import Delivery, Follow, Member, Researcher, Work
+from services.store.models import Delivery, Follow, Member, Researcher, Work
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 

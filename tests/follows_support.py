@@ -14,9 +14,9 @@ from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import Engine
 
-from services.db import session_scope
-from services.models import Researcher
-from services.store import set_names
+from services.research.researchers import set_names
+from services.store.engine import session_scope
+from services.store.models import Researcher
 from tests.slack_support import SlackDriver, signed_headers
 
 FORM = "application/x-www-form-urlencoded"

@@ -10,10 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services.coauthors import Byline, record_byline_changes
-from services.db import chunks, session_scope
-from services.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
 from services.paper_keys import shown_key
-from services.text import normalize_name, normalize_title
+from services.store.engine import chunks, session_scope
+from services.store.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
+from services.store.text import normalize_name, normalize_title
 
 
 class StoreBuilder:

@@ -11,9 +11,9 @@ from sqlalchemy.engine import Engine
 
 from services import openalex
 from services.coauthors import DERIVE_SQL, MAX_AUTHORS_PER_WORK
-from services.db import alembic_config, session_scope
 from services.demo import DemoService
 from services.importer import store_works
+from services.store.engine import alembic_config, session_scope
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 Edges = dict[tuple[int, int], int]

@@ -20,11 +20,11 @@ from handlers.blocks.digest import digest_message, fit_digest
 from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services import ledger
-from services.db import session_scope
 from services.digests import LEASE, DigestService, DigestView, SentMessage
 from services.importer import store_works
-from services.models import Delivery, Follow, Member
 from services.openalex import parse_work
+from services.store.engine import session_scope
+from services.store.models import Delivery, Follow, Member
 from tests.digest_support import (
     T0,
     Crash,

@@ -24,10 +24,10 @@ from bot.runtime import Runtime
 from handlers.blocks.follows import newest_work_line
 from handlers.blocks.profile import work_line
 from handlers.ids import ProfileInput
-from services.db import session_scope
 from services.follows import FollowedResearcher
-from services.models import Delivery, Member, Researcher, Work
 from services.profiles import WorkSummary
+from services.store.engine import session_scope
+from services.store.models import Delivery, Member, Researcher, Work
 from tests.collab_support import (
     ALICE,
     SAM,

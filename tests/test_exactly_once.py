@@ -31,12 +31,12 @@ from bot.slack_sender import SlackDigestSender
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
 from services import ledger
-from services.db import alembic_config, session_scope
 from services.digests import DigestService
 from services.importer import store_works
 from services.invitations import InvitationService
-from services.models import utcnow
 from services.openalex import parse_work
+from services.store.engine import alembic_config, session_scope
+from services.store.models import utcnow
 from tests.collab_support import (
     ALICE,
     SAM,

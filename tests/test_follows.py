@@ -15,7 +15,7 @@ from handlers.ids import Action
 from services.container import Services
 from services.follows import FollowService
 from services.members import Viewer
-from services.models import Follow, Member
+from services.store.models import Follow, Member
 from tests.follows_support import add_researcher, press
 from tests.slack_support import SlackDriver, all_text, buttons
 

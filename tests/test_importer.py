@@ -16,10 +16,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from services import openalex
-from services.db import session_scope
 from services.identifiers import AuthorRef
 from services.importer import ImportService, StoredWork, default_headline, store_works
-from services.models import (
+from services.openalex import AuthorNotFound, OpenAlexClient, OpenAlexUnavailable, RateLimited
+from services.store.engine import session_scope
+from services.store.models import (
     Authorship,
     Institution,
     Researcher,
@@ -30,7 +31,6 @@ from services.models import (
     Work,
     WorkTopic,
 )
-from services.openalex import AuthorNotFound, OpenAlexClient, OpenAlexUnavailable, RateLimited
 
 BASE = "https://openalex.test"
 FIXTURES = Path(__file__).parent / "fixtures" / "openalex"

@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.web import WebApp
 from handlers.ids import Action, ProfileInput
 from services.members import Viewer
-from services.models import Claim, Follow, Invitation
+from services.store.models import Claim, Follow, Invitation
 from tests.collab_support import (
     ADMIN,
     ALICE,

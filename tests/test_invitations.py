@@ -15,10 +15,10 @@ from bot.collaboration import SlackInvitationSender, WorkspaceClients
 from bot.runtime import Runtime
 from handlers.ids import Action
 from services.claims import ClaimService, Reviewer
-from services.db import session_scope
 from services.invitations import InvitationService, InvitationView, PostedMessage
 from services.members import Viewer
-from services.models import Researcher
+from services.store.engine import session_scope
+from services.store.models import Researcher
 from tests.collab_support import (
     ADMIN,
     ALICE,

@@ -28,9 +28,9 @@ from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
 from handlers.values import LookupValue
-from services.db import alembic_config
 from services.lookup_slots import HOLD_FOR, LookupSlots
-from services.models import LookupSlot
+from services.store.engine import alembic_config
+from services.store.models import LookupSlot
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex
 from tests.process_support import wait_until

@@ -30,9 +30,11 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from handlers.ids import Action
 from services import ledger
-from services.db import session_scope
 from services.members import Viewer
-from services.models import (
+from services.openalex import OpenAlexClient
+from services.privacy import PrivacyService
+from services.store.engine import session_scope
+from services.store.models import (
     Claim,
     Delivery,
     Follow,
@@ -43,8 +45,6 @@ from services.models import (
     Work,
     utcnow,
 )
-from services.openalex import OpenAlexClient
-from services.privacy import PrivacyService
 from tests.collab_support import (
     ADMIN,
     ALICE,

@@ -9,9 +9,9 @@ from slack_bolt.request import BoltRequest
 
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
-from services.db import session_scope
-from services.models import Researcher
-from services.store import set_names
+from services.research.researchers import set_names
+from services.store.engine import session_scope
+from services.store.models import Researcher
 from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
 
 SEED_FACTS = [

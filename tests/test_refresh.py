@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from handlers.blocks.digest import digest_message
-from services.db import session_scope
 from services.digests import DigestService
 from services.importer import store_works
-from services.models import Follow, Researcher, ResearcherTopic, Topic
 from services.openalex import OpenAlexClient, parse_work
 from services.refresh import LOOKBACK, RefreshService
+from services.store.engine import session_scope
+from services.store.models import Follow, Researcher, ResearcherTopic, Topic
 from tests.digest_support import (
     T0,
     RecordingSender,
@@ -223,7 +223,7 @@ def test_a_follow_made_today_does_not_flood_the_member_with_the_back_catalogue(
 def _work_id(engine: Engine, openalex_id: str) -> int:
     from sqlmodel import select
 
-    from services.models import Work
+    from services.store.models import Work
 
     with Session(engine) as session:
         found = session.exec(select(Work.id).where(Work.openalex_id == openalex_id)).one()

@@ -22,7 +22,7 @@ from bot.runtime import Runtime, build_runtime
 from handlers.ids import Action
 from handlers.values import LookupValue
 from services.dedupe import DedupeService
-from services.models import utcnow
+from services.store.models import utcnow
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.oauth_support import event_body, event_headers

@@ -12,10 +12,8 @@ from sqlmodel import Session, select
 from bot.local_slack import SlackUser
 from bot.runtime import Runtime
 from handlers.follows import parse_digest_args
-from services.db import session_scope
 from services.follows import FollowService
 from services.members import Viewer
-from services.models import Delivery, Member, Work
 from services.schedule import (
     DigestPrefs,
     is_due,
@@ -24,6 +22,8 @@ from services.schedule import (
     parse_time,
     parse_weekday,
 )
+from services.store.engine import session_scope
+from services.store.models import Delivery, Member, Work
 from tests.slack_support import SlackDriver, all_text
 
 KOLKATA = DigestPrefs(frequency="daily", time="09:00", tz="Asia/Kolkata")

@@ -28,8 +28,8 @@ from bot.scheduler import (
     election_for,
     new_scheduler,
 )
-from services.db import is_postgres
 from services.digests import DigestService, DigestView, SentMessage
+from services.store.engine import is_postgres
 from tests.digest_support import T0, RecordingSender, add_member, add_researcher, author_id, follow, work_json
 from tests.test_digests import _queue
 

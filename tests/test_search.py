@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.db import session_scope
 from services.demo import DemoService
-from services.models import Researcher
+from services.research.researchers import set_names
 from services.search import search_names
-from services.store import set_names
+from services.store.engine import session_scope
+from services.store.models import Researcher
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""services.text.storable: what enters from OpenAlex or Slack is made storable once."""
+"""services.store.text.storable: what enters from OpenAlex or Slack is made storable once."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.text import storable, storable_tree
+from services.store.text import storable, storable_tree
 
 
 def test_drops_controls_but_tab_and_newline_and_replaces_lone_surrogates() -> None:

@@ -31,7 +31,7 @@ from services.claims import (
     UnclaimOutcome,
 )
 from services.profiles import Profile
-from services.text import truncate
+from services.store.text import truncate
 
 # The seed profile's own sentences (seed-profile.txt), shown next to the buttons they explain.
 CLAIM_SENTENCE = (

@@ -10,7 +10,7 @@ from handlers.ids import Action
 from handlers.values import LookupValue, ResearcherValue
 from services.collaborators import Collaborators, Suggestion
 from services.graph_picture import GraphPicture
-from services.text import truncate
+from services.store.text import truncate
 
 NAMES_IN_REASON = 3
 TOPICS_IN_REASON = 2

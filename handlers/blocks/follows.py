@@ -13,7 +13,7 @@ from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services.digests import DigestView
 from services.follows import DigestSettings, FollowedResearcher, FollowingPage, FollowOutcome
-from services.text import truncate
+from services.store.text import truncate
 
 # block_id prefix of the following list: a press there re-renders the list in place.
 LIST_BLOCK = "following"

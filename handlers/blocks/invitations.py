@@ -38,7 +38,7 @@ from services.invitations import (
     InviteOutcome,
 )
 from services.profiles import Profile
-from services.text import truncate
+from services.store.text import truncate
 
 NAME = 150
 OPTION_TEXT = 75

@@ -12,7 +12,7 @@ from handlers.ids import Action
 from handlers.values import PapersValue
 from services.papers import PaperFilters, PaperPage
 from services.profiles import WorkSummary
-from services.text import truncate
+from services.store.text import truncate
 
 # Text per listed work: five of them plus the header, filters and paging stay well under
 # MAX_MESSAGE_TEXT (Slack's undocumented msg_blocks_too_long ceiling).

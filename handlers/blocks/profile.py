@@ -11,7 +11,7 @@ from handlers.blocks.common import Reply, context, escape, header, link, section
 from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services.profiles import Candidate, Profile, WorkSummary
-from services.text import truncate
+from services.store.text import truncate
 
 # Display caps that keep the largest card far inside Slack's message limits.
 NAME = 150

@@ -1,4 +1,5 @@
-"""All tables of the store (DESIGN §4). Timestamps are timezone-aware UTC on both databases."""
+"""All tables of the store, one SQLModel class each; the Alembic revisions in migrations/versions/
+create them. Timestamps are timezone-aware UTC on both databases."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from services.models import SlackEvent
+from services.store.models import SlackEvent
 
 # No delivery key looks like this, so the probe's DELETE matches no row.
 _PROBE_KEY = "healthz:probe"

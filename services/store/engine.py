@@ -19,7 +19,7 @@ from sqlmodel import Session, create_engine
 
 T = TypeVar("T")
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 # IN-list and multi-row VALUES size: far below SQLite's and PostgreSQL's bind-parameter limits.
 IN_LIST_CHUNK = 500
 

@@ -1,4 +1,5 @@
-"""Query helpers shared by the importer, the demo loader and the refresh job (never commit)."""
+"""A researcher's searchable names and topics, kept in step with the store: query helpers shared by
+the importer, the demo loader and the refresh job (never commit)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from services.db import chunks
-from services.models import Authorship, ResearcherName, ResearcherTopic, WorkTopic
-from services.text import normalize_name
+from services.store.engine import chunks
+from services.store.models import Authorship, ResearcherName, ResearcherTopic, WorkTopic
+from services.store.text import normalize_name
 
 
 def set_names(
