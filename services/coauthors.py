@@ -19,8 +19,8 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from services.store.engine import chunks, conflict_insert, id_filters
 from services.store.models import Authorship, Coauthor, Work
+from services.store.sql import chunks, conflict_insert, id_filters
 
 # Works with more authors than this say little about who works with whom (a 3,000-author
 # detector paper would make every author everyone's neighbour, and 9 million edges): they are

@@ -31,8 +31,8 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.profiles import Resolved, find_researcher
-from services.store.engine import chunks, id_filters
 from services.store.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
+from services.store.sql import chunks, id_filters
 from services.store.text import normalize_name
 
 T = TypeVar("T")

@@ -18,8 +18,9 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection, CursorResult, Engine
 from sqlmodel import Session, col
 
-from services.store.engine import conflict_insert, session_scope
+from services.store.engine import session_scope
 from services.store.models import SlackEvent, utcnow
+from services.store.sql import conflict_insert
 
 # Slack retries within minutes and signatures expire after five; a day of keys is plenty.
 KEEP_FOR = timedelta(days=1)

@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 
 from services import ledger
 from services.schedule import DigestPrefs, as_utc, describe
-from services.store.engine import chunks
 from services.store.models import Delivery, Follow, Member, Researcher, Work
+from services.store.sql import chunks
 
 
 @dataclass(frozen=True)

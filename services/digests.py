@@ -41,8 +41,9 @@ from services.digest_views import (
     remaining_after,
 )
 from services.schedule import as_utc, is_due
-from services.store.engine import chunks, session_scope
+from services.store.engine import session_scope
 from services.store.models import Member
+from services.store.sql import chunks
 
 # The port and view types live in their own modules; services.digests is where callers import them.
 __all__ = [

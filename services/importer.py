@@ -18,8 +18,9 @@ from services.identifiers import AuthorRef
 from services.openalex import AuthorCandidate, AuthorNotFound, BadResponse, OpenAlexClient
 from services.profiles import count_collaborators, count_works
 from services.research.researchers import refresh_researcher_topics, set_names
-from services.store.engine import chunks, session_scope
+from services.store.engine import session_scope
 from services.store.models import Researcher, ResearcherAlias, ResearcherTopic, utcnow
+from services.store.sql import chunks
 from services.store.text import normalize_name
 from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 from services.works_store import (

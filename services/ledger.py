@@ -39,8 +39,8 @@ from sqlmodel import Session, col, select
 
 from services.importer import StoredWork
 from services.schedule import as_utc
-from services.store.engine import IN_LIST_CHUNK, chunks, conflict_insert
 from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work
+from services.store.sql import IN_LIST_CHUNK, chunks, conflict_insert
 
 PENDING = "pending"
 SENDING = "sending"

@@ -12,8 +12,9 @@ from sqlalchemy import bindparam, delete
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from services.store.engine import conflict_insert, session_scope
+from services.store.engine import session_scope
 from services.store.models import LookupSlot, utcnow
+from services.store.sql import conflict_insert
 
 LOOKUPS_PER_MEMBER = 2
 # A look-up ends within its OpenAlex budget (10 s) after it starts, and waits at most a few

@@ -19,8 +19,8 @@ from typing import Any, NamedTuple, Protocol
 from sqlalchemy import bindparam, or_, update
 from sqlmodel import Session, col, select
 
-from services.store.engine import chunks
 from services.store.models import Authorship, Work
+from services.store.sql import chunks
 
 
 class ListedWork(Protocol):

@@ -30,7 +30,8 @@ from services.openalex import (
 from services.openalex import Work as OpenAlexWork
 from services.research.researchers import refresh_researcher_topics
 from services.schedule import as_utc
-from services.store.engine import chunks, session_scope
+from services.store.engine import session_scope
+from services.store.sql import chunks
 from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from services import openalex
 from services.coauthors import Byline, read_bylines, record_byline_changes
 from services.paper_keys import shown_key, sync_shown_keys
-from services.store.engine import chunks
 from services.store.models import (
     Authorship,
     Institution,
@@ -28,6 +27,7 @@ from services.store.models import (
     WorkTopic,
 )
 from services.store.models import Work as WorkRow
+from services.store.sql import chunks
 from services.store.text import normalize_name, normalize_title
 
 

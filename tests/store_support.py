@@ -11,8 +11,9 @@ from sqlmodel import col, select
 
 from services.coauthors import Byline, record_byline_changes
 from services.paper_keys import shown_key
-from services.store.engine import chunks, session_scope
+from services.store.engine import session_scope
 from services.store.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
+from services.store.sql import chunks
 from services.store.text import normalize_name, normalize_title
 
 

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
-from services.store.engine import chunks
 from services.store.models import Authorship, ResearcherName, ResearcherTopic, WorkTopic
+from services.store.sql import chunks
 from services.store.text import normalize_name
 
 
