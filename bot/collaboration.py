@@ -32,7 +32,7 @@ from handlers.blocks.invitations import (
 )
 from services.claims import ClaimReview, ClaimView, MessageNotDelivered
 from services.invitations import InvitationView, PostedMessage
-from services.members import Viewer
+from services.workspaces.members import Viewer
 
 log = logging.getLogger("bzpeer.collaboration")
 

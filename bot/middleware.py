@@ -12,8 +12,8 @@ from typing import Any
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
-from services.dedupe import DedupeService
-from services.workspaces import WorkspaceService
+from services.slack_requests.dedupe import DedupeService
+from services.workspaces.lifecycle import WorkspaceService
 
 log = logging.getLogger("bzpeer.middleware")
 

@@ -1,5 +1,6 @@
 """The Slack side of the digest port (conversations.open + chat.postMessage, errors made typed),
-and the keyed post and look-up that digests and invitations share (services/delivery.py)."""
+and the keyed post and look-up that digests and invitations share
+(services/slack_requests/sending.py)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
 from handlers.blocks.common import Reply
 from handlers.blocks.digest import digest_message, fit_digest
-from services.delivery import OutcomeUnknown
 from services.digests import DigestView, HistoryUnclear, RecipientGone, SentMessage, TemporaryFailure
+from services.slack_requests.sending import OutcomeUnknown
 
 log = logging.getLogger(__name__)
 

@@ -42,8 +42,8 @@ from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue, pressed_value
 from services.claims import HEADLINE_MAX, ClaimOutcome, DecisionOutcome, Reviewer, SlackIdentity
 from services.container import Services
-from services.members import Viewer
 from services.profiles import Lookup
+from services.workspaces.members import Viewer
 
 if TYPE_CHECKING:
     from handlers.commands import CommandContext

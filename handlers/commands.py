@@ -25,7 +25,7 @@ from handlers.invitations import handle_invite_command
 from handlers.papers import handle_papers_command
 from handlers.parsing import ParsedCommand, parse_slash_text
 from services.container import Services
-from services.members import Viewer
+from services.workspaces.members import Viewer
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue
 from services.container import Services
 from services.follows import PAGE_SIZE, FollowOutcome, FollowQueryOutcome
-from services.members import Viewer
 from services.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,
@@ -48,6 +47,7 @@ from services.schedule import (
     parse_time,
     parse_weekday,
 )
+from services.workspaces.members import Viewer
 
 if TYPE_CHECKING:
     from handlers.commands import CommandContext

@@ -42,7 +42,7 @@ from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue, pressed_message, pressed_value
 from services.container import Services
 from services.invitations import MESSAGE_MAX, AnswerKind, InviteCheck
-from services.members import Viewer
+from services.workspaces.members import Viewer
 
 if TYPE_CHECKING:
     from handlers.commands import CommandContext

@@ -25,11 +25,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
-from services.members import Viewer, find_member, get_or_create_member
 from services.profiles import Lookup, Profile, find_researcher, profile_card_data
 from services.store.engine import write_retrying_once
 from services.store.models import Claim, Institution, Member, Researcher, ResearcherName, utcnow
 from services.store.text import normalize_name
+from services.workspaces.members import Viewer, find_member, get_or_create_member
 
 log = logging.getLogger(__name__)
 

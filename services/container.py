@@ -8,7 +8,6 @@ from sqlalchemy.engine import Engine
 
 from services.claims import ClaimNotifier, ClaimService
 from services.collaborators import CollaboratorService
-from services.dedupe import DedupeService
 from services.demo import DemoService
 from services.digests import DigestSender, DigestService
 from services.follows import FollowService
@@ -19,10 +18,11 @@ from services.lookup import LookupService
 from services.lookup_slots import LookupSlots
 from services.openalex import OpenAlexClient
 from services.papers import PaperService
-from services.privacy import PrivacyService
 from services.profiles import ProfileService
 from services.refresh import RefreshService
-from services.workspaces import WorkspaceService
+from services.slack_requests.dedupe import DedupeService
+from services.workspaces.lifecycle import WorkspaceService
+from services.workspaces.privacy import PrivacyService
 
 
 @dataclass(frozen=True)

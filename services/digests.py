@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services import ledger
-from services.delivery import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
 from services.digest_port import (
     DeliveryReport,
     DigestSender,
@@ -41,6 +40,7 @@ from services.digest_views import (
     remaining_after,
 )
 from services.schedule import as_utc, is_due
+from services.slack_requests.sending import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
 from services.store.engine import session_scope
 from services.store.models import Member
 from services.store.sql import chunks

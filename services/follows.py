@@ -16,7 +16,6 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.members import Viewer, find_member, get_or_create_member
 from services.profiles import Lookup, Profile, WorkSummary, find_researcher, profile_card_data, summarize_work
 from services.schedule import (
     DEFAULT_TIME,
@@ -32,6 +31,7 @@ from services.schedule import (
 )
 from services.store.engine import write_retrying_once
 from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work, utcnow
+from services.workspaces.members import Viewer, find_member, get_or_create_member
 
 # Slack users move between time zones; users.info is asked again after this long.
 TIME_ZONE_MAX_AGE = timedelta(days=7)

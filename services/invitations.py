@@ -15,7 +15,7 @@ and their workspace; on Accept both get the other's Slack name and e-mail in a D
 sent goes through the `InvitationSender` port.
 
 The intro carries the invitation's key as Slack metadata. When Slack never answers the post
-(services/delivery.py) the invitation is kept, open, with no thread yet: the invitee's first
+(services/slack_requests/sending.py) the invitation is kept, open, with no thread yet: the invitee's first
 press on its buttons proves it was posted and settles it, and meanwhile `confirm_intros` (the
 delivery job) looks the key up in the conversation: found → settled; not there → sent again
 with the same key; Slack refusing it then → dropped, and the inviter told.
@@ -42,10 +42,9 @@ from services.claims import (
     find_member_claim,
 )
 from services.collaborators import list_coauthor_counts, list_people, list_shared_topics
-from services.delivery import CLOCK_SKEW, OutcomeUnknown
-from services.members import Viewer, find_member, get_or_create_member
 from services.profiles import Lookup, Profile, find_researcher, profile_card_data
 from services.schedule import as_utc
+from services.slack_requests.sending import CLOCK_SKEW, OutcomeUnknown
 from services.store.engine import session_scope, write_retrying_once
 from services.store.models import (
     Authorship,
@@ -58,6 +57,7 @@ from services.store.models import (
     Work,
     utcnow,
 )
+from services.workspaces.members import Viewer, find_member, get_or_create_member
 
 log = logging.getLogger(__name__)
 

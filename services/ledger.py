@@ -20,7 +20,7 @@ send a row twice: only the process whose UPDATE moved a row to "sending" may set
 settles only rows still carrying its own lease (`claimed_until`). Before a message is posted its
 rows get its key (`send_key`, also the message's Slack metadata) in a commit of their own, so a
 row that may be in Slack is never sent again without looking for its key first
-(services/delivery.py).
+(services/slack_requests/sending.py).
 
 Query helpers take `session` keyword-only and never commit.
 """

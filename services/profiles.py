@@ -11,7 +11,6 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.identifiers import InvalidReference, parse_author_ref
-from services.members import Viewer, find_member
 from services.paper_keys import has_published_version, newest_first, shown_key
 from services.search import NameMatch, search_names
 from services.store.models import (
@@ -27,6 +26,7 @@ from services.store.models import (
 )
 from services.store.text import truncate
 from services.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
+from services.workspaces.members import Viewer, find_member
 
 CARD_WORKS = 3
 CARD_TOPICS = 5

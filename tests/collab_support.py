@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from bot.local_slack import RecordedCall, SlackUser
-from services.members import Viewer
 from services.store.engine import session_scope
 from services.store.models import Claim, Institution, Invitation, Researcher
+from services.workspaces.members import Viewer
 from tests.follows_support import press, submit_view
 from tests.slack_support import SlackDriver, all_text
 

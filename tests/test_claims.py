@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from handlers.ids import Action, ProfileInput
 from services import claims as claims_module
 from services.claims import ClaimService, SlackIdentity, domain_matches, names_match
-from services.members import Viewer
+from services.workspaces.members import Viewer
 from tests.collab_support import (
     ADMIN,
     ALICE,

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from bot.local_slack import LocalSlack
 from services.follows import FollowService
-from services.members import Viewer
 from services.store.models import Researcher
+from services.workspaces.members import Viewer
 from tests.digest_support import WorksStandIn, work_json
 from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.test_cli import MEARMAN, _env, bzpeer

@@ -31,7 +31,7 @@ from bot.runtime import Runtime
 from bot.shell_payloads import trigger_id
 from handlers.ids import Action
 from handlers.ids import View as ViewId
-from services.workspaces import WorkspaceService
+from services.workspaces.lifecycle import WorkspaceService
 from tests.conftest import SIGNING_SECRET
 from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.oauth_support import (

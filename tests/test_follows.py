@@ -14,8 +14,8 @@ from handlers.blocks.common import within_limits
 from handlers.ids import Action
 from services.container import Services
 from services.follows import FollowService
-from services.members import Viewer
 from services.store.models import Follow, Member
+from services.workspaces.members import Viewer
 from tests.follows_support import add_researcher, press
 from tests.slack_support import SlackDriver, all_text, buttons
 

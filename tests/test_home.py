@@ -15,9 +15,9 @@ from bot.manifest import build_manifest
 from bot.runtime import Runtime
 from handlers.ids import Action, ScheduleInput
 from handlers.ids import View as ViewId
-from services.members import Viewer
 from services.store.engine import session_scope
 from services.store.models import Delivery, Member, Work
+from services.workspaces.members import Viewer
 from tests.follows_support import add_researcher, open_home, press_in_view, published_home, submit_view
 from tests.slack_support import SlackDriver, all_text, buttons
 

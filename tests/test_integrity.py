@@ -22,8 +22,8 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.web import WebApp
 from handlers.ids import Action, ProfileInput
-from services.members import Viewer
 from services.store.models import Claim, Follow, Invitation
+from services.workspaces.members import Viewer
 from tests.collab_support import (
     ADMIN,
     ALICE,

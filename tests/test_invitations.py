@@ -16,9 +16,9 @@ from bot.runtime import Runtime
 from handlers.ids import Action
 from services.claims import ClaimService, Reviewer
 from services.invitations import InvitationService, InvitationView, PostedMessage
-from services.members import Viewer
 from services.store.engine import session_scope
 from services.store.models import Researcher
+from services.workspaces.members import Viewer
 from tests.collab_support import (
     ADMIN,
     ALICE,

@@ -30,9 +30,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from handlers.ids import Action
 from services import ledger
-from services.members import Viewer
 from services.openalex import OpenAlexClient
-from services.privacy import PrivacyService
 from services.store.engine import session_scope
 from services.store.models import (
     Claim,
@@ -45,6 +43,8 @@ from services.store.models import (
     Work,
     utcnow,
 )
+from services.workspaces.members import Viewer
+from services.workspaces.privacy import PrivacyService
 from tests.collab_support import (
     ADMIN,
     ALICE,

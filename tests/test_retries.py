@@ -21,7 +21,7 @@ from bot.middleware import delivery_key
 from bot.runtime import Runtime, build_runtime
 from handlers.ids import Action
 from handlers.values import LookupValue
-from services.dedupe import DedupeService
+from services.slack_requests.dedupe import DedupeService
 from services.store.models import utcnow
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture

@@ -13,7 +13,6 @@ from bot.local_slack import SlackUser
 from bot.runtime import Runtime
 from handlers.follows import parse_digest_args
 from services.follows import FollowService
-from services.members import Viewer
 from services.schedule import (
     DigestPrefs,
     is_due,
@@ -24,6 +23,7 @@ from services.schedule import (
 )
 from services.store.engine import session_scope
 from services.store.models import Delivery, Member, Work
+from services.workspaces.members import Viewer
 from tests.slack_support import SlackDriver, all_text
 
 KOLKATA = DigestPrefs(frequency="daily", time="09:00", tz="Asia/Kolkata")

@@ -7,7 +7,7 @@ from slack_bolt.request import BoltRequest
 
 from bot.app import InlineExecutor, build_bolt_app
 from bot.runtime import Runtime
-from services.workspaces import ParkedCounts, WorkspaceService
+from services.workspaces.lifecycle import ParkedCounts, WorkspaceService
 from tests.conftest import SIGNING_SECRET
 from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.oauth_support import event_body, event_headers

@@ -218,7 +218,8 @@ class Delivery(SQLModel, table=True):
     attempts: int = Field(default=0)
     claimed_until: datetime | None = None
     # The key of the message the row last went out in (its Slack metadata), and when: what an
-    # unconfirmed row is looked up by before anything is sent again (services/delivery.py).
+    # unconfirmed row is looked up by before anything is sent again
+    # (services/slack_requests/sending.py).
     send_key: str | None = Field(default=None, max_length=32)
     attempted_at: datetime | None = None
     slack_channel: str | None = Field(default=None, max_length=32)

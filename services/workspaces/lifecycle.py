@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlmodel import Session, col, select
 
-from services.dedupe import mark_delivery_seen
+from services.slack_requests.dedupe import mark_delivery_seen
 from services.store.engine import session_scope
 from services.store.models import Delivery, Follow, Member, utcnow
 

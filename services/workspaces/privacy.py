@@ -15,9 +15,9 @@ from sqlalchemy import delete, or_, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import col, select
 
-from services.members import Viewer, find_member
 from services.store.engine import session_scope
 from services.store.models import Claim, Delivery, Follow, Invitation, InvitationMute, LookupSlot, Member
+from services.workspaces.members import Viewer, find_member
 
 
 @dataclass(frozen=True)
