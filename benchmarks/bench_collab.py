@@ -44,8 +44,8 @@ from benchmarks.presses import buttons, press
 from benchmarks.slash import SlashCommands
 from benchmarks.sqltiming import SqlTimer
 from bot.runtime import Runtime
-from services.coauthors import MAX_AUTHORS_PER_WORK
-from services.collaborators import Collaborators
+from services.research.coauthor_graph import MAX_AUTHORS_PER_WORK
+from services.research.collaborators import Collaborators
 
 TYPICAL, HUB_WORKS, HUB_COAUTHORS = "typical", "top 1% by works", "top 1% by co-authors"
 BIG_WORK = 100  # "member of a big collaboration": on a work with at least this many authors

@@ -3,7 +3,8 @@
     python -m benchmarks.hotspots --database-url sqlite:////tmp/bench.db
 
 Read-only. Each line is the median of 5 runs after one warm run. The alternatives are
-suggestions for services/search.py and services/profiles.py, measured, not adopted.
+suggestions for services/research/search.py and services/research/profiles.py, measured, not
+adopted.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from services.profiles import count_collaborators
+from services.research.profiles import count_collaborators
 from services.store.engine import make_engine, normalize_database_url
 
 _FTS = (
@@ -44,7 +45,7 @@ _PG_WORDS = (
 
 
 def trigram_match(words: list[str]) -> str:
-    """The FTS5 MATCH expression services/search.py builds for the typo path."""
+    """The FTS5 MATCH expression services/research/search.py builds for the typo path."""
     grams = {word[i : i + 3] for word in words for i in range(len(word) - 2)}
     return " OR ".join('"' + gram.replace('"', '""') + '"' for gram in sorted(grams))
 

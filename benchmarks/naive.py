@@ -2,8 +2,8 @@
 into networkx, then score each researcher's 2-hop candidates with `nx.adamic_adar_index`.
 
 The graph has an edge for every pair of researchers on a work with at most `max_authors`
-authors (the same cap as services.coauthors.MAX_AUTHORS_PER_WORK). It runs in a child
-process (`run_in_child`) so its memory is measured alone and freed before the app is timed.
+authors (the same cap as services.research.coauthor_graph.MAX_AUTHORS_PER_WORK). It runs in a
+child process (`run_in_child`) so its memory is measured alone and freed before the app is timed.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from benchmarks.corpus import InstitutionSpec, NameMaker, PersonName, TextMaker,
 from benchmarks.graph import Graph
 from benchmarks.loader import Row
 from benchmarks.vocab import JOURNALS, PREPRINT_SERVERS
-from services.paper_keys import ShownKey, shown_key
+from services.research.paper_keys import ShownKey, shown_key
 from services.store.text import normalize_name
 
 # A fixed "now", so the same seed gives byte-identical stores whatever the day.
@@ -75,7 +75,7 @@ class Cast:
 
 
 class _Listed(NamedTuple):
-    """The work columns services.paper_keys.shown_key reads, for a row not yet in the store."""
+    """The work columns services.research.paper_keys.shown_key reads, for a row not yet in the store."""
 
     type: str
     year: int | None

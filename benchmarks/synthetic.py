@@ -42,7 +42,7 @@ from benchmarks.rows import (
     work_rows,
 )
 from benchmarks.vocab import REGIONS
-from services.coauthors import REBUILD_SQL
+from services.research.coauthor_graph import REBUILD_SQL
 from services.store.engine import make_engine, normalize_database_url, upgrade
 
 LOADED_TABLES = (

@@ -42,7 +42,7 @@ from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue, pressed_value
 from services.claims import HEADLINE_MAX, ClaimOutcome, DecisionOutcome, Reviewer, SlackIdentity
 from services.container import Services
-from services.profiles import Lookup
+from services.research.profiles import Lookup
 from services.workspaces.members import Viewer
 
 if TYPE_CHECKING:

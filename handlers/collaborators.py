@@ -19,7 +19,7 @@ from handlers.ids import Action
 from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue, pressed_value
 from services.container import Services
-from services.graph_picture import GraphPicture
+from services.research.graph_picture import GraphPicture
 
 if TYPE_CHECKING:  # commands imports this module for its routes
     from handlers.commands import CommandContext

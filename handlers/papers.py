@@ -17,7 +17,7 @@ from handlers.ids import Action
 from handlers.parsing import ParsedCommand
 from handlers.values import PapersValue, pressed_value
 from services.container import Services
-from services.papers import WORK_TYPES, PaperFilters, WorkType
+from services.research.papers import WORK_TYPES, PaperFilters, WorkType
 
 if TYPE_CHECKING:  # commands imports this module for its routes
     from handlers.commands import CommandContext

@@ -25,7 +25,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
-from services.profiles import Lookup, Profile, find_researcher, profile_card_data
+from services.research.profiles import Lookup, Profile, find_researcher, profile_card_data
 from services.store.engine import write_retrying_once
 from services.store.models import Claim, Institution, Member, Researcher, ResearcherName, utcnow
 from services.store.text import normalize_name

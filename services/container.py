@@ -7,19 +7,19 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from services.claims import ClaimNotifier, ClaimService
-from services.collaborators import CollaboratorService
-from services.demo import DemoService
 from services.digests import DigestSender, DigestService
 from services.follows import FollowService
-from services.graph_picture import GraphPictureService
 from services.importer import ImportService
 from services.invitations import InvitationSender, InvitationService
 from services.lookup import LookupService
 from services.lookup_slots import LookupSlots
 from services.openalex import OpenAlexClient
-from services.papers import PaperService
-from services.profiles import ProfileService
 from services.refresh import RefreshService
+from services.research.collaborators import CollaboratorService
+from services.research.demo import DemoService
+from services.research.graph_picture import GraphPictureService
+from services.research.papers import PaperService
+from services.research.profiles import ProfileService
 from services.slack_requests.dedupe import DedupeService
 from services.workspaces.lifecycle import WorkspaceService
 from services.workspaces.privacy import PrivacyService

@@ -16,7 +16,14 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.profiles import Lookup, Profile, WorkSummary, find_researcher, profile_card_data, summarize_work
+from services.research.profiles import (
+    Lookup,
+    Profile,
+    WorkSummary,
+    find_researcher,
+    profile_card_data,
+    summarize_work,
+)
 from services.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,

@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services import openalex
-from services.identifiers import AuthorRef
 from services.openalex import AuthorCandidate, AuthorNotFound, BadResponse, OpenAlexClient
-from services.profiles import count_collaborators, count_works
+from services.research.identifiers import AuthorRef
+from services.research.profiles import count_collaborators, count_works
 from services.research.researchers import refresh_researcher_topics, set_names
 from services.store.engine import session_scope
 from services.store.models import Researcher, ResearcherAlias, ResearcherTopic, utcnow

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from services.identifiers import AuthorRef, InvalidReference, parse_author_ref
 from services.importer import ImportService
 from services.openalex import AuthorCandidate, OpenAlexClient, OpenAlexError
-from services.profiles import Profile, ProfileService
+from services.research.identifiers import AuthorRef, InvalidReference, parse_author_ref
+from services.research.profiles import Profile, ProfileService
 from services.store.text import normalize_name
 
 MAX_CANDIDATES = 8

@@ -15,8 +15,8 @@ from sqlalchemy import delete, insert, or_
 from sqlmodel import Session, col, select
 
 from services import openalex
-from services.coauthors import Byline, read_bylines, record_byline_changes
-from services.paper_keys import shown_key, sync_shown_keys
+from services.research.coauthor_graph import Byline, read_bylines, record_byline_changes
+from services.research.paper_keys import shown_key, sync_shown_keys
 from services.store.models import (
     Authorship,
     Institution,
@@ -394,7 +394,7 @@ def _replace_links(
     for id_chunk in chunks(replaced):
         session.execute(delete(Authorship).where(col(Authorship.work_id).in_(id_chunk)))
         session.execute(delete(WorkTopic).where(col(WorkTopic.work_id).in_(id_chunk)))
-    # Each row carries the list's key for its work (services/paper_keys.py).
+    # Each row carries the list's key for its work (services/research/paper_keys.py).
     keys = {id(row): shown_key(row)._asdict() for row, _ in records}
     authorship_rows = [
         {

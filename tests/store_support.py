@@ -9,8 +9,8 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from services.coauthors import Byline, record_byline_changes
-from services.paper_keys import shown_key
+from services.research.coauthor_graph import Byline, record_byline_changes
+from services.research.paper_keys import shown_key
 from services.store.engine import session_scope
 from services.store.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
 from services.store.sql import chunks

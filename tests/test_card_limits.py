@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from handlers.blocks.common import within_limits
 from handlers.blocks.profile import pick_list, profile_card, trust_breakdown
-from services.profiles import Candidate, Profile, WorkSummary
-from services.trust import TrustSignals, trust_snapshot
+from services.research.profiles import Candidate, Profile, WorkSummary
+from services.research.trust import TrustSignals, trust_snapshot
 from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.slack_support import SlackDriver, all_text
 

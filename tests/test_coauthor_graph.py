@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from services import openalex
-from services.coauthors import DERIVE_SQL, MAX_AUTHORS_PER_WORK
-from services.demo import DemoService
 from services.importer import store_works
+from services.research.coauthor_graph import DERIVE_SQL, MAX_AUTHORS_PER_WORK
+from services.research.demo import DemoService
 from services.store.engine import alembic_config, session_scope
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

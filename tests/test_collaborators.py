@@ -12,8 +12,8 @@ from bot.runtime import Runtime
 from handlers.blocks.collaborators import collaborators_message
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
-from services.coauthors import MAX_AUTHORS_PER_WORK
-from services.collaborators import (
+from services.research.coauthor_graph import MAX_AUTHORS_PER_WORK
+from services.research.collaborators import (
     MAX_FRONTIER,
     MAX_PAIRS_PER_COAUTHOR,
     MAX_TOPICS_COUNTED,
@@ -28,7 +28,7 @@ from services.collaborators import (
     blended,
     contenders,
 )
-from services.demo import DemoService
+from services.research.demo import DemoService
 from tests.slack_support import SlackDriver, all_text, buttons
 from tests.store_support import StoreBuilder
 

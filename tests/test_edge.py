@@ -25,7 +25,7 @@ from handlers.blocks.follows import newest_work_line
 from handlers.blocks.profile import work_line
 from handlers.ids import ProfileInput
 from services.follows import FollowedResearcher
-from services.profiles import WorkSummary
+from services.research.profiles import WorkSummary
 from services.store.engine import session_scope
 from services.store.models import Delivery, Member, Researcher, Work
 from tests.collab_support import (

@@ -7,9 +7,9 @@ from sqlalchemy.engine import Engine
 
 from bot.local_slack import LocalSlack
 from handlers.ids import Action
-from services.collaborators import CollaboratorService
-from services.demo import DemoService
-from services.graph_picture import GraphPictureService
+from services.research.collaborators import CollaboratorService
+from services.research.demo import DemoService
+from services.research.graph_picture import GraphPictureService
 from tests.slack_support import SlackDriver, all_text, buttons
 from tests.store_support import StoreBuilder
 

@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from services import openalex
-from services.identifiers import AuthorRef
 from services.importer import ImportService, StoredWork, default_headline, store_works
 from services.openalex import AuthorNotFound, OpenAlexClient, OpenAlexUnavailable, RateLimited
+from services.research.identifiers import AuthorRef
 from services.store.engine import session_scope
 from services.store.models import (
     Authorship,

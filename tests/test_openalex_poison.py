@@ -20,10 +20,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.identifiers import AuthorRef
 from services.importer import ImportService
 from services.openalex import OpenAlexClient
 from services.refresh import RefreshService
+from services.research.identifiers import AuthorRef
 from services.store.engine import is_postgres
 from services.store.models import Delivery, Follow, Researcher, Work
 from tests.digest_support import T0, WorksStandIn, add_member, author_id, json_reply, work_json

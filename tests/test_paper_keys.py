@@ -15,10 +15,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services import openalex
-from services.demo import DemoService
 from services.importer import store_works
-from services.papers import WORK_TYPES, PaperFilters, count_papers, list_papers
-from services.profiles import CARD_WORKS, ProfileService
+from services.research.demo import DemoService
+from services.research.papers import WORK_TYPES, PaperFilters, count_papers, list_papers
+from services.research.profiles import CARD_WORKS, ProfileService
 from services.store.engine import alembic_config, session_scope
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)

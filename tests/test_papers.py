@@ -12,7 +12,7 @@ from bot.runtime import Runtime
 from handlers.blocks.common import within_limits
 from handlers.blocks.papers import papers_message
 from handlers.ids import Action
-from services.papers import PAGE_SIZE, PaperFilters
+from services.research.papers import PAGE_SIZE, PaperFilters
 from tests.slack_support import SlackDriver, all_text, buttons
 from tests.store_support import StoreBuilder
 

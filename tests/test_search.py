@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.demo import DemoService
+from services.research.demo import DemoService
 from services.research.researchers import set_names
-from services.search import search_names
+from services.research.search import search_names
 from services.store.engine import session_scope
 from services.store.models import Researcher
 

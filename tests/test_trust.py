@@ -1,6 +1,6 @@
 import pytest
 
-from services.trust import TrustSignals, trust_label, trust_snapshot, verification_level
+from services.research.trust import TrustSignals, trust_label, trust_snapshot, verification_level
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from services.claims import (
     EditOutcome,
     UnclaimOutcome,
 )
-from services.profiles import Profile
+from services.research.profiles import Profile
 from services.store.text import truncate
 
 # The seed profile's own sentences (seed-profile.txt), shown next to the buttons they explain.

@@ -8,8 +8,8 @@ from handlers.blocks.common import Reply, context, escape, header, section
 from handlers.blocks.profile import FIELD, NAME, plural
 from handlers.ids import Action
 from handlers.values import LookupValue, ResearcherValue
-from services.collaborators import Collaborators, Suggestion
-from services.graph_picture import GraphPicture
+from services.research.collaborators import Collaborators, Suggestion
+from services.research.graph_picture import GraphPicture
 from services.store.text import truncate
 
 NAMES_IN_REASON = 3

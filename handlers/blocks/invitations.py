@@ -37,7 +37,7 @@ from services.invitations import (
     InviteCheck,
     InviteOutcome,
 )
-from services.profiles import Profile
+from services.research.profiles import Profile
 from services.store.text import truncate
 
 NAME = 150

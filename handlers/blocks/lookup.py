@@ -8,7 +8,7 @@ from handlers.blocks import messages
 from handlers.blocks.common import Reply
 from handlers.blocks.profile import pick_list
 from handlers.ids import Action
-from services.profiles import Lookup
+from services.research.profiles import Lookup
 
 
 def unresolved(

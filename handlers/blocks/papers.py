@@ -10,8 +10,8 @@ from handlers.blocks.common import Reply, clip, context, escape, section
 from handlers.blocks.profile import NAME, work_line
 from handlers.ids import Action
 from handlers.values import PapersValue
-from services.papers import PaperFilters, PaperPage
-from services.profiles import WorkSummary
+from services.research.papers import PaperFilters, PaperPage
+from services.research.profiles import WorkSummary
 from services.store.text import truncate
 
 # Text per listed work: five of them plus the header, filters and paging stay well under

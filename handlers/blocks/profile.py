@@ -10,7 +10,7 @@ from handlers.blocks.claims import card_collaboration_blocks
 from handlers.blocks.common import Reply, context, escape, header, link, section
 from handlers.ids import Action
 from handlers.values import ResearcherValue
-from services.profiles import Candidate, Profile, WorkSummary
+from services.research.profiles import Candidate, Profile, WorkSummary
 from services.store.text import truncate
 
 # Display caps that keep the largest card far inside Slack's message limits.

@@ -90,9 +90,9 @@ class Work(SQLModel, table=True):
 
 
 def _papers_index(dialect: str, nulls_last: str) -> Index:
-    """A researcher's publication list in its order (services/papers.py), one index per dialect:
-    PostgreSQL must be told that NULLs go last (DESC alone puts them first), SQLite refuses to be
-    told (its DESC already puts them last). shown_type rides along so a type filter reads the
+    """A researcher's publication list in its order (services/research/papers.py), one index per
+    dialect: PostgreSQL must be told that NULLs go last (DESC alone puts them first), SQLite refuses
+    to be told (its DESC already puts them last). shown_type rides along so a type filter reads the
     index alone too."""
     return Index(
         "ix_authorship_researcher_shown",
@@ -121,9 +121,9 @@ class Authorship(SQLModel, table=True):
     position: int
     raw_name: str = Field(max_length=512)
     # The work as the publication list shows it, copied onto each of its authorship rows so a
-    # page is one index range scan without visiting work (services/paper_keys.py keeps them in
-    # step): the published version's year if any, else the work's; the publication date; and
-    # "article" once a published version is known, else work.type.
+    # page is one index range scan without visiting work (services/research/paper_keys.py keeps
+    # them in step): the published version's year if any, else the work's; the publication
+    # date; and "article" once a published version is known, else work.type.
     shown_year: int | None = None
     shown_date: date | None = None
     shown_type: str | None = Field(default=None, max_length=32)
@@ -132,7 +132,8 @@ class Authorship(SQLModel, table=True):
 class Coauthor(SQLModel, table=True):
     """The co-authorship graph suggestions walk, derived from authorship: one row per ordered
     pair of researchers who share a work with at most MAX_AUTHORS_PER_WORK authors, with how
-    many such works (services/coauthors.py keeps it in step whenever a byline changes)."""
+    many such works (services/research/coauthor_graph.py keeps it in step whenever a byline
+    changes)."""
 
     __table_args__ = (
         # Strongest ties first, read from the index alone.

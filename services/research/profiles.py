@@ -10,9 +10,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.identifiers import InvalidReference, parse_author_ref
-from services.paper_keys import has_published_version, newest_first, shown_key
-from services.search import NameMatch, search_names
+from services.research.identifiers import InvalidReference, parse_author_ref
+from services.research.paper_keys import has_published_version, newest_first, shown_key
+from services.research.search import NameMatch, search_names
+from services.research.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
 from services.store.models import (
     Authorship,
     Claim,
@@ -25,7 +26,6 @@ from services.store.models import (
     Work,
 )
 from services.store.text import truncate
-from services.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
 from services.workspaces.members import Viewer, find_member
 
 CARD_WORKS = 3
@@ -119,7 +119,7 @@ def work_url(work: Work) -> str | None:
 def summarize_work(work: Work, *, authors: tuple[str, ...] = (), more_authors: bool = False) -> WorkSummary:
     """A work as lists and cards show it; a preprint with a published version shows the latter."""
     abstract = truncate(work.abstract, ABSTRACT_SNIPPET) if work.abstract else None
-    # Type and year as the list sorts and filters them (services/paper_keys.py).
+    # Type and year as the list sorts and filters them (services/research/paper_keys.py).
     shown = shown_key(work)
     published = has_published_version(work)
     return WorkSummary(

@@ -11,8 +11,8 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.paper_keys import newest_first
-from services.profiles import Resolved, WorkSummary, find_researcher, summarize_work
+from services.research.paper_keys import newest_first
+from services.research.profiles import Resolved, WorkSummary, find_researcher, summarize_work
 from services.store.models import Authorship, Researcher, Work
 
 PAGE_SIZE = 5
@@ -83,7 +83,7 @@ class PaperService:
 
 def _conditions(researcher_id: int, filters: PaperFilters) -> list[Any]:
     """The researcher's authorship rows whose work matches the filters, by the stored list key
-    (services/paper_keys.py: a published preprint is there as the article, published year)."""
+    (paper_keys.py: a published preprint is there as the article, published year)."""
     conditions: list[Any] = [col(Authorship.researcher_id) == researcher_id]
     if filters.year is not None:
         conditions.append(col(Authorship.shown_year) == filters.year)

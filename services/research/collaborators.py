@@ -7,8 +7,8 @@ Scoring a candidate c for researcher r:
 
 Adamic-Adar sums 1 / log(degree) over the co-authors r and c share, in the ego network made of
 r, r's strongest co-authors (the frontier) and each one's own strongest co-authors, read from
-the stored graph (services/coauthors.py: works with at most MAX_AUTHORS_PER_WORK authors); a
-shared co-author who writes with everybody counts for little. Topics are read only for the
+the stored graph (coauthor_graph.py: works with at most MAX_AUTHORS_PER_WORK authors); a shared
+co-author who writes with everybody counts for little. Topics are read only for the
 candidates that could still make the list with every topic counted. Suggestions are ordered
 open-to-collaborate first, higher score, more shared co-authors, name (accent- and case-folded),
 id: the tie rule, so equal candidates always come out in the same order on every database.
@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.profiles import Resolved, find_researcher
+from services.research.profiles import Resolved, find_researcher
 from services.store.models import Authorship, Claim, Coauthor, Institution, Researcher, ResearcherTopic, Topic
 from services.store.sql import chunks, id_filters
 from services.store.text import normalize_name

@@ -13,8 +13,8 @@ import math
 import warnings
 from dataclasses import dataclass
 
-from services.collaborators import Collaborators, CollaboratorService
-from services.profiles import Resolved
+from services.research.collaborators import Collaborators, CollaboratorService
+from services.research.profiles import Resolved
 from services.store.text import truncate
 
 RESEARCHER_COLOUR = "#1d3557"

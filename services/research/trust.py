@@ -1,4 +1,4 @@
-"""BZPEER's trust snapshot: a pure, documented function of a profile's signals (DESIGN §5).
+"""BZPEER's trust snapshot: a pure, documented function of a profile's signals (README: Trust snapshot).
 
 BZPEER's live pages fit `Trust = 9 + 2 × min(works, 6)` exactly for unclaimed L1 profiles
 without followers. What those pages never show is extended here:

@@ -11,8 +11,8 @@ from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.coauthors import Byline, read_bylines, record_byline_changes
-from services.paper_keys import shown_key
+from services.research.coauthor_graph import Byline, read_bylines, record_byline_changes
+from services.research.paper_keys import shown_key
 from services.research.researchers import refresh_researcher_topics, set_names
 from services.store.engine import session_scope
 from services.store.models import Authorship, Researcher, Topic, Work, WorkTopic, utcnow
@@ -27,7 +27,7 @@ class DemoResult:
 
 def load_dataset() -> dict[str, Any]:
     """The demo facts shipped as package data."""
-    text = resources.files("services").joinpath("data/demo-dataset.json").read_text("utf-8")
+    text = resources.files("services.research").joinpath("data/demo-dataset.json").read_text("utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
