@@ -42,7 +42,7 @@ from benchmarks.synthetic import prepare_store
 from handlers.blocks.digest import digest_message, fit_digest
 from services import ledger
 from services.digests import DigestService, DigestView, SentMessage, compose_views
-from services.openalex import MAX_OR_VALUES, OpenAlexClient
+from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
 from services.refresh import RefreshReport, RefreshService
 from services.store.engine import make_engine, normalize_database_url, session_scope
 

@@ -41,7 +41,7 @@ from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
 from services.store.models import Researcher
 
 SIGNING_SECRET = "bench-signing-secret"

@@ -50,9 +50,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.local_slack import LocalSlack, RecordedCall
-from services.importer import store_works
 from services.ledger import queue_stored_works
-from services.openalex import parse_work
+from services.openalex.records import parse_work
+from services.openalex.works import store_works
 from services.store.engine import make_engine, normalize_database_url, session_scope, upgrade
 from services.store.models import Follow, Member, Researcher, utcnow
 

@@ -26,7 +26,7 @@ from bot.logs import configure_logging
 from bot.manifest import manifest_yaml
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from services.openalex import OpenAlexError
+from services.openalex.records import OpenAlexError
 from services.research.identifiers import AuthorRef, InvalidReference, parse_author_ref
 
 # soft_wrap: an error stays one line in a log or a pipe, however narrow the terminal.

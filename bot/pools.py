@@ -30,7 +30,7 @@ from handlers.background import runs_on_lookup_pool
 from handlers.blocks import messages
 from handlers.blocks.common import Reply
 from handlers.errors import response_url_of
-from services.lookup_slots import LookupSlots
+from services.openalex.lookup_slots import LookupSlots
 
 log = logging.getLogger("bzpeer.pools")
 

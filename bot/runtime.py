@@ -10,7 +10,7 @@ from bot.installations import InstallationTokens
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from services.container import Services, build_services
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
 from services.store.engine import is_in_memory, make_engine, upgrade
 
 # The connections of what a request does before its ack (the dedupe check, authorization,

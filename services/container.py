@@ -9,11 +9,11 @@ from sqlalchemy.engine import Engine
 from services.claims import ClaimNotifier, ClaimService
 from services.digests import DigestSender, DigestService
 from services.follows import FollowService
-from services.importer import ImportService
 from services.invitations import InvitationSender, InvitationService
-from services.lookup import LookupService
-from services.lookup_slots import LookupSlots
-from services.openalex import OpenAlexClient
+from services.openalex.author_lookup import LookupService
+from services.openalex.client import OpenAlexClient
+from services.openalex.importer import ImportService
+from services.openalex.lookup_slots import LookupSlots
 from services.refresh import RefreshService
 from services.research.collaborators import CollaboratorService
 from services.research.demo import DemoService

@@ -37,7 +37,7 @@ from sqlalchemy import and_, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from services.importer import StoredWork
+from services.openalex.works import StoredWork
 from services.schedule import as_utc
 from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work
 from services.store.sql import IN_LIST_CHUNK, chunks, conflict_insert

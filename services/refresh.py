@@ -18,21 +18,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services import ledger
-from services.importer import StoredWork, kept_topics, store_works
-from services.openalex import (
-    MAX_OR_VALUES,
-    AccessDenied,
-    BadResponse,
-    OpenAlexClient,
-    OpenAlexUnavailable,
-    RateLimited,
-)
-from services.openalex import Work as OpenAlexWork
+from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
+from services.openalex.importer import kept_topics
+from services.openalex.records import AccessDenied, BadResponse, OpenAlexUnavailable, RateLimited
+from services.openalex.records import Work as OpenAlexWork
+from services.openalex.work_batches import UNSTORABLE_ERRORS, describe, write_each
+from services.openalex.works import StoredWork, store_works
 from services.research.researchers import refresh_researcher_topics
 from services.schedule import as_utc
 from services.store.engine import session_scope
 from services.store.sql import chunks
-from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
 
 log = logging.getLogger(__name__)
 

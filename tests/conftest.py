@@ -17,7 +17,7 @@ from bot.app import InlineExecutor, build_bolt_app
 from bot.local_slack import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
 from services.store.engine import make_engine, normalize_database_url, upgrade
 from tests.fake_openalex import FakeOpenAlex
 from tests.slack_support import SlackDriver

@@ -399,7 +399,7 @@ def test_review_channel_gets_the_review_when_configured(
 ) -> None:
     from bot.app import InlineExecutor, build_bolt_app
     from bot.runtime import build_runtime
-    from services.openalex import OpenAlexClient
+    from services.openalex.client import OpenAlexClient
     from tests.conftest import SIGNING_SECRET
 
     configured = settings.model_copy(update={"bzpeer_review_channel": "C0REVIEW"})

@@ -9,8 +9,8 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from services import openalex
-from services.importer import store_works
+from services.openalex import records
+from services.openalex.works import store_works
 from services.research.coauthor_graph import DERIVE_SQL, MAX_AUTHORS_PER_WORK
 from services.research.demo import DemoService
 from services.store.engine import alembic_config, session_scope
@@ -30,9 +30,9 @@ def derived_edges(engine: Engine) -> Edges:
         return {(r, c): n for r, c, n in conn.execute(text(DERIVE_SQL))}
 
 
-def work(number: int, authors: list[int | None]) -> openalex.Work:
+def work(number: int, authors: list[int | None]) -> records.Work:
     """A work by authors A1, A2… (None: a name OpenAlex could not link to an author)."""
-    return openalex.Work(
+    return records.Work(
         openalex_id=f"W{number}",
         doi=None,
         title=f"Distinct title {number}",
@@ -45,7 +45,7 @@ def work(number: int, authors: list[int | None]) -> openalex.Work:
         is_preprint=False,
         abstract=None,
         authorships=tuple(
-            openalex.AuthorshipRef(
+            records.AuthorshipRef(
                 author_id=None if a is None else f"A{a}", name=f"Author {a}", orcid=None, position=i
             )
             for i, a in enumerate(authors)

@@ -21,8 +21,8 @@ from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services import ledger
 from services.digests import LEASE, DigestService, DigestView, SentMessage
-from services.importer import store_works
-from services.openalex import parse_work
+from services.openalex.records import parse_work
+from services.openalex.works import store_works
 from services.store.engine import session_scope
 from services.store.models import Delivery, Follow, Member
 from tests.digest_support import (

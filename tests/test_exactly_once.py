@@ -32,9 +32,9 @@ from handlers.blocks.common import within_limits
 from handlers.ids import Action
 from services import ledger
 from services.digests import DigestService
-from services.importer import store_works
 from services.invitations import InvitationService
-from services.openalex import parse_work
+from services.openalex.records import parse_work
+from services.openalex.works import store_works
 from services.store.engine import alembic_config, session_scope
 from services.store.models import utcnow
 from tests.collab_support import (

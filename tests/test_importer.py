@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
-from services import openalex
-from services.importer import ImportService, StoredWork, default_headline, store_works
-from services.openalex import AuthorNotFound, OpenAlexClient, OpenAlexUnavailable, RateLimited
+from services.openalex import records
+from services.openalex.client import OpenAlexClient
+from services.openalex.importer import ImportService
+from services.openalex.records import AuthorNotFound, OpenAlexUnavailable, RateLimited
+from services.openalex.works import StoredWork, default_headline, store_works
 from services.research.identifiers import AuthorRef
 from services.store.engine import session_scope
 from services.store.models import (
@@ -466,13 +468,13 @@ def test_an_imported_coauthor_keeps_their_own_topics(
 # -- store_works ---------------------------------------------------------------------------------
 
 
-def _twins() -> tuple[openalex.Work, openalex.Work]:
-    preprint = openalex.parse_work(sample("work_W3188841554_arxiv_preprint.json"))
-    published = openalex.parse_work(sample("work_W3187234764_published_version_null_source.json"))
+def _twins() -> tuple[records.Work, records.Work]:
+    preprint = records.parse_work(sample("work_W3188841554_arxiv_preprint.json"))
+    published = records.parse_work(sample("work_W3187234764_published_version_null_source.json"))
     return preprint, published
 
 
-def _store(engine: Engine, works: list[openalex.Work], now: datetime) -> list[StoredWork]:
+def _store(engine: Engine, works: list[records.Work], now: datetime) -> list[StoredWork]:
     with session_scope(engine) as session:
         return store_works(session=session, works=works, now=now)
 
@@ -526,7 +528,7 @@ def test_preprint_arriving_after_its_published_version_takes_the_main_columns(
 
 def test_same_title_without_a_shared_author_stays_separate(engine: Engine) -> None:
     preprint, published = _twins()
-    stranger = openalex.AuthorshipRef("A5999999999", "Someone Else", None, 0)
+    stranger = records.AuthorshipRef("A5999999999", "Someone Else", None, 0)
     other = dataclasses.replace(published, authorships=(stranger,))
     stored = _store(engine, [preprint, other], NOW)
     assert len({s.work_id for s in stored}) == 2

@@ -28,7 +28,7 @@ from bot.local_slack import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
 from handlers.values import LookupValue
-from services.lookup_slots import HOLD_FOR, LookupSlots
+from services.openalex.lookup_slots import HOLD_FOR, LookupSlots
 from services.store.engine import alembic_config
 from services.store.models import LookupSlot
 from tests.conftest import SIGNING_SECRET

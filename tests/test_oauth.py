@@ -27,7 +27,7 @@ from bot.manifest import BOT_SCOPES, build_manifest
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.web import WebApp
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
 from tests.conftest import SIGNING_SECRET
 from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.fake_openalex import FakeOpenAlex

@@ -15,8 +15,9 @@ from sqlmodel import Session, select
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from handlers.ids import Action
-from services.lookup import LOOKUP_BUDGET_SECONDS
-from services.openalex import OpenAlexClient, OpenAlexTooSlow, OpenAlexUnavailable
+from services.openalex.author_lookup import LOOKUP_BUDGET_SECONDS
+from services.openalex.client import OpenAlexClient
+from services.openalex.records import OpenAlexTooSlow, OpenAlexUnavailable
 from services.store.models import Researcher
 from tests.fake_openalex import FakeOpenAlex, SilentOpenAlex, fixture
 from tests.slack_support import SlackDriver, all_text

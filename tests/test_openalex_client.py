@@ -13,12 +13,12 @@ from typing import Any
 import httpx
 import pytest
 
-from services.openalex import (
+from services.openalex.client import OpenAlexClient
+from services.openalex.records import (
     AccessDenied,
     AuthorNotFound,
     BadResponse,
     InstitutionRef,
-    OpenAlexClient,
     OpenAlexUnavailable,
     RateLimited,
     parse_work,

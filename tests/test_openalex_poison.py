@@ -20,8 +20,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.importer import ImportService
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
+from services.openalex.importer import ImportService
 from services.refresh import RefreshService
 from services.research.identifiers import AuthorRef
 from services.store.engine import is_postgres

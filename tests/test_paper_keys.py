@@ -14,8 +14,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services import openalex
-from services.importer import store_works
+from services.openalex import records
+from services.openalex.works import store_works
 from services.research.demo import DemoService
 from services.research.papers import WORK_TYPES, PaperFilters, count_papers, list_papers
 from services.research.profiles import CARD_WORKS, ProfileService
@@ -50,13 +50,13 @@ def derived_keys(engine: Engine) -> Keys:
     return {row[0]: tuple(row[3:]) for row in derived_rows(engine)}
 
 
-def version(number: int, *, preprint: bool, rng: random.Random, authors: list[str]) -> openalex.Work:
+def version(number: int, *, preprint: bool, rng: random.Random, authors: list[str]) -> records.Work:
     """One version of paper `number` (preprint W1…, published W2…) with a random year, date, DOI
     and type; versions sharing an author pair up as one work row (random_batch always adds A1)."""
     year = rng.choice([None, 2019, 2020, 2021, 2022])
     day = rng.choice([None, date(year or 2020, rng.randint(1, 12), rng.randint(1, 28))])
     openalex_id = f"W{1 if preprint else 2}{number:04d}"
-    return openalex.Work(
+    return records.Work(
         openalex_id=openalex_id,
         doi=rng.choice([None, f"10.1000/{openalex_id}"]),
         title=f"Paper {number} on keys",
@@ -69,7 +69,7 @@ def version(number: int, *, preprint: bool, rng: random.Random, authors: list[st
         is_preprint=preprint,
         abstract=None,
         authorships=tuple(
-            openalex.AuthorshipRef(author_id=a, name=f"Author {a}", orcid=None, position=i)
+            records.AuthorshipRef(author_id=a, name=f"Author {a}", orcid=None, position=i)
             for i, a in enumerate(authors)
         ),
         topics=(),
@@ -77,7 +77,7 @@ def version(number: int, *, preprint: bool, rng: random.Random, authors: list[st
     )
 
 
-def random_batch(rng: random.Random) -> list[openalex.Work]:
+def random_batch(rng: random.Random) -> list[records.Work]:
     """A few papers seen again: the preprint, the published version or both, each with a new
     year, date, DOI and byline (A1 sometimes twice on it)."""
     batch = []

@@ -30,7 +30,7 @@ from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from handlers.ids import Action
 from services import ledger
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
 from services.store.engine import session_scope
 from services.store.models import (
     Claim,

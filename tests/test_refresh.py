@@ -13,8 +13,9 @@ from sqlmodel import Session, col, select
 
 from handlers.blocks.digest import digest_message
 from services.digests import DigestService
-from services.importer import store_works
-from services.openalex import OpenAlexClient, parse_work
+from services.openalex.client import OpenAlexClient
+from services.openalex.records import parse_work
+from services.openalex.works import store_works
 from services.refresh import LOOKBACK, RefreshService
 from services.store.engine import session_scope
 from services.store.models import Follow, Researcher, ResearcherTopic, Topic

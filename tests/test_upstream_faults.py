@@ -34,7 +34,7 @@ from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.ids import Action
 from services.digests import DigestService
-from services.openalex import OpenAlexClient
+from services.openalex.client import OpenAlexClient
 from services.refresh import RefreshService
 from services.store.models import Authorship, Researcher, Work
 from tests.digest_support import (
@@ -298,9 +298,9 @@ def digests(engine: Engine, local_slack: LocalSlack, database_url: str) -> Itera
 
 
 def _members_with_an_item(engine: Engine, count: int) -> list[int]:
-    from services.importer import store_works
     from services.ledger import queue_stored_works
-    from services.openalex import parse_work
+    from services.openalex.records import parse_work
+    from services.openalex.works import store_works
     from services.store.engine import session_scope
 
     members = []

@@ -8,7 +8,7 @@ from handlers.blocks.common import Reply, context, escape, section
 from handlers.ids import Action
 from handlers.parsing import MAX_QUERY
 from handlers.values import AuthorIdValue, LookupValue
-from services.lookup import OpenAlexLookup
+from services.openalex.author_lookup import OpenAlexLookup
 
 EXAMPLE_NAME = "Samyadeep Basu"
 

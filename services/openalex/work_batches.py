@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlmodel import Session
 
-from services.openalex import Work
+from services.openalex.records import Work
 from services.store.engine import session_scope
 
 log = logging.getLogger(__name__)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from services.importer import ImportService
-from services.openalex import AuthorCandidate, OpenAlexClient, OpenAlexError
+from services.openalex.client import OpenAlexClient
+from services.openalex.importer import ImportService
+from services.openalex.records import AuthorCandidate, OpenAlexError
 from services.research.identifiers import AuthorRef, InvalidReference, parse_author_ref
 from services.research.profiles import Profile, ProfileService
 from services.store.text import normalize_name

@@ -13,17 +13,17 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services import openalex
-from services.openalex import AuthorCandidate, AuthorNotFound, BadResponse, OpenAlexClient
-from services.research.identifiers import AuthorRef
-from services.research.profiles import count_collaborators, count_works
-from services.research.researchers import refresh_researcher_topics, set_names
-from services.store.engine import session_scope
-from services.store.models import Researcher, ResearcherAlias, ResearcherTopic, utcnow
-from services.store.sql import chunks
-from services.store.text import normalize_name
-from services.work_batches import UNSTORABLE_ERRORS, describe, write_each
-from services.works_store import (
+from services.openalex.client import MAX_PER_PAGE, OpenAlexClient
+from services.openalex.records import (
+    Author,
+    AuthorCandidate,
+    AuthorNotFound,
+    AuthorshipRef,
+    BadResponse,
+    Work,
+)
+from services.openalex.work_batches import UNSTORABLE_ERRORS, describe, write_each
+from services.openalex.works import (
     StoredWork,
     clip,
     default_headline,
@@ -32,9 +32,13 @@ from services.works_store import (
     upsert_institution,
     upsert_topics,
 )
-
-# The refresh job stores works the same way an import does.
-__all__ = ["ImportResult", "ImportService", "StoredWork", "default_headline", "store_works"]
+from services.research.identifiers import AuthorRef
+from services.research.profiles import count_collaborators, count_works
+from services.research.researchers import refresh_researcher_topics, set_names
+from services.store.engine import session_scope
+from services.store.models import Researcher, ResearcherAlias, ResearcherTopic, utcnow
+from services.store.sql import chunks
+from services.store.text import normalize_name
 
 log = logging.getLogger(__name__)
 
@@ -109,12 +113,12 @@ class ImportService:
                 log.exception("import listener %r failed", listener)
         return result
 
-    def _fetch_works(self, author: openalex.Author, progress: ProgressCallback | None) -> list[openalex.Work]:
-        fetched: dict[str, openalex.Work] = {}
+    def _fetch_works(self, author: Author, progress: ProgressCallback | None) -> list[Work]:
+        fetched: dict[str, Work] = {}
         if progress is not None:
             progress(0, author.works_count)
         pages = self._client.iter_work_pages(
-            f"authorships.author.id:{author.openalex_id}", per_page=openalex.MAX_PER_PAGE
+            f"authorships.author.id:{author.openalex_id}", per_page=MAX_PER_PAGE
         )
         for page in pages:
             for work in page.works:
@@ -123,9 +127,7 @@ class ImportService:
                 progress(len(fetched), page.total)
         return list(fetched.values())
 
-    def _write(
-        self, author: openalex.Author, works: list[openalex.Work], now: datetime
-    ) -> tuple[ImportResult, set[int]]:
+    def _write(self, author: Author, works: list[Work], now: datetime) -> tuple[ImportResult, set[int]]:
         """The author, their works and everyone's topics in one transaction."""
         with session_scope(self._engine) as session:
             researcher, created = _upsert_author(session=session, author=author, now=now)
@@ -134,9 +136,7 @@ class ImportService:
                 session=session, author=author, researcher=researcher, created=created, stored=stored
             )
 
-    def _write_each(
-        self, author: openalex.Author, works: list[openalex.Work], now: datetime
-    ) -> tuple[ImportResult, set[int]]:
+    def _write_each(self, author: Author, works: list[Work], now: datetime) -> tuple[ImportResult, set[int]]:
         """The author, then each work, then everyone's topics, each in its own transaction."""
         try:
             with session_scope(self._engine) as session:
@@ -150,7 +150,7 @@ class ImportService:
                 f"OpenAlex sent an author record for {author.openalex_id} that could not be stored."
             ) from error
 
-        def write(session: Session, some: Sequence[openalex.Work]) -> list[StoredWork]:
+        def write(session: Session, some: Sequence[Work]) -> list[StoredWork]:
             return store_works(session=session, works=some, now=now)
 
         written, skipped = write_each(self._engine, works, write, what=f"import of {author.openalex_id}")
@@ -169,7 +169,7 @@ class ImportService:
 def _finish(
     *,
     session: Session,
-    author: openalex.Author,
+    author: Author,
     researcher: Researcher,
     created: bool,
     stored: list[StoredWork],
@@ -195,7 +195,7 @@ def _finish(
     return result, touched
 
 
-def _tombstone_message(author: openalex.Author) -> str:
+def _tombstone_message(author: Author) -> str:
     if author.merged:
         return (
             f"OpenAlex merged {author.requested_id} into {author.openalex_id}, which is now a "
@@ -204,14 +204,12 @@ def _tombstone_message(author: openalex.Author) -> str:
     return f"OpenAlex lists {author.openalex_id} as a deleted author, so there is nothing to import."
 
 
-def _ensure_author(work: openalex.Work, author: openalex.Author) -> openalex.Work:
+def _ensure_author(work: Work, author: Author) -> Work:
     # List results cut authorships at 100: the author we filtered on may be beyond the cut.
     # Link them after the listed authors rather than lose the work from their profile.
     if not work.is_authors_truncated or any(a.author_id == author.openalex_id for a in work.authorships):
         return work
-    extra = openalex.AuthorshipRef(
-        author.openalex_id, author.display_name, author.orcid, len(work.authorships)
-    )
+    extra = AuthorshipRef(author.openalex_id, author.display_name, author.orcid, len(work.authorships))
     return dataclasses.replace(work, authorships=(*work.authorships, extra))
 
 
@@ -233,7 +231,7 @@ def kept_topics(*, session: Session, researcher_ids: set[int]) -> dict[int, dict
     return kept
 
 
-def _find_author_row(*, session: Session, author: openalex.Author) -> Researcher | None:
+def _find_author_row(*, session: Session, author: Author) -> Researcher | None:
     ids = [author.openalex_id]
     if author.merged:
         ids.append(author.requested_id)
@@ -264,7 +262,7 @@ def _free_slug(*, session: Session, wanted: str) -> str:
     return slug
 
 
-def _upsert_author(*, session: Session, author: openalex.Author, now: datetime) -> tuple[Researcher, bool]:
+def _upsert_author(*, session: Session, author: Author, now: datetime) -> tuple[Researcher, bool]:
     """The researcher row for an imported author, found by id, alias, merged id or ORCID."""
     row = _find_author_row(session=session, author=author)
     created = row is None

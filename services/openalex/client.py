@@ -15,60 +15,29 @@ from typing import Any
 
 import httpx
 
-from services.openalex_records import (
+from services.openalex.records import (
     _AUTHOR_ID,
     AccessDenied,
     Author,
     AuthorCandidate,
     AuthorNotFound,
-    AuthorshipRef,
     BadResponse,
-    InstitutionRef,
     OpenAlexError,
     OpenAlexTooSlow,
     OpenAlexUnavailable,
     RateLimited,
-    TopicRef,
     Work,
     WorkPage,
     _dict,
     _int,
     _str,
-    bare_doi,
     bare_orcid,
     parse_author,
     parse_candidate,
     parse_work,
-    rebuild_abstract,
     short_id,
 )
 from services.store.text import storable_tree
-
-# The client's callers import records and errors from here; they are defined beside the parsers.
-__all__ = [
-    "AccessDenied",
-    "Author",
-    "AuthorCandidate",
-    "AuthorNotFound",
-    "AuthorshipRef",
-    "BadResponse",
-    "InstitutionRef",
-    "OpenAlexClient",
-    "OpenAlexError",
-    "OpenAlexTooSlow",
-    "OpenAlexUnavailable",
-    "RateLimited",
-    "TopicRef",
-    "Work",
-    "WorkPage",
-    "bare_doi",
-    "bare_orcid",
-    "parse_author",
-    "parse_candidate",
-    "parse_work",
-    "rebuild_abstract",
-    "short_id",
-]
 
 log = logging.getLogger(__name__)
 
@@ -76,14 +45,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=30.0, write=10.0, pool=5.0)
 MAX_PER_PAGE = 100  # the documented ceiling (the server code still allows 200)
 MAX_OR_VALUES = 100  # "Maximum number of values exceeded" beyond this in one OR filter
 
-_SHORT_ID = re.compile(
-    r"^(?:https?://(?:api\.)?openalex\.org/)?(?:[a-z]+/)?([AWSITCFP]\d+)/?$", re.IGNORECASE
-)
 _ORCID = re.compile(r"(\d{4}-\d{4}-\d{4}-\d{3}[\dX])/?$", re.IGNORECASE)
-_ARXIV_DOI = re.compile(r"^10\.48550/arxiv\.(.+)$", re.IGNORECASE)
-_ARXIV_URL = re.compile(r"arxiv\.org/(?:abs|pdf)/([^?#\s]+?)(?:v\d+)?(?:\.pdf)?/?(?:[?#].*)?$", re.I)
-_PREPRINT_SERVER = re.compile(r"\b(?:arxiv|\w*rxiv)\b", re.IGNORECASE)
-_INLINE_TAGS = re.compile(r"</?(?:i|b|em|strong|sub|sup|scp|span|p)(?:\s[^>]*)?>", re.IGNORECASE)
 _API_KEY_IN_URL = re.compile(r"(api_key=)[^&\s\"']+")
 
 SLOW_MESSAGE = "OpenAlex is slow right now; please try again in a minute."

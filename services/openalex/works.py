@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import delete, insert, or_
 from sqlmodel import Session, col, select
 
-from services import openalex
+from services.openalex.records import AuthorshipRef, InstitutionRef, TopicRef, Work
 from services.research.coauthor_graph import Byline, read_bylines, record_byline_changes
 from services.research.paper_keys import shown_key, sync_shown_keys
 from services.store.models import (
@@ -56,7 +56,7 @@ def clip(text: str | None, limit: int) -> str | None:
 # Query helpers (session keyword-only, never commit)
 
 
-def upsert_institution(*, session: Session, ref: openalex.InstitutionRef) -> int | None:
+def upsert_institution(*, session: Session, ref: InstitutionRef) -> int | None:
     """The id of the institution with this OpenAlex id, created or refreshed."""
     if ref.openalex_id is None:
         return None
@@ -72,9 +72,9 @@ def upsert_institution(*, session: Session, ref: openalex.InstitutionRef) -> int
     return row.id
 
 
-def upsert_topics(*, session: Session, topics: Iterable[openalex.TopicRef]) -> dict[str, int]:
+def upsert_topics(*, session: Session, topics: Iterable[TopicRef]) -> dict[str, int]:
     """Topic ids keyed by topic_key(), creating the missing topics (matched by id, else name)."""
-    wanted: dict[str, openalex.TopicRef] = {}
+    wanted: dict[str, TopicRef] = {}
     for topic in topics:
         wanted.setdefault(topic_key(topic), topic)
     if not wanted:
@@ -110,16 +110,16 @@ def upsert_topics(*, session: Session, topics: Iterable[openalex.TopicRef]) -> d
     return {key: row.id or 0 for key, row in chosen.items()}
 
 
-def topic_key(topic: openalex.TopicRef) -> str:
+def topic_key(topic: TopicRef) -> str:
     """How upsert_topics keys a topic: by OpenAlex id when it has one, else by name."""
     return f"id:{topic.openalex_id}" if topic.openalex_id else f"name:{clip(topic.name, 512)}"
 
 
 def resolve_researchers(
-    *, session: Session, people: Iterable[openalex.AuthorshipRef], now: datetime
+    *, session: Session, people: Iterable[AuthorshipRef], now: datetime
 ) -> dict[str, int]:
     """Map OpenAlex author ids to researcher ids, creating L1 stubs for unknown authors."""
-    wanted: dict[str, openalex.AuthorshipRef] = {}
+    wanted: dict[str, AuthorshipRef] = {}
     for person in people:
         if person.author_id:
             wanted.setdefault(person.author_id, person)
@@ -243,7 +243,7 @@ class _WorkIndex:
                 if rid is not None:
                     self.authors_of[id(candidates[work_id])].add(rid)
 
-    def twin(self, work: openalex.Work, title_norm: str, rids: set[int]) -> WorkRow | None:
+    def twin(self, work: Work, title_norm: str, rids: set[int]) -> WorkRow | None:
         """The other version of `work`: same title, a shared author, opposite side, slot free."""
         if not title_norm or title_norm == "untitled":
             return None
@@ -255,7 +255,7 @@ class _WorkIndex:
         return None
 
     def place(
-        self, session: Session, work: openalex.Work, title_norm: str, rids: set[int], now: datetime
+        self, session: Session, work: Work, title_norm: str, rids: set[int], now: datetime
     ) -> tuple[WorkRow, bool, bool]:
         """The row `work` belongs to, whether it goes to the main side, and published_now."""
         if (row := self.by_main.get(work.openalex_id)) is not None:
@@ -279,7 +279,7 @@ class _WorkIndex:
         return row, True, False
 
 
-def _apply_main(row: WorkRow, work: openalex.Work, title_norm: str) -> None:
+def _apply_main(row: WorkRow, work: Work, title_norm: str) -> None:
     row.openalex_id = work.openalex_id
     row.title = work.title
     row.title_norm = title_norm
@@ -302,7 +302,7 @@ def _move_main_to_published(row: WorkRow) -> None:
     row.published_at = row.first_seen_at  # when we first saw it published
 
 
-def _apply_published(row: WorkRow, work: openalex.Work) -> None:
+def _apply_published(row: WorkRow, work: Work) -> None:
     row.published_openalex_id = work.openalex_id
     row.published_doi = clip(work.doi, 255)
     row.published_venue = clip(work.venue, 512)
@@ -310,7 +310,7 @@ def _apply_published(row: WorkRow, work: openalex.Work) -> None:
     row.abstract = row.abstract or work.abstract
 
 
-def store_works(*, session: Session, works: Sequence[openalex.Work], now: datetime) -> list[StoredWork]:
+def store_works(*, session: Session, works: Sequence[Work], now: datetime) -> list[StoredWork]:
     """Upsert works with their authorships and topics; one StoredWork per distinct input work.
 
     A preprint and its published version (same normalised title, a shared author) become ONE
@@ -332,8 +332,8 @@ def store_works(*, session: Session, works: Sequence[openalex.Work], now: dateti
     index = _WorkIndex()
     index.load(session, [w.openalex_id for w in unique], sorted(set(titles.values())))
 
-    record_of: dict[int, tuple[WorkRow, openalex.Work]] = {}  # id(row) → version of record
-    outcomes: list[tuple[openalex.Work, WorkRow, bool]] = []
+    record_of: dict[int, tuple[WorkRow, Work]] = {}  # id(row) → version of record
+    outcomes: list[tuple[Work, WorkRow, bool]] = []
     # Preprints first, so a published version finds its preprint even within one batch.
     for work in sorted(unique, key=lambda w: not w.is_preprint):
         rids = {rid_by_author[a.author_id] for a in work.authorships if a.author_id in rid_by_author}
@@ -382,7 +382,7 @@ def store_works(*, session: Session, works: Sequence[openalex.Work], now: dateti
 
 def _replace_links(
     session: Session,
-    records: Sequence[tuple[WorkRow, openalex.Work]],
+    records: Sequence[tuple[WorkRow, Work]],
     rid_by_author: dict[str, int],
     topic_ids: dict[str, int],
 ) -> None:
