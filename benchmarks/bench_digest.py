@@ -30,8 +30,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-import services.digests
-import services.refresh
+import services.digests.delivery
+import services.digests.refresh
 from benchmarks.bench_profile import sql_table
 from benchmarks.digest_state import NOW, load_follow_state, serve_new_works
 from benchmarks.naive import memory_mib, reset_peak
@@ -40,10 +40,12 @@ from benchmarks.sqltiming import SqlTimer
 from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
 from handlers.blocks.digest import digest_message, fit_digest
-from services import ledger
-from services.digests import DigestService, DigestView, SentMessage, compose_views
+from services.digests import ledger
+from services.digests.compose import DigestView, compose_views
+from services.digests.delivery import DigestService
+from services.digests.port import SentMessage
+from services.digests.refresh import RefreshReport, RefreshService
 from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
-from services.refresh import RefreshReport, RefreshService
 from services.store.engine import make_engine, normalize_database_url, session_scope
 
 
@@ -60,7 +62,7 @@ def run_refresh(
     watches = Stopwatches()
     standin.reset_counts()
     targets = [
-        (services.refresh, "store_works", "store_works"),
+        (services.digests.refresh, "store_works", "store_works"),
         (ledger, "queue_stored_works", "ledger queue"),
         (Session, "commit", "commit"),
     ]
@@ -315,7 +317,7 @@ def deliver_part(args: argparse.Namespace, console: Console) -> None:
         (ledger, "list_members_with_pending", "list_members_with_pending"),
         (ledger, "skip_unfollowed", "skip_unfollowed"),
         (ledger, "claim_pending", "claim_pending"),
-        (services.digests, "compose_views", "compose_views"),
+        (services.digests.delivery, "compose_views", "compose_views"),
         (ledger, "mark_sent", "mark_sent"),
         (Session, "commit", "commit"),
         (sender, "send", "sender (null)"),

@@ -19,7 +19,8 @@ from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
 from handlers.blocks.common import Reply
 from handlers.blocks.digest import digest_message, fit_digest
-from services.digests import DigestView, HistoryUnclear, RecipientGone, SentMessage, TemporaryFailure
+from services.digests.compose import DigestView
+from services.digests.port import HistoryUnclear, RecipientGone, SentMessage, TemporaryFailure
 from services.slack_requests.sending import OutcomeUnknown
 
 log = logging.getLogger(__name__)

@@ -38,8 +38,8 @@ from handlers.ids import Action
 from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue
 from services.container import Services
-from services.follows import PAGE_SIZE, FollowOutcome, FollowQueryOutcome
-from services.schedule import (
+from services.digests.follows import PAGE_SIZE, FollowOutcome, FollowQueryOutcome
+from services.digests.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,
     FREQUENCIES,

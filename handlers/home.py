@@ -16,7 +16,7 @@ from handlers.follows import fresh_time_zone, presser, publish_home, viewer_of
 from handlers.ids import Action, ScheduleInput
 from handlers.ids import View as ViewId
 from services.container import Services
-from services.schedule import DEFAULT_TIME, DEFAULT_WEEKDAY, format_time, parse_time
+from services.digests.schedule import DEFAULT_TIME, DEFAULT_WEEKDAY, format_time, parse_time
 
 
 @dataclass(frozen=True)

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from services.claims import ClaimNotifier, ClaimService
-from services.digests import DigestSender, DigestService
-from services.follows import FollowService
+from services.digests.delivery import DigestService
+from services.digests.follows import FollowService
+from services.digests.port import DigestSender
+from services.digests.refresh import RefreshService
 from services.invitations import InvitationSender, InvitationService
 from services.openalex.author_lookup import LookupService
 from services.openalex.client import OpenAlexClient
 from services.openalex.importer import ImportService
 from services.openalex.lookup_slots import LookupSlots
-from services.refresh import RefreshService
 from services.research.collaborators import CollaboratorService
 from services.research.demo import DemoService
 from services.research.graph_picture import GraphPictureService

@@ -41,9 +41,9 @@ from services.claims import (
     find_live_claim,
     find_member_claim,
 )
+from services.digests.schedule import as_utc
 from services.research.collaborators import list_coauthor_counts, list_people, list_shared_topics
 from services.research.profiles import Lookup, Profile, find_researcher, profile_card_data
-from services.schedule import as_utc
 from services.slack_requests.sending import CLOCK_SKEW, OutcomeUnknown
 from services.store.engine import session_scope, write_retrying_once
 from services.store.models import (

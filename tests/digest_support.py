@@ -14,7 +14,8 @@ import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.digests import DigestView, RecipientGone, SentMessage, TemporaryFailure
+from services.digests.compose import DigestView
+from services.digests.port import RecipientGone, SentMessage, TemporaryFailure
 from services.store.models import Delivery, Follow, Member, Researcher, Work
 
 T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)

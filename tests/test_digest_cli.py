@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.local_slack import LocalSlack
-from services.follows import FollowService
+from services.digests.follows import FollowService
 from services.store.models import Researcher
 from services.workspaces.members import Viewer
 from tests.digest_support import WorksStandIn, work_json

@@ -19,8 +19,10 @@ from handlers.blocks.common import within_limits
 from handlers.blocks.digest import digest_message, fit_digest
 from handlers.ids import Action
 from handlers.values import ResearcherValue
-from services import ledger
-from services.digests import LEASE, DigestService, DigestView, SentMessage
+from services.digests import ledger
+from services.digests.compose import DigestView
+from services.digests.delivery import LEASE, DigestService
+from services.digests.port import SentMessage
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import session_scope
@@ -297,7 +299,7 @@ def test_digest_groups_by_researcher_newest_first_within_slack_limits(engine: En
 
 
 def test_the_largest_digest_stays_inside_slack_limits() -> None:
-    from services.digests import DigestGroup, DigestItem, DigestView
+    from services.digests.compose import DigestGroup, DigestItem, DigestView
 
     item = DigestItem(
         work_id=1,

@@ -13,7 +13,7 @@ from bot.runtime import Runtime
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
 from services.container import Services
-from services.follows import FollowService
+from services.digests.follows import FollowService
 from services.store.models import Follow, Member
 from services.workspaces.members import Viewer
 from tests.follows_support import add_researcher, press

@@ -20,9 +20,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from services.digests.refresh import RefreshService
 from services.openalex.client import OpenAlexClient
 from services.openalex.importer import ImportService
-from services.refresh import RefreshService
 from services.research.identifiers import AuthorRef
 from services.store.engine import is_postgres
 from services.store.models import Delivery, Follow, Researcher, Work

@@ -29,7 +29,7 @@ from bot.logs import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from handlers.ids import Action
-from services import ledger
+from services.digests import ledger
 from services.openalex.client import OpenAlexClient
 from services.store.engine import session_scope
 from services.store.models import (

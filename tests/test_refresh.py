@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from handlers.blocks.digest import digest_message
-from services.digests import DigestService
+from services.digests.delivery import DigestService
+from services.digests.refresh import LOOKBACK, RefreshService
 from services.openalex.client import OpenAlexClient
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
-from services.refresh import LOOKBACK, RefreshService
 from services.store.engine import session_scope
 from services.store.models import Follow, Researcher, ResearcherTopic, Topic
 from tests.digest_support import (
@@ -114,7 +114,7 @@ def test_429_stops_the_cycle_and_the_next_cycle_resumes(
     standin.add(work_json("W100000002", "Third batch paper", [(ids[220], "Two")]))
     standin.fail_when(lambda asked: ids[100] in asked, 429)
 
-    with caplog.at_level(logging.WARNING, logger="services.refresh"):
+    with caplog.at_level(logging.WARNING, logger="services.digests.refresh"):
         report = refresh.refresh(now=T0)
 
     assert report.rate_limited and report.retry_after == 3600
@@ -138,7 +138,7 @@ def test_a_failing_batch_is_skipped_and_logged(
         standin.add(work_json(f"W20000000{n}", f"Paper in batch {n + 1}", [(ids[index], "X")]))
     standin.fail_when(lambda asked: ids[150] in asked, 503)
 
-    with caplog.at_level(logging.WARNING, logger="services.refresh"):
+    with caplog.at_level(logging.WARNING, logger="services.digests.refresh"):
         report = refresh.refresh(now=T0)
 
     assert (report.batches_done, report.batches_skipped, report.works_seen) == (2, 1, 2)

@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 from bot.local_slack import SlackUser
 from bot.runtime import Runtime
 from handlers.follows import parse_digest_args
-from services.follows import FollowService
-from services.schedule import (
+from services.digests.follows import FollowService
+from services.digests.schedule import (
     DigestPrefs,
     is_due,
     last_slot_at_or_before,

@@ -28,7 +28,9 @@ from bot.scheduler import (
     election_for,
     new_scheduler,
 )
-from services.digests import DigestService, DigestView, SentMessage
+from services.digests.compose import DigestView
+from services.digests.delivery import DigestService
+from services.digests.port import SentMessage
 from services.store.engine import is_postgres
 from tests.digest_support import T0, RecordingSender, add_member, add_researcher, author_id, follow, work_json
 from tests.test_digests import _queue

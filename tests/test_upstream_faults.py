@@ -33,9 +33,9 @@ from bot.local_slack import LocalSlack
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.ids import Action
-from services.digests import DigestService
+from services.digests.delivery import DigestService
+from services.digests.refresh import RefreshService
 from services.openalex.client import OpenAlexClient
-from services.refresh import RefreshService
 from services.store.models import Authorship, Researcher, Work
 from tests.digest_support import (
     T0,
@@ -226,7 +226,7 @@ def test_a_failing_refresh_batch_is_skipped_with_a_log_line_and_the_next_cycle_c
         engine, OpenAlexClient("https://openalex.test", transport=transport, sleep=lambda _: None)
     )
 
-    with caplog.at_level(logging.WARNING, logger="services.refresh"):
+    with caplog.at_level(logging.WARNING, logger="services.digests.refresh"):
         report = refresh.refresh(now=T0)
     assert (report.batches_done, report.batches_skipped, report.items_queued) == (2, 1, 2)
     assert "refresh skipped batch 2 of 3 (100 researcher ids): OpenAlex" in caplog.text
@@ -257,7 +257,7 @@ def test_a_429_with_a_day_long_retry_after_stops_refresh_at_once_and_says_when(
         "https://openalex.test", transport=httpx.MockTransport(respond), sleep=lambda _: None
     )
     refresh = RefreshService(engine, client)
-    with caplog.at_level(logging.WARNING, logger="services.refresh"):
+    with caplog.at_level(logging.WARNING, logger="services.digests.refresh"):
         report = refresh.refresh(now=T0)
     assert (report.rate_limited, report.retry_after, len(asked)) == (True, 86400, 1)  # no retry, no batch 2
     assert "stopped early: OpenAlex rate limit at batch 1 of 2" in report.summary()
@@ -298,7 +298,7 @@ def digests(engine: Engine, local_slack: LocalSlack, database_url: str) -> Itera
 
 
 def _members_with_an_item(engine: Engine, count: int) -> list[int]:
-    from services.ledger import queue_stored_works
+    from services.digests.ledger import queue_stored_works
     from services.openalex.records import parse_work
     from services.openalex.works import store_works
     from services.store.engine import session_scope

@@ -19,7 +19,7 @@ from handlers.blocks.common import (
 )
 from handlers.ids import Action
 from handlers.values import ResearcherValue
-from services.digests import DigestGroup, DigestItem, DigestView
+from services.digests.compose import DigestGroup, DigestItem, DigestView
 from services.store.text import truncate
 
 # Display caps: the largest digest stays far inside Slack's per-section and per-message limits.

@@ -212,7 +212,7 @@ class Delivery(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     work_id: int = Field(foreign_key="work.id", index=True)
     researcher_id: int = Field(foreign_key="researcher.id")
-    # pending → sending → sent (services/ledger.py has the whole life of a row).
+    # pending → sending → sent (services/digests/ledger.py has the whole life of a row).
     status: str = Field(default="pending", max_length=16)
     kind: str = Field(default="new", max_length=16)
     # Messages tried with this row in them.

@@ -14,7 +14,8 @@ from services.slack_requests.dedupe import mark_delivery_seen
 from services.store.engine import session_scope
 from services.store.models import Delivery, Follow, Member, utcnow
 
-# Ledger statuses (services/ledger.py owns the life cycle; these two are the ones we move between).
+# Ledger statuses (services/digests/ledger.py owns the life cycle; these two are the ones we move
+# between).
 PENDING = "pending"
 PARKED = "parked"
 

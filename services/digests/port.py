@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from services.digest_views import DigestView
+from services.digests.compose import DigestView
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Digest delivery: one DM per due member with what their followed researchers published.
 
-The ledger (services/ledger.py) holds one row per member and work. `DigestService.deliver_due`
+The ledger (ledger.py) holds one row per member and work. `DigestService.deliver_due`
 first settles messages whose post Slack never answered (looked up by key in the member's DM),
 then claims each due member's pending rows (compare-and-set, with a lease) and sends them
 through the `DigestSender` port: as many messages as it takes (up to MAX_MESSAGES a digest; the
@@ -21,8 +21,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from services import ledger
-from services.digest_port import (
+from services.digests import ledger
+from services.digests.compose import (
+    DigestView,
+    compose_views,
+    prefs_of,
+    remaining_after,
+)
+from services.digests.port import (
     DeliveryReport,
     DigestSender,
     HistoryUnclear,
@@ -31,34 +37,11 @@ from services.digest_port import (
     TemporaryFailure,
     new_key,
 )
-from services.digest_views import (
-    DigestGroup,
-    DigestItem,
-    DigestView,
-    compose_views,
-    prefs_of,
-    remaining_after,
-)
-from services.schedule import as_utc, is_due
+from services.digests.schedule import as_utc, is_due
 from services.slack_requests.sending import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
 from services.store.engine import session_scope
 from services.store.models import Member
 from services.store.sql import chunks
-
-# The port and view types live in their own modules; services.digests is where callers import them.
-__all__ = [
-    "DeliveryReport",
-    "DigestGroup",
-    "DigestItem",
-    "DigestSender",
-    "DigestService",
-    "DigestView",
-    "HistoryUnclear",
-    "RecipientGone",
-    "SentMessage",
-    "TemporaryFailure",
-    "compose_views",
-]
 
 log = logging.getLogger(__name__)
 

@@ -37,8 +37,8 @@ from sqlalchemy import and_, exists, func, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from services.digests.schedule import as_utc
 from services.openalex.works import StoredWork
-from services.schedule import as_utc
 from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work
 from services.store.sql import IN_LIST_CHUNK, chunks, conflict_insert
 

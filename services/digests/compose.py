@@ -12,8 +12,8 @@ from sqlalchemy import and_
 from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's typed select
 from sqlmodel import Session, col, select
 
-from services import ledger
-from services.schedule import DigestPrefs, as_utc, describe
+from services.digests import ledger
+from services.digests.schedule import DigestPrefs, as_utc, describe
 from services.store.models import Delivery, Follow, Member, Researcher, Work
 from services.store.sql import chunks
 
@@ -86,7 +86,7 @@ def remaining_after(view: DigestView, shown: DigestView) -> DigestView:
 
 
 def prefs_of(member: Member) -> DigestPrefs:
-    """A member's digest preference as services.schedule reads it."""
+    """A member's digest preference as services.digests.schedule reads it."""
     return DigestPrefs(
         frequency=member.digest_frequency,
         time=member.digest_time,

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services import ledger
+from services.digests import ledger
+from services.digests.schedule import as_utc
 from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
 from services.openalex.importer import kept_topics
 from services.openalex.records import AccessDenied, BadResponse, OpenAlexUnavailable, RateLimited
@@ -25,7 +26,6 @@ from services.openalex.records import Work as OpenAlexWork
 from services.openalex.work_batches import UNSTORABLE_ERRORS, describe, write_each
 from services.openalex.works import StoredWork, store_works
 from services.research.researchers import refresh_researcher_topics
-from services.schedule import as_utc
 from services.store.engine import session_scope
 from services.store.sql import chunks
 

@@ -1,4 +1,4 @@
-"""Following researchers, muting them, and each member's digest preference (DESIGN §6).
+"""Following researchers, muting them, and each member's digest preference.
 
 Follows belong to a member: one Slack user in one workspace. A follow records when it was made
 (`Follow.created_at`): the digest engine queues only works first seen after it, so following
@@ -16,15 +16,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.research.profiles import (
-    Lookup,
-    Profile,
-    WorkSummary,
-    find_researcher,
-    profile_card_data,
-    summarize_work,
-)
-from services.schedule import (
+from services.digests.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,
     FREQUENCIES,
@@ -35,6 +27,14 @@ from services.schedule import (
     next_digest_at,
     parse_time,
     valid_zone,
+)
+from services.research.profiles import (
+    Lookup,
+    Profile,
+    WorkSummary,
+    find_researcher,
+    profile_card_data,
+    summarize_work,
 )
 from services.store.engine import write_retrying_once
 from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work, utcnow
