@@ -30,8 +30,8 @@ from handlers.blocks.invitations import (
     intro_message,
     undelivered_dm,
 )
-from services.claims import ClaimReview, ClaimView, MessageNotDelivered
-from services.invitations import InvitationView, PostedMessage
+from services.collaboration.claim_service import ClaimReview, ClaimView, MessageNotDelivered
+from services.collaboration.invitation_service import InvitationView, PostedMessage
 from services.workspaces.members import Viewer
 
 log = logging.getLogger("bzpeer.collaboration")

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from services.claims import ClaimNotifier, ClaimService
+from services.collaboration.claim_service import ClaimNotifier, ClaimService
+from services.collaboration.invitation_service import InvitationSender, InvitationService
 from services.digests.delivery import DigestService
 from services.digests.follows import FollowService
 from services.digests.port import DigestSender
 from services.digests.refresh import RefreshService
-from services.invitations import InvitationSender, InvitationService
 from services.openalex.author_lookup import LookupService
 from services.openalex.client import OpenAlexClient
 from services.openalex.importer import ImportService

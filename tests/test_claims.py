@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from bot.local_slack import SlackUser
 from bot.runtime import Runtime
 from handlers.ids import Action, ProfileInput
-from services import claims as claims_module
-from services.claims import ClaimService, SlackIdentity, domain_matches, names_match
+from services.collaboration import claim_service as claims_module
+from services.collaboration.claim_service import ClaimService, SlackIdentity, domain_matches, names_match
 from services.workspaces.members import Viewer
 from tests.collab_support import (
     ADMIN,

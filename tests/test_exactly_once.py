@@ -30,9 +30,9 @@ from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
+from services.collaboration.invitation_service import InvitationService
 from services.digests import ledger
 from services.digests.delivery import DigestService
-from services.invitations import InvitationService
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import alembic_config, session_scope

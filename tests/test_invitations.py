@@ -14,8 +14,8 @@ from sqlmodel import col
 from bot.collaboration import SlackInvitationSender, WorkspaceClients
 from bot.runtime import Runtime
 from handlers.ids import Action
-from services.claims import ClaimService, Reviewer
-from services.invitations import InvitationService, InvitationView, PostedMessage
+from services.collaboration.claim_service import ClaimService, Reviewer
+from services.collaboration.invitation_service import InvitationService, InvitationView, PostedMessage
 from services.store.engine import session_scope
 from services.store.models import Researcher
 from services.workspaces.members import Viewer

@@ -21,7 +21,7 @@ from handlers.blocks.common import Reply, context, escape, section
 from handlers.ids import Action, ProfileInput
 from handlers.ids import View as ViewId
 from handlers.values import MAX_ROW_ID, ButtonValue, ResearcherValue
-from services.claims import (
+from services.collaboration.claim_service import (
     HEADLINE_MAX,
     ClaimOutcome,
     ClaimReview,

@@ -19,9 +19,9 @@ from handlers.blocks.invitations import home_blocks as collaboration_blocks
 from handlers.blocks.profile import plural
 from handlers.ids import Action, ScheduleInput
 from handlers.ids import View as ViewId
+from services.collaboration.invitation_service import InvitationHome
 from services.digests.follows import DigestSettings, HomeData
 from services.digests.schedule import WEEKDAYS, format_time
-from services.invitations import InvitationHome
 
 # Each follow takes two blocks; 20 of them keep the tab far inside Slack's 100-block limit.
 HOME_FOLLOWS = 20

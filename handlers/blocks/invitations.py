@@ -26,7 +26,7 @@ from handlers.blocks.common import Reply, context, escape, section
 from handlers.ids import Action, InviteInput
 from handlers.ids import View as ViewId
 from handlers.values import MAX_ROW_ID, ButtonValue, ResearcherValue
-from services.invitations import (
+from services.collaboration.invitation_service import (
     MESSAGE_MAX,
     OPEN_LIMIT,
     AboutOption,

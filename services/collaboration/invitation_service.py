@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
-from services.claims import (
+from services.collaboration.claim_service import (
     ClaimView,
     MessageNotDelivered,
     approved_claim_of,
