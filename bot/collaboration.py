@@ -30,8 +30,9 @@ from handlers.blocks.invitations import (
     intro_message,
     undelivered_dm,
 )
-from services.collaboration.claim_service import ClaimReview, ClaimView, MessageNotDelivered
+from services.collaboration.claim_types import ClaimReview, ClaimView
 from services.collaboration.invitation_service import InvitationView, PostedMessage
+from services.slack_requests.sending import MessageNotDelivered
 from services.workspaces.members import Viewer
 
 log = logging.getLogger("bzpeer.collaboration")

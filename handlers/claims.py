@@ -40,13 +40,8 @@ from handlers.ids import Action, ProfileInput
 from handlers.ids import View as ViewId
 from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue, pressed_value
-from services.collaboration.claim_service import (
-    HEADLINE_MAX,
-    ClaimOutcome,
-    DecisionOutcome,
-    Reviewer,
-    SlackIdentity,
-)
+from services.collaboration.claim_service import HEADLINE_MAX
+from services.collaboration.claim_types import ClaimOutcome, DecisionOutcome, Reviewer, SlackIdentity
 from services.container import Services
 from services.research.profiles import Lookup
 from services.workspaces.members import Viewer

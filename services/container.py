@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from services.collaboration.claim_service import ClaimNotifier, ClaimService
+from services.collaboration.claim_service import ClaimService
+from services.collaboration.claim_types import ClaimNotifier
 from services.collaboration.invitation_service import InvitationSender, InvitationService
 from services.digests.delivery import DigestService
 from services.digests.follows import FollowService

@@ -11,8 +11,10 @@ from sqlalchemy.engine import Engine
 from bot.local_slack import SlackUser
 from bot.runtime import Runtime
 from handlers.ids import Action, ProfileInput
-from services.collaboration import claim_service as claims_module
-from services.collaboration.claim_service import ClaimService, SlackIdentity, domain_matches, names_match
+from services.collaboration import claim_policy as claims_module
+from services.collaboration.claim_policy import domain_matches, names_match
+from services.collaboration.claim_service import ClaimService
+from services.collaboration.claim_types import SlackIdentity
 from services.workspaces.members import Viewer
 from tests.collab_support import (
     ADMIN,

@@ -14,7 +14,8 @@ from sqlmodel import col
 from bot.collaboration import SlackInvitationSender, WorkspaceClients
 from bot.runtime import Runtime
 from handlers.ids import Action
-from services.collaboration.claim_service import ClaimService, Reviewer
+from services.collaboration.claim_service import ClaimService
+from services.collaboration.claim_types import Reviewer
 from services.collaboration.invitation_service import InvitationService, InvitationView, PostedMessage
 from services.store.engine import session_scope
 from services.store.models import Researcher

@@ -21,8 +21,8 @@ from handlers.blocks.common import Reply, context, escape, section
 from handlers.ids import Action, ProfileInput
 from handlers.ids import View as ViewId
 from handlers.values import MAX_ROW_ID, ButtonValue, ResearcherValue
-from services.collaboration.claim_service import (
-    HEADLINE_MAX,
+from services.collaboration.claim_service import HEADLINE_MAX
+from services.collaboration.claim_types import (
     ClaimOutcome,
     ClaimReview,
     ClaimView,

@@ -33,18 +33,17 @@ from sqlalchemy import delete, func, or_, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import Session, col, select
 
-from services.collaboration.claim_service import (
-    ClaimView,
-    MessageNotDelivered,
+from services.collaboration.claim_queries import (
     approved_claim_of,
     claim_view,
     find_live_claim,
     find_member_claim,
 )
+from services.collaboration.claim_types import ClaimView
 from services.digests.schedule import as_utc
 from services.research.collaborators import list_coauthor_counts, list_people, list_shared_topics
 from services.research.profiles import Lookup, Profile, find_researcher, profile_card_data
-from services.slack_requests.sending import CLOCK_SKEW, OutcomeUnknown
+from services.slack_requests.sending import CLOCK_SKEW, MessageNotDelivered, OutcomeUnknown
 from services.store.engine import session_scope, write_retrying_once
 from services.store.models import (
     Authorship,

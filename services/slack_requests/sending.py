@@ -10,6 +10,9 @@ again, the conversation's history around the attempt is read for the key: found 
 for apps outside the Marketplace conversations.history is Tier 1, one call a minute and 15
 messages a page), the message waits for a later cycle: we never send blind. After
 `GIVE_UP_AFTER` without a readable history it is given up and logged, still never resent.
+
+A port that certainly did not deliver (the recipient is gone, Slack refused or is down) raises
+`MessageNotDelivered` instead: nothing was posted, so the caller may drop or retry freely.
 """
 
 from __future__ import annotations
@@ -32,3 +35,7 @@ class OutcomeUnknown(Exception):
     def __init__(self, message: str, *, channel: str | None) -> None:
         super().__init__(message)
         self.channel = channel
+
+
+class MessageNotDelivered(Exception):
+    """A port could not deliver a message (the recipient is gone, Slack refused or is down)."""
