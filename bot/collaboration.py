@@ -31,7 +31,7 @@ from handlers.blocks.invitations import (
     undelivered_dm,
 )
 from services.collaboration.claim_types import ClaimReview, ClaimView
-from services.collaboration.invitation_service import InvitationView, PostedMessage
+from services.collaboration.invitation_types import InvitationView, PostedMessage
 from services.slack_requests.sending import MessageNotDelivered
 from services.workspaces.members import Viewer
 

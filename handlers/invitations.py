@@ -40,7 +40,8 @@ from handlers.ids import Action, InviteInput
 from handlers.ids import View as ViewId
 from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue, pressed_message, pressed_value
-from services.collaboration.invitation_service import MESSAGE_MAX, AnswerKind, InviteCheck
+from services.collaboration.invitation_service import MESSAGE_MAX
+from services.collaboration.invitation_types import AnswerKind, InviteCheck
 from services.container import Services
 from services.workspaces.members import Viewer
 

@@ -6,7 +6,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from services.collaboration.invitation_service import PostedMessage
+from services.collaboration.invitation_types import PostedMessage
 
 Value = TypeVar("Value", bound="ButtonValue")
 

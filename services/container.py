@@ -8,7 +8,8 @@ from sqlalchemy.engine import Engine
 
 from services.collaboration.claim_service import ClaimService
 from services.collaboration.claim_types import ClaimNotifier
-from services.collaboration.invitation_service import InvitationSender, InvitationService
+from services.collaboration.invitation_service import InvitationService
+from services.collaboration.invitation_types import InvitationSender
 from services.digests.delivery import DigestService
 from services.digests.follows import FollowService
 from services.digests.port import DigestSender

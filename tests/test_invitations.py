@@ -16,7 +16,8 @@ from bot.runtime import Runtime
 from handlers.ids import Action
 from services.collaboration.claim_service import ClaimService
 from services.collaboration.claim_types import Reviewer
-from services.collaboration.invitation_service import InvitationService, InvitationView, PostedMessage
+from services.collaboration.invitation_service import InvitationService
+from services.collaboration.invitation_types import InvitationView, PostedMessage
 from services.store.engine import session_scope
 from services.store.models import Researcher
 from services.workspaces.members import Viewer

@@ -19,7 +19,7 @@ from handlers.blocks.invitations import home_blocks as collaboration_blocks
 from handlers.blocks.profile import plural
 from handlers.ids import Action, ScheduleInput
 from handlers.ids import View as ViewId
-from services.collaboration.invitation_service import InvitationHome
+from services.collaboration.invitation_types import InvitationHome
 from services.digests.follows import DigestSettings, HomeData
 from services.digests.schedule import WEEKDAYS, format_time
 

@@ -26,9 +26,9 @@ from handlers.blocks.common import Reply, context, escape, section
 from handlers.ids import Action, InviteInput
 from handlers.ids import View as ViewId
 from handlers.values import MAX_ROW_ID, ButtonValue, ResearcherValue
-from services.collaboration.invitation_service import (
-    MESSAGE_MAX,
-    OPEN_LIMIT,
+from services.collaboration.invitation_policy import OPEN_LIMIT
+from services.collaboration.invitation_service import MESSAGE_MAX
+from services.collaboration.invitation_types import (
     AboutOption,
     AnswerOutcome,
     InvitationHome,

@@ -22,12 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from services.digests import ledger
-from services.digests.compose import (
-    DigestView,
-    compose_views,
-    prefs_of,
-    remaining_after,
-)
+from services.digests.compose import DigestView, compose_views, prefs_of, remaining_after
 from services.digests.port import (
     DeliveryReport,
     DigestSender,
