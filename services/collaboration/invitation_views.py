@@ -17,7 +17,7 @@ from services.collaboration.invitation_types import (
     Party,
 )
 from services.digests.schedule import as_utc
-from services.research.collaborators import list_coauthor_counts, list_people, list_shared_topics
+from services.research.collaborator_queries import list_coauthor_counts, list_people, list_shared_topics
 from services.research.profiles import profile_card_data
 from services.store.models import Invitation, InvitationMute, Member, Researcher
 from services.workspaces.members import Viewer
