@@ -40,7 +40,7 @@ from benchmarks.sqltiming import SqlTimer
 from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
 from handlers.blocks.digest import digest_message, fit_digest
-from services.digests import ledger
+from services.digests import ledger, queueing
 from services.digests.compose import DigestView, compose_views
 from services.digests.delivery import DigestService
 from services.digests.port import SentMessage
@@ -63,7 +63,7 @@ def run_refresh(
     standin.reset_counts()
     targets = [
         (services.digests.refresh, "store_works", "store_works"),
-        (ledger, "queue_stored_works", "ledger queue"),
+        (queueing, "queue_stored_works", "ledger queue"),
         (Session, "commit", "commit"),
     ]
     with watches.patched(targets):

@@ -50,7 +50,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.local_slack import LocalSlack, RecordedCall
-from services.digests.ledger import queue_stored_works
+from services.digests.queueing import queue_stored_works
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import make_engine, normalize_database_url, session_scope, upgrade

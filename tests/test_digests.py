@@ -19,7 +19,7 @@ from handlers.blocks.common import within_limits
 from handlers.blocks.digest import digest_message, fit_digest
 from handlers.ids import Action
 from handlers.values import ResearcherValue
-from services.digests import ledger
+from services.digests import ledger, queueing
 from services.digests.compose import DigestView
 from services.digests.delivery import LEASE, DigestService
 from services.digests.port import SentMessage
@@ -45,7 +45,7 @@ def _queue(engine: Engine, works: list[dict[str, object]], *, at: object = None)
     now = T0 if at is None else at
     with session_scope(engine) as session:
         stored = store_works(session=session, works=[parse_work(w) for w in works], now=now)  # type: ignore[arg-type]
-        ledger.queue_stored_works(session=session, stored=stored, now=now)  # type: ignore[arg-type]
+        queueing.queue_stored_works(session=session, stored=stored, now=now)  # type: ignore[arg-type]
 
 
 def _members_with_one_item_each(engine: Engine, count: int, *, frequency: str = "instant") -> list[int]:

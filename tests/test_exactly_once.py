@@ -31,7 +31,7 @@ from bot.slack_sender import SlackDigestSender
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
 from services.collaboration.invitation_service import InvitationService
-from services.digests import ledger
+from services.digests import queueing
 from services.digests.delivery import DigestService
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
@@ -111,7 +111,7 @@ def _member_with_news(
     ]
     with session_scope(engine) as session:
         stored = store_works(session=session, works=[parse_work(w) for w in news], now=T0)
-        ledger.queue_stored_works(session=session, stored=stored, now=T0)
+        queueing.queue_stored_works(session=session, stored=stored, now=T0)
     return member, titles
 
 

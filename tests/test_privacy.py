@@ -29,7 +29,7 @@ from bot.logs import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from handlers.ids import Action
-from services.digests import ledger
+from services.digests import queueing
 from services.openalex.client import OpenAlexClient
 from services.store.engine import session_scope
 from services.store.models import (
@@ -106,7 +106,7 @@ def _queue_items(engine: Engine, member_id: int, count: int, *, sent: int = 0) -
         ]
         session.add_all(works)
         session.flush()
-        ledger.insert_ignoring_duplicates(
+        queueing.insert_ignoring_duplicates(
             session=session,
             rows=[
                 {

@@ -298,7 +298,7 @@ def digests(engine: Engine, local_slack: LocalSlack, database_url: str) -> Itera
 
 
 def _members_with_an_item(engine: Engine, count: int) -> list[int]:
-    from services.digests.ledger import queue_stored_works
+    from services.digests.queueing import queue_stored_works
     from services.openalex.records import parse_work
     from services.openalex.works import store_works
     from services.store.engine import session_scope

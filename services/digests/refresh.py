@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from services.digests import ledger
+from services.digests import queueing
 from services.digests.schedule import as_utc
 from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
 from services.openalex.importer import kept_topics
@@ -90,7 +90,7 @@ class RefreshService:
     def followed_author_ids(self) -> list[str]:
         """OpenAlex ids of the researchers the refresh job polls, sorted."""
         with session_scope(self._engine) as session:
-            ids = ledger.list_followed_openalex_ids(session=session)
+            ids = queueing.list_followed_openalex_ids(session=session)
         return [i for i in ids if _AUTHOR_ID.match(i)]
 
     def refresh(self, *, now: datetime) -> RefreshReport:
@@ -181,4 +181,4 @@ class RefreshService:
             researcher_ids=touched,
             extra=kept_topics(session=session, researcher_ids=touched),
         )
-        return stored, ledger.queue_stored_works(session=session, stored=stored, now=now)
+        return stored, queueing.queue_stored_works(session=session, stored=stored, now=now)
