@@ -38,7 +38,8 @@ from handlers.ids import Action
 from handlers.parsing import ParsedCommand
 from handlers.values import ResearcherValue
 from services.container import Services
-from services.digests.follows import PAGE_SIZE, FollowOutcome, FollowQueryOutcome
+from services.digests.follow_views import PAGE_SIZE
+from services.digests.follows import FollowOutcome, FollowQueryOutcome
 from services.digests.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,

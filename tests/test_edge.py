@@ -24,7 +24,7 @@ from bot.runtime import Runtime
 from handlers.blocks.follows import newest_work_line
 from handlers.blocks.profile import work_line
 from handlers.ids import ProfileInput
-from services.digests.follows import FollowedResearcher
+from services.digests.follow_views import FollowedResearcher
 from services.research.profiles import WorkSummary
 from services.store.engine import session_scope
 from services.store.models import Delivery, Member, Researcher, Work

@@ -12,7 +12,8 @@ from handlers.blocks.profile import NAME, plural, profile_card
 from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services.digests.compose import DigestView
-from services.digests.follows import DigestSettings, FollowedResearcher, FollowingPage, FollowOutcome
+from services.digests.follow_views import DigestSettings, FollowedResearcher, FollowingPage
+from services.digests.follows import FollowOutcome
 from services.store.text import truncate
 
 # block_id prefix of the following list: a press there re-renders the list in place.

@@ -20,7 +20,7 @@ from handlers.blocks.profile import plural
 from handlers.ids import Action, ScheduleInput
 from handlers.ids import View as ViewId
 from services.collaboration.invitation_types import InvitationHome
-from services.digests.follows import DigestSettings, HomeData
+from services.digests.follow_views import DigestSettings, HomeData
 from services.digests.schedule import WEEKDAYS, format_time
 
 # Each follow takes two blocks; 20 of them keep the tab far inside Slack's 100-block limit.

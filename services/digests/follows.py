@@ -12,38 +12,33 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from services.digests.follow_views import (
+    PAGE_SIZE,
+    DigestSettings,
+    FollowingPage,
+    HomeData,
+    digest_settings_of,
+    following_page,
+)
 from services.digests.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,
     FREQUENCIES,
-    DigestPrefs,
     as_utc,
-    describe,
     format_time,
-    next_digest_at,
     parse_time,
     valid_zone,
 )
-from services.research.profiles import (
-    Lookup,
-    Profile,
-    WorkSummary,
-    find_researcher,
-    profile_card_data,
-    summarize_work,
-)
+from services.research.profiles import Lookup, Profile, find_researcher, profile_card_data
 from services.store.engine import write_retrying_once
-from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work, utcnow
+from services.store.models import Follow, Member, Researcher, utcnow
 from services.workspaces.members import Viewer, find_member, get_or_create_member
 
 # Slack users move between time zones; users.info is asked again after this long.
 TIME_ZONE_MAX_AGE = timedelta(days=7)
-PAGE_SIZE = 20
-
 
 FollowStatus = Literal[
     "followed",
@@ -56,58 +51,6 @@ FollowStatus = Literal[
     "not_muted",
     "gone",
 ]
-
-
-@dataclass(frozen=True)
-class DigestSettings:
-    """A member's digest schedule as they see it, with what it applies to."""
-
-    prefs: DigestPrefs
-    next_at: datetime | None  # UTC; None when digests are off
-    last_digest_at: datetime | None  # UTC
-    last_digest_items: int
-    following: int
-    muted: int
-
-    @property
-    def zone_name(self) -> str:
-        """The IANA zone the times are in ("UTC" until Slack told us the member's)."""
-        return self.prefs.tz or "UTC"
-
-    @property
-    def summary(self) -> str:
-        """`daily at 09:00`, `weekly on Mondays at 09:00`, `as soon as new works are found`, `off`."""
-        return describe(self.prefs)
-
-
-@dataclass(frozen=True)
-class FollowedResearcher:
-    researcher_id: int
-    name: str
-    newest_work: WorkSummary | None
-    muted: bool
-    since: datetime
-
-
-@dataclass(frozen=True)
-class FollowingPage:
-    """One page of what a member follows, alphabetically."""
-
-    items: tuple[FollowedResearcher, ...]
-    total: int
-    muted: int
-    offset: int = 0
-    limit: int = PAGE_SIZE
-
-    @property
-    def page(self) -> int:
-        """1-based page number."""
-        return self.offset // max(1, self.limit) + 1
-
-    @property
-    def remaining(self) -> int:
-        """Followed researchers after this page."""
-        return max(0, self.total - self.offset - len(self.items))
 
 
 @dataclass(frozen=True)
@@ -129,14 +72,6 @@ class FollowQueryOutcome:
 
     lookup: Lookup
     outcome: FollowOutcome | None = None
-
-
-@dataclass(frozen=True)
-class HomeData:
-    """Everything the App Home tab shows."""
-
-    settings: DigestSettings
-    following: FollowingPage
 
 
 class FollowService:
@@ -209,7 +144,7 @@ class FollowService:
         """What the member follows, alphabetically: name, newest work, muted or not."""
         with Session(self._engine) as session:
             member = find_member(session=session, viewer=viewer)
-            return _following_page(session, member, offset=max(0, offset), limit=limit)
+            return following_page(session, member, offset=max(0, offset), limit=limit)
 
     # digest preference -------------------------------------------------------------------
 
@@ -230,7 +165,7 @@ class FollowService:
 
         def work(session: Session) -> DigestSettings:
             member = _member(session, viewer, time_zone, at)
-            return _settings(session, member, at)
+            return digest_settings_of(session, member, at)
 
         return write_retrying_once(self._engine, work)
 
@@ -257,7 +192,7 @@ class FollowService:
             member.digest_weekday = weekday
             session.add(member)
             session.flush()
-            return _settings(session, member, at)
+            return digest_settings_of(session, member, at)
 
         return write_retrying_once(self._engine, work)
 
@@ -286,15 +221,11 @@ class FollowService:
         def work(session: Session) -> HomeData:
             member = _member(session, viewer, time_zone, at)
             return HomeData(
-                settings=_settings(session, member, at),
-                following=_following_page(session, member, offset=0, limit=limit),
+                settings=digest_settings_of(session, member, at),
+                following=following_page(session, member, offset=0, limit=limit),
             )
 
         return write_retrying_once(self._engine, work)
-
-
-# ---------------------------------------------------------------------------------------------
-# Units of work (inside one session; never commit)
 
 
 def _member(session: Session, viewer: Viewer, time_zone: str | None, now: datetime) -> Member:
@@ -327,7 +258,7 @@ def _outcome(
         researcher_id=researcher.id,
         name=researcher.name,
         profile=profile_card_data(session=session, researcher=researcher, viewer=viewer),
-        settings=_settings(session, member, now) if member is not None else None,
+        settings=digest_settings_of(session, member, now) if member is not None else None,
     )
 
 
@@ -391,99 +322,3 @@ def _followed_ids(session: Session, viewer: Viewer, researcher_ids: list[int]) -
         )
     )
     return set(rows)
-
-
-def _newest_work(session: Session, researcher_id: int) -> WorkSummary | None:
-    work = session.exec(
-        select(Work)
-        .join(Authorship, col(Authorship.work_id) == col(Work.id))
-        .where(col(Authorship.researcher_id) == researcher_id)
-        .order_by(
-            col(Work.year).desc().nulls_last(),
-            col(Work.publication_date).desc().nulls_last(),
-            col(Work.id).desc(),
-        )
-        .limit(1)
-    ).first()
-    return summarize_work(work) if work else None
-
-
-def _following_page(session: Session, member: Member | None, *, offset: int, limit: int) -> FollowingPage:
-    if member is None or member.id is None:
-        return FollowingPage(items=(), total=0, muted=0, offset=offset, limit=limit)
-    active = (col(Follow.member_id) == member.id, col(Follow.parked).is_(False))
-    total, muted = session.exec(
-        select(func.count(), func.count().filter(col(Follow.muted).is_(True)))
-        .select_from(Follow)
-        .where(*active)
-    ).one()
-    rows = session.exec(
-        select(Follow, Researcher)
-        .join(Researcher, col(Researcher.id) == col(Follow.researcher_id))
-        .where(*active)
-        .order_by(func.lower(col(Researcher.name)), col(Researcher.id))
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    items = tuple(
-        FollowedResearcher(
-            researcher_id=researcher.id or 0,
-            name=researcher.name,
-            newest_work=_newest_work(session, researcher.id or 0),
-            muted=follow.muted,
-            since=as_utc(follow.created_at),
-        )
-        for follow, researcher in rows
-    )
-    return FollowingPage(items=items, total=total, muted=muted or 0, offset=offset, limit=limit)
-
-
-def _last_digest(session: Session, member: Member) -> tuple[datetime | None, int]:
-    """When the newest digest went out and how many items it held (sent rows share its ts)."""
-    newest = session.exec(
-        select(Delivery)
-        .where(
-            col(Delivery.member_id) == member.id,
-            col(Delivery.status) == "sent",
-            col(Delivery.sent_at).is_not(None),
-        )
-        .order_by(col(Delivery.sent_at).desc(), col(Delivery.id).desc())
-        .limit(1)
-    ).first()
-    last_at = as_utc(member.last_digest_at) if member.last_digest_at else None
-    if newest is None or newest.sent_at is None:
-        return last_at, 0
-    sent_at = as_utc(newest.sent_at)
-    items = 1
-    if newest.slack_ts:
-        items = session.exec(
-            select(func.count())
-            .select_from(Delivery)
-            .where(col(Delivery.member_id) == member.id, col(Delivery.slack_ts) == newest.slack_ts)
-        ).one()
-    if last_at is not None and last_at > sent_at:
-        return last_at, 0  # a newer digest whose rows are gone; its size is unknown
-    return sent_at, items
-
-
-def _settings(session: Session, member: Member, now: datetime) -> DigestSettings:
-    prefs = DigestPrefs(
-        frequency=member.digest_frequency,
-        time=member.digest_time,
-        weekday=member.digest_weekday,
-        tz=member.tz if valid_zone(member.tz) else None,
-    )
-    last_at, last_items = _last_digest(session, member)
-    total, muted = session.exec(
-        select(func.count(), func.count().filter(col(Follow.muted).is_(True)))
-        .select_from(Follow)
-        .where(col(Follow.member_id) == member.id, col(Follow.parked).is_(False))
-    ).one()
-    return DigestSettings(
-        prefs=prefs,
-        next_at=next_digest_at(prefs, after=now),
-        last_digest_at=last_at,
-        last_digest_items=last_items,
-        following=total,
-        muted=muted or 0,
-    )
