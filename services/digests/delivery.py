@@ -1,13 +1,13 @@
 """Digest delivery: one DM per due member with what their followed researchers published.
 
-The ledger (ledger.py) holds one row per member and work. `DigestService.deliver_due`
-first settles messages whose post Slack never answered (looked up by key in the member's DM),
-then claims each due member's pending rows (compare-and-set, with a lease) and sends them
-through the `DigestSender` port: as many messages as it takes (up to MAX_MESSAGES a digest; the
-rest wait for the next digest), each stamped with its own key before it is posted and settled
-with its Slack channel and ts after. A crash between claim and settle leaves the rows "sending"
-until the lease runs out; rows never posted then go back to pending, rows that may have been
-posted are looked up first, so nothing is lost and nothing is sent twice.
+The ledger (ledger.py) holds one row per member and work. `DigestService.deliver_due` first
+settles messages whose post Slack never answered (unconfirmed.py: looked up by key in the
+member's DM), then claims each due member's pending rows (compare-and-set, with a lease) and
+sends them through the `DigestSender` port: as many messages as it takes (up to MAX_MESSAGES a
+digest; the rest wait for the next digest), each stamped with its own key before it is posted
+and settled with its Slack channel and ts after. A crash between claim and settle leaves the
+rows "sending" until the lease runs out; rows never posted then go back to pending, rows that
+may have been posted are looked up first, so nothing is lost and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -26,14 +26,14 @@ from services.digests.compose import DigestView, compose_views, prefs_of, remain
 from services.digests.port import (
     DeliveryReport,
     DigestSender,
-    HistoryUnclear,
     RecipientGone,
     SentMessage,
     TemporaryFailure,
     new_key,
 )
 from services.digests.schedule import as_utc, is_due
-from services.slack_requests.sending import CLOCK_SKEW, GIVE_UP_AFTER, OutcomeUnknown
+from services.digests.unconfirmed import look_up_unconfirmed
+from services.slack_requests.sending import OutcomeUnknown
 from services.store.engine import session_scope
 from services.store.models import Member
 from services.store.sql import chunks
@@ -58,10 +58,6 @@ MAX_ATTEMPTS = 30
 MAX_MESSAGES = 3
 # Between two messages to the same DM: Slack's guidance is one message a second per channel.
 NEXT_MESSAGE_PAUSE = 1.0
-# Unconfirmed messages read from the ledger per cycle: far more than Tier 1 lets one cycle look
-# up (conversations.history: about one call a minute per workspace), so that a workspace whose
-# history cannot be read never keeps the others' messages from their turn.
-UNCONFIRMED_PER_CYCLE = 1000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,7 +143,7 @@ class DigestService:
                 unconfirmed,
             )
         # Before claiming: a message found not posted goes back to pending and out in this cycle.
-        self._look_up_unconfirmed(now, report)
+        look_up_unconfirmed(self._engine, self._sender, lease=self._lease, now=now, report=report)
         due = self.due_member_ids(now=now, force=force)
         report.members_due = len(due)
         first = True
@@ -322,82 +318,3 @@ class DigestService:
                 worn,
                 self._max_attempts,
             )
-
-    # -----------------------------------------------------------------------------------------
-    # Unconfirmed messages
-
-    def _look_up_unconfirmed(self, now: datetime, report: DeliveryReport) -> None:
-        """Settle posts Slack never answered: found in the DM → sent; not there → pending."""
-        assert self._sender is not None
-        with session_scope(self._engine) as session:
-            waiting = ledger.list_unconfirmed(session=session, limit=UNCONFIRMED_PER_CYCLE)
-        # Workspaces whose history could not be read this cycle (rate limit spent, no token, a
-        # missing scope): their other messages would fail the same way, so they wait too.
-        stalled: set[str] = set()
-        for message in waiting:
-            if message.team_id in stalled:
-                self._keep_waiting(message, now, report)
-                continue
-            try:
-                found = self._sender.find(
-                    team_id=message.team_id,
-                    user_id=message.user_id,
-                    channel=message.channel,
-                    key=message.key,
-                    after=message.attempted_at - CLOCK_SKEW,
-                    # A post happens within its sender's lease, or never.
-                    before=message.attempted_at + self._lease + CLOCK_SKEW,
-                )
-            except RecipientGone as gone:
-                with session_scope(self._engine) as session:
-                    parked = ledger.park_unconfirmed(session=session, message=message)
-                log.warning(
-                    "digest message %s parked, %d items: recipient unreachable (%s)",
-                    message.key,
-                    parked,
-                    gone,
-                )
-                report.items_parked += parked
-                continue
-            except TemporaryFailure as failure:
-                log.info("digest message %s not looked up yet: %s", message.key, failure)
-                if not isinstance(failure, HistoryUnclear):
-                    stalled.add(message.team_id)
-                self._keep_waiting(message, now, report)
-                continue
-            with session_scope(self._engine) as session:
-                posted = (found.channel, found.ts) if found else None
-                settled = ledger.settle_unconfirmed(session=session, message=message, posted=posted, now=now)
-                member = session.get(Member, message.member_id)
-                if found and settled and member is not None:
-                    # It went out at the attempt: the schedule counts that digest as delivered.
-                    last = member.last_digest_at
-                    if last is None or as_utc(last) < message.attempted_at:
-                        member.last_digest_at = message.attempted_at
-            if found:
-                report.confirmed += 1
-            else:
-                report.not_posted += 1
-
-    def _keep_waiting(
-        self, message: ledger.UnconfirmedMessage, now: datetime, report: DeliveryReport
-    ) -> None:
-        if now - message.attempted_at < GIVE_UP_AFTER:
-            report.still_unconfirmed += 1
-            return
-        # Sending again without having read the history could post it twice; giving it up may
-        # lose it. A week of unreadable history means a lost scope or a dead workspace.
-        with session_scope(self._engine) as session:
-            parked = ledger.park_unconfirmed(session=session, message=message)
-        log.error(
-            "digest message %s to member %s (%s/%s, channel %s) parked, %d items: Slack never "
-            "confirmed it and the DM's history stayed unreadable for %s (does the app have im:history?)",
-            message.key,
-            message.member_id,
-            message.team_id,
-            message.user_id,
-            message.channel,
-            parked,
-            GIVE_UP_AFTER,
-        )
-        report.items_parked += parked
