@@ -19,7 +19,8 @@ from services.openalex import records
 from services.openalex.client import OpenAlexClient
 from services.openalex.importer import ImportService
 from services.openalex.records import AuthorNotFound, OpenAlexUnavailable, RateLimited
-from services.openalex.works import StoredWork, default_headline, store_works
+from services.openalex.upserts import default_headline
+from services.openalex.works import StoredWork, store_works
 from services.research.identifiers import AuthorRef
 from services.store.engine import session_scope
 from services.store.models import (

@@ -22,16 +22,9 @@ from services.openalex.records import (
     BadResponse,
     Work,
 )
+from services.openalex.upserts import clip, default_headline, topic_key, upsert_institution, upsert_topics
 from services.openalex.work_batches import UNSTORABLE_ERRORS, describe, write_each
-from services.openalex.works import (
-    StoredWork,
-    clip,
-    default_headline,
-    store_works,
-    topic_key,
-    upsert_institution,
-    upsert_topics,
-)
+from services.openalex.works import StoredWork, store_works
 from services.research.identifiers import AuthorRef
 from services.research.profiles import count_collaborators, count_works
 from services.research.researchers import refresh_researcher_topics, set_names
