@@ -271,7 +271,8 @@ class Invitation(SQLModel, table=True):
     # open | accepted | declined | expired
     status: str = Field(default="open", max_length=16)
     channel_id: str | None = Field(default=None, max_length=32)
-    # Null while Slack has not confirmed the intro (services/invitations.py reconciles it).
+    # Null while Slack has not confirmed the intro (services/collaboration/invitation_service.py
+    # reconciles it).
     thread_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = Field(default_factory=utcnow)
     # When the intro was last tried: with no thread_ts yet, the look-up's claim token.
