@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from bot.installations import EncryptedInstallationStore, SecretKeyError, TokenCipher
 from tests.oauth_support import CLIENT_ID, CLIENT_SECRET
 
-# Fixed keys: test ids must be the same in every xdist worker.
+# Fixed keys, so a failing run can be replayed byte for byte.
 KEY_A = base64.urlsafe_b64encode(bytes(range(32))).decode()
 KEY_B = base64.urlsafe_b64encode(bytes(range(32, 64))).decode()
 SECRETS = {

@@ -79,7 +79,8 @@ class Work(SQLModel, table=True):
     landing_url: str | None = Field(default=None, max_length=2048)
     abstract: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Authors on the version of record; big collaborations say little about who works with whom.
-    author_count: int = Field(default=0)
+    # The server default is migration 0002's, which added the column to a filled table.
+    author_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # The published version of a preprint, once seen (one item, both identifiers).
     published_openalex_id: str | None = Field(default=None, unique=True, max_length=32)
     published_doi: str | None = Field(default=None, max_length=255)
