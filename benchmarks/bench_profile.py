@@ -38,7 +38,7 @@ from sqlmodel import Session, col
 from benchmarks.slash import SlashCommands, message_text
 from benchmarks.sqltiming import SqlTimer
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from services.models import Researcher

@@ -49,7 +49,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
-from bot.local_slack import LocalSlack, RecordedCall
+from bot.local.slack_server import LocalSlack, RecordedCall
 from services.db import make_engine, normalize_database_url, session_scope, upgrade
 from services.importer import store_works
 from services.ledger import queue_stored_works

@@ -38,8 +38,9 @@ from benchmarks.fault_support import (
 )
 from benchmarks.load_support import SECRET, Server, ServerConfig, running_server, server_env
 from benchmarks.openalex_standin import OpenAlexServer, author_json, work_json
-from bot.local_slack import LocalSlack, RecordedCall, SlackUser
-from bot.shell_payloads import Actor
+from bot.local.signed_requests import Actor
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack, RecordedCall
 from services.db import make_engine, session_scope
 from services.models import Follow, Member, Researcher, utcnow
 

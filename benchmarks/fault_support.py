@@ -23,8 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.presses import buttons
 from benchmarks.slash import message_text
-from bot.local_slack import LocalSlack, RecordedCall
-from bot.shell_payloads import (
+from bot.local.signed_requests import (
     Actor,
     SourceMessage,
     block_actions,
@@ -33,6 +32,7 @@ from bot.shell_payloads import (
     slash_command_body,
     view_submission,
 )
+from bot.local.slack_server import LocalSlack, RecordedCall
 
 # ---------------------------------------------------------------------------------------------
 # The table

@@ -7,7 +7,7 @@
 Each numbered finding of the issue becomes one or more rows, run one after another (they share
 the local Slack's fault queue and the OpenAlex stand-in) against:
 - `bzpeer serve` (2 workers × 8 threads, its own port) with SLACK_API_URL on a local Slack
-  (bot/local_slack.py: a real HTTP server that can answer late or fail), OPENALEX_URL on a local
+  (bot/local/slack_server.py: a real HTTP server that can answer late or fail), OPENALEX_URL on a local
   OpenAlex (benchmarks/openalex_standin.py: delays, requests that never answer, raw bodies),
   DATABASE_URL on a scratch store (a SQLite file, or a new PostgreSQL database reached through a
   TCP proxy the replay can close);
@@ -35,7 +35,7 @@ from benchmarks.faults_http import FINDINGS as HTTP_FINDINGS
 from benchmarks.faults_slack import FINDINGS as SLACK_FINDINGS
 from benchmarks.faults_store import FINDINGS as STORE_FINDINGS
 from benchmarks.openalex_standin import OpenAlexServer
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 
 FINDINGS: dict[int, Callable[[Replay], list[Row]]] = dict(
     sorted({**STORE_FINDINGS, **SLACK_FINDINGS, **HTTP_FINDINGS}.items())

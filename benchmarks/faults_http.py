@@ -23,8 +23,9 @@ from typing import Any
 from benchmarks.fault_replay import Replay, member
 from benchmarks.fault_support import LogTail, Row, Signed, get, post, replies, text_of, wait_for
 from benchmarks.openalex_standin import work_json
-from bot.local_slack import RecordedCall, SlackUser
-from bot.shell_payloads import Actor
+from bot.local.signed_requests import Actor
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import RecordedCall
 
 ACK_BUDGET = 3.0
 GIVE_UP = 10.0  # the bound on one look-up

@@ -29,8 +29,9 @@ from benchmarks.fault_replay import (
 )
 from benchmarks.fault_support import Row, as_message, final_view_text, replies, text_of, wait_for
 from benchmarks.slash import message_text
-from bot.local_slack import RecordedCall, SlackUser
-from bot.shell_payloads import Actor
+from bot.local.signed_requests import Actor
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import RecordedCall
 
 ACK_BUDGET = 3.0  # Slack shows the user an error when an acknowledgement takes longer
 CLIENT_TIMEOUT = 10  # the bot's Slack WebClient timeout (bot/app.py web_client)

@@ -26,7 +26,7 @@ from benchmarks.fault_replay import (
     profile_values,
 )
 from benchmarks.fault_support import Answer, Row, final_view_text, get, wait_for
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from services.text import storable
 
 POISONS = {"NUL": "\x00", "lone surrogate": "\ud800"}

@@ -37,7 +37,7 @@ from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from benchmarks.chaos import ADMIN_URL, ROOT, scratch_postgres
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from services.db import make_engine
 
 SECRET = "load-signing-secret"

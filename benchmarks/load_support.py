@@ -28,8 +28,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.slash import SlashCommands
-from bot.local_slack import LocalSlack
-from bot.local_slack_wire import Reply
+from bot.local.slack_server import LocalSlack
+from bot.local.slack_wire import Reply
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-load-signing-secret"

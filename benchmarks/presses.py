@@ -13,8 +13,8 @@ from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from benchmarks.slash import SlashCommands
-from bot.shell_payloads import Actor, SourceMessage, block_actions, interactive_body, signed_headers
-from bot.shell_render import Control
+from bot.local.block_render import Control
+from bot.local.signed_requests import Actor, SourceMessage, block_actions, interactive_body, signed_headers
 
 # The same workspace, person and channel as benchmarks.slash's commands.
 ACTOR = Actor(team_id="T0TEAM1", user_id="U0BENCH", channel_id="C0GENERAL")

@@ -17,7 +17,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from tests.process_support import SlowClients, start_serve
 from tests.slack_support import SlackDriver, signed_headers
 

@@ -223,8 +223,8 @@ def _socket(runtime: Runtime) -> int:
 def _shell(runtime: Runtime, line: str | None) -> int:
     from slack_bolt.authorization import AuthorizeResult
 
-    from bot.local_slack import LocalSlack
-    from bot.shell import LocalShell, run_one
+    from bot.local.shell import LocalShell, run_one
+    from bot.local.slack_server import LocalSlack
 
     with LocalSlack() as local:
         secret = secrets.token_hex(16)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.local_slack import RecordedCall, SlackUser
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import RecordedCall
 from services.db import session_scope
 from services.members import Viewer
 from services.models import Claim, Institution, Invitation, Researcher

@@ -10,7 +10,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from tests.conftest import SIGNING_SECRET
 from tests.slack_support import signed_headers

@@ -12,8 +12,8 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack
-from bot.shell_payloads import trigger_id
+from bot.local.signed_requests import trigger_id
+from bot.local.slack_server import LocalSlack
 
 
 def signed_headers(

@@ -21,7 +21,8 @@ from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
 from bot.app import build_bolt_app
-from bot.local_slack import LocalSlack, RecordedCall, SlackUser
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack, RecordedCall
 from bot.runtime import Runtime
 from handlers.blocks.claims import ClaimValue, EditMetadata
 from handlers.blocks.invitations import InvitationValue, InviteMetadata, UnmuteValue

@@ -18,7 +18,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import Engine
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
 from handlers.ids import Action
 from tests.collab_support import (

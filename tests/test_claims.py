@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
 from handlers.ids import Action, ProfileInput
 from services import claims as claims_module

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from services.follows import FollowService
 from services.members import Viewer
 from services.models import Researcher

@@ -19,7 +19,7 @@ from slack_bolt.request import BoltRequest
 from sqlmodel import Session, select
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from handlers.blocks.follows import newest_work_line
 from handlers.blocks.profile import work_line

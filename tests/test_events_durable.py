@@ -26,9 +26,9 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bot.installations import build_installation_store
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import trigger_id
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
-from bot.shell_payloads import trigger_id
 from handlers.ids import Action
 from handlers.ids import View as ViewId
 from services.workspaces import WorkspaceService

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from bot.app import InlineExecutor, build_bolt_app, web_client
 from bot.collaboration import SlackInvitationSender, WorkspaceClients
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender

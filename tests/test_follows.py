@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
 from handlers.blocks.common import within_limits
 from handlers.ids import Action

@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from slack_bolt.request import BoltRequest
 
-from bot.local_slack import LocalSlack, SlackUser
+from bot.local.signed_requests import trigger_id
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
-from bot.shell_payloads import trigger_id
 from handlers.blocks.claims import ClaimValue
 from handlers.blocks.invitations import InvitationValue, UnmuteValue
 from handlers.ids import Action

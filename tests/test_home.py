@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.manifest import build_manifest
 from bot.runtime import Runtime
 from handlers.ids import Action, ScheduleInput

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.logs import JsonFormatter, RedactingFilter, TextFormatter, configure_logging, redact
 from tests.conftest import SIGNING_SECRET
 from tests.oauth_support import CLIENT_ID, CLIENT_SECRET, event_body, event_headers, install_over_http

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
 from handlers.values import LookupValue

@@ -22,7 +22,7 @@ from sqlalchemy import text
 
 from bot.app import InlineExecutor, build_bolt_app, web_client
 from bot.installations import InstallationTokens, PurgingOAuthStateStore, build_installation_store
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.manifest import BOT_SCOPES, build_manifest
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings

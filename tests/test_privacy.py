@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack, SlackUser
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 from bot.logs import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings

@@ -16,7 +16,7 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.middleware import delivery_key
 from bot.runtime import Runtime, build_runtime
 from handlers.ids import Action

@@ -30,9 +30,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.local_slack import LocalSlack, SlackUser
-from bot.shell import LocalShell, RenderedMessage, ShellButton, run_one
-from bot.shell_render import mrkdwn, render_blocks
+from bot.local.block_render import mrkdwn, render_blocks
+from bot.local.shell import LocalShell, RenderedMessage, ShellButton, run_one
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 
 SECRET = "shell-test-secret"
 OPENALEX = "https://openalex.org/A5023888391"

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from handlers.ids import Action
 from handlers.values import LookupValue
 from tests.conftest import SIGNING_SECRET

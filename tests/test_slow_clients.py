@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.web_worker import HEAD_TOO_LARGE, LENGTH_REQUIRED, TOO_LARGE, request_size
 from tests.conftest import SIGNING_SECRET
 from tests.process_support import SlowClients, bot_env, start_serve, wait_until

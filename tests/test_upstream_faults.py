@@ -29,7 +29,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.ids import Action

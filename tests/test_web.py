@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from bot.web import WebApp
 from tests.conftest import SIGNING_SECRET

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.shell_render import Control
+from bot.local.block_render import Control
 
 APP_ID = "A0LOCAL"
 # The deprecated verification token Slack still sends; Bolt ignores it.

@@ -22,10 +22,9 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack, SlackUser
-from bot.pools import ListenerPools
-from bot.shell_modal import AckOutcome, ModalInput, answer_for, modal_inputs, submitted_view
-from bot.shell_payloads import (
+from bot.local.modals import AckOutcome, ModalInput, answer_for, modal_inputs, submitted_view
+from bot.local.screen import RenderedMessage, Screen, ShellButton
+from bot.local.signed_requests import (
     Actor,
     block_actions,
     interactive_body,
@@ -34,7 +33,9 @@ from bot.shell_payloads import (
     view_closed,
     view_submission,
 )
-from bot.shell_screen import RenderedMessage, Screen, ShellButton
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
+from bot.pools import ListenerPools
 
 __all__ = ["LocalShell", "RenderedMessage", "ShellButton", "run_one"]
 
