@@ -246,7 +246,7 @@ def finding_2(r: Replay) -> list[Row]:
     if r.backend == "postgresql":
         proxy = r.proxy
         assert proxy is not None
-        seen = _parked_twice(r, proxy.close, proxy.open)
+        seen = _parked_twice(r, proxy.refuse, proxy.accept)
         return _store_rows("2", "PostgreSQL refusing connections", seen)
     path = make_url(r.database_url).database or ""
     holder = sqlite3.connect(path, isolation_level=None, timeout=5)

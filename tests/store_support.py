@@ -1,4 +1,4 @@
-"""Bulk-insert synthetic researchers, works and topics into a test store (both databases)."""
+"""Researchers, works and topics in a test store (both databases): one at a time, or bulk-inserted."""
 
 from __future__ import annotations
 
@@ -13,7 +13,25 @@ from services.coauthors import Byline, record_byline_changes
 from services.db import chunks, session_scope
 from services.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
 from services.paper_keys import shown_key
+from services.store import set_names
 from services.text import normalize_name, normalize_title
+
+
+def add_researcher(engine: Engine, name: str, *, openalex_id: str | None = None) -> int:
+    """One researcher (no works), searchable by name; with an OpenAlex id, as the importer keys
+    one (refresh polls it)."""
+    with session_scope(engine) as session:
+        researcher = Researcher(
+            slug=openalex_id or name.lower().replace(" ", "-"),
+            source="openalex" if openalex_id else "bzpeer",
+            name=name,
+            openalex_id=openalex_id,
+        )
+        session.add(researcher)
+        session.flush()
+        assert researcher.id is not None
+        set_names(session=session, researcher_id=researcher.id, primary=name)
+        return researcher.id
 
 
 class StoreBuilder:

@@ -23,7 +23,6 @@ from tests.collab_support import (
     SEED,
     ack_body,
     add_people,
-    button,
     claim,
     claim_and_approve,
     claims,
@@ -34,8 +33,17 @@ from tests.collab_support import (
     review_request,
     set_institution,
 )
-from tests.follows_support import open_home, press, press_in_view, published_home, submit_view
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import (
+    SlackDriver,
+    all_text,
+    button,
+    buttons,
+    open_home,
+    press,
+    press_in_view,
+    published_home,
+    submit_view,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

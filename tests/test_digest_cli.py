@@ -13,8 +13,8 @@ from bot.local.slack_server import LocalSlack
 from services.follows import FollowService
 from services.members import Viewer
 from services.models import Researcher
-from tests.digest_support import WorksStandIn, work_json
 from tests.fake_openalex import FakeOpenAlex, fixture
+from tests.openalex_works import WorksStandIn, work_json
 from tests.test_cli import MEARMAN, _env, bzpeer
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ from services.container import Services
 from services.follows import FollowService
 from services.members import Viewer
 from services.models import Follow, Member
-from tests.follows_support import add_researcher, press
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, press
+from tests.store_support import add_researcher
 
 SEED = "Samyadeep Basu"
 ALICE = Viewer(team_id="T0TEAM1", user_id="U0ALICE")

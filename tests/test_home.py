@@ -18,8 +18,16 @@ from handlers.ids import View as ViewId
 from services.db import session_scope
 from services.members import Viewer
 from services.models import Delivery, Member, Work
-from tests.follows_support import add_researcher, open_home, press_in_view, published_home, submit_view
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import (
+    SlackDriver,
+    all_text,
+    buttons,
+    open_home,
+    press_in_view,
+    published_home,
+    submit_view,
+)
+from tests.store_support import add_researcher
 
 ALICE = Viewer(team_id="T0TEAM1", user_id="U0ALICE")
 

@@ -58,8 +58,7 @@ from tests.collab_support import (
 )
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.follows_support import press
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, press
 
 ALICE_ELSEWHERE = Viewer("T0TEAM2", "U0ALICE")  # the same user id in another workspace
 
