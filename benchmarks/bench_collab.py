@@ -23,8 +23,8 @@ import random
 import sys
 import time
 import tracemalloc
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from benchmarks.bench_profile import bench_app, sql_table, store_size
+from benchmarks.collab_samples import Run, Sample, ServiceSample, Subject
 from benchmarks.collab_tables import (
     latency_table,
     naive_table,
@@ -40,62 +41,13 @@ from benchmarks.collab_tables import (
     slowest_table,
 )
 from benchmarks.naive import NaiveChild, NaiveRun
-from benchmarks.presses import buttons, press
-from benchmarks.slash import SlashCommands
 from benchmarks.sqltiming import SqlTimer
 from bot.runtime import Runtime
 from services.research.coauthor_graph import MAX_AUTHORS_PER_WORK
-from services.research.collaborators import Collaborators
+from tests.slack_support import SlackDriver, buttons, press
 
 TYPICAL, HUB_WORKS, HUB_COAUTHORS = "typical", "top 1% by works", "top 1% by co-authors"
 BIG_WORK = 100  # "member of a big collaboration": on a work with at least this many authors
-
-
-@dataclass(frozen=True)
-class Subject:
-    researcher_id: int
-    group: str
-    works: int
-    big: bool  # on at least one work with BIG_WORK or more authors
-
-    @property
-    def openalex_id(self) -> str:
-        # benchmarks.rows gives every synthetic researcher this id.
-        return f"A9{self.researcher_id:09d}"
-
-
-@dataclass(frozen=True)
-class Sample:
-    subject: Subject
-    command: str  # collaborators | papers | page
-    seconds: float
-    cpu_seconds: float
-    sql_seconds: float
-    outcome: str
-    page: int = 0  # papers paging: the page shown
-
-
-@dataclass(frozen=True)
-class ServiceSample:
-    """One `CollaboratorService.collaborators` call in-process (no Slack), with its search size."""
-
-    subject: Subject
-    seconds: float
-    found: Collaborators
-
-
-@dataclass
-class Run:
-    """Everything measured, for the tables."""
-
-    samples: list[Sample] = field(default_factory=list)
-    paging: list[Sample] = field(default_factory=list)
-    service: list[ServiceSample] = field(default_factory=list)
-    memory_peaks: dict[int, float] = field(default_factory=dict)  # researcher → tracemalloc MiB
-    naive: NaiveRun | None = None
-    sql: dict[str, dict[str, list[float]]] = field(default_factory=dict)
-    requests: Counter[str] = field(default_factory=Counter)  # per SQL label
-    loads: list[tuple[str, float]] = field(default_factory=list)
 
 
 def works_per_researcher(engine: Engine) -> tuple[dict[int, int], set[int]]:
@@ -125,13 +77,6 @@ def top_share(ranked: list[int], population: int, share: float = 0.01) -> list[i
     return ranked[: max(1, int(population * share))]
 
 
-def reply_of(driver: SlashCommands) -> dict[str, Any]:
-    replies = [call.params for call in driver.local.calls if call.method == "response_url"]
-    if not replies:
-        raise SystemExit("the app sent no reply")
-    return replies[-1]
-
-
 def outcome_of(command: str, reply: dict[str, Any]) -> str:
     """What the user got, from the fallback text."""
     fallback = str(reply.get("text", ""))
@@ -147,7 +92,7 @@ def outcome_of(command: str, reply: dict[str, Any]) -> str:
 class Bench:
     """Times requests through the app and keeps per-group SQL timings."""
 
-    def __init__(self, runtime: Runtime, driver: SlashCommands, run: Run) -> None:
+    def __init__(self, runtime: Runtime, driver: SlackDriver, run: Run) -> None:
         self.runtime = runtime
         self.driver = driver
         self.run = run
@@ -170,12 +115,12 @@ class Bench:
         sql = self.timer.take_request_total()
         if response.status != 200:
             raise SystemExit(f"{label} for {subject.openalex_id}: HTTP {response.status}")
-        return seconds, cpu, sql, reply_of(self.driver)
+        return seconds, cpu, sql, self.driver.last_reply()
 
     def command(self, subject: Subject, command: str) -> tuple[Sample, dict[str, Any]]:
         """`/peer COMMAND A9…`, timed to the reply's POST to the local Slack."""
         seconds, cpu, sql, reply = self._timed(
-            subject, command, lambda: self.driver.send(f"{command} {subject.openalex_id}")
+            subject, command, lambda: self.driver.command(f"{command} {subject.openalex_id}")
         )
         return Sample(subject, command, seconds, cpu, sql, outcome_of(command, reply)), reply
 
@@ -188,7 +133,7 @@ class Bench:
             if step < 0 and not backwards_from_end:
                 break
             while label in (controls := buttons(reply)):
-                pressed = functools.partial(press, self.driver, reply, controls[label])
+                pressed = functools.partial(press, self.driver, controls[label])
                 seconds, cpu, sql, reply = self._timed(subject, "papers paging", pressed)
                 page += step
                 shown = f"Page {page} of"
@@ -220,7 +165,7 @@ def choose(engine: Engine, args: argparse.Namespace, rng: random.Random) -> tupl
     ], people
 
 
-def measure(runtime: Runtime, driver: SlashCommands, args: argparse.Namespace, console: Console) -> Run:
+def measure(runtime: Runtime, driver: SlackDriver, args: argparse.Namespace, console: Console) -> Run:
     """Every phase in order: choose, naive (child process), warm-up, dispatch, service, paging."""
     engine = runtime.services.engine
     rng = random.Random(args.seed)

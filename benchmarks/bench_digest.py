@@ -35,7 +35,6 @@ import services.digests.refresh
 from benchmarks.bench_profile import sql_table
 from benchmarks.digest_state import NOW, load_follow_state, serve_new_works
 from benchmarks.naive import memory_mib, reset_peak
-from benchmarks.openalex_standin import WorksStandIn
 from benchmarks.sqltiming import SqlTimer
 from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
@@ -47,6 +46,7 @@ from services.digests.port import SentMessage
 from services.digests.refresh import RefreshReport, RefreshService
 from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
 from services.store.engine import make_engine, normalize_database_url, session_scope
+from tests.openalex_works import WorksStandIn
 
 
 def _load() -> str:

@@ -54,8 +54,6 @@ from benchmarks.load_support import (
     ReplyWaiter,
     Server,
     ServerConfig,
-    SignedPost,
-    SlowOpenAlex,
     TimedSlack,
     button_post,
     leaf_table,
@@ -67,8 +65,11 @@ from benchmarks.load_support import (
     running_server,
     server_env,
     slash_post,
+    slow_openalex,
 )
+from bot.local.signed_requests import SignedRequest
 from services.store.engine import make_engine
+from tests.fake_openalex import OpenAlexServer
 
 SLACK_ACK_BUDGET = 3.0
 REPLY_TIMEOUT = 15.0
@@ -114,7 +115,7 @@ def classify(text_: str) -> str:
     return "other"
 
 
-def post(http: httpx.Client, server: Server, signed: SignedPost, sample: Sample) -> None:
+def post(http: httpx.Client, server: Server, signed: SignedRequest, sample: Sample) -> None:
     """POST one signed request and note its ack (status, seconds since `sample.sent`)."""
     try:
         response = http.post(server.base + EVENTS_PATH, content=signed.body, headers=signed.headers)
@@ -206,7 +207,7 @@ class LoadRun:
 def run_load(
     server: Server,
     slack: TimedSlack,
-    openalex: SlowOpenAlex,
+    openalex: OpenAlexServer,
     names: list[str],
     *,
     clients: int,
@@ -252,7 +253,7 @@ def run_load(
             thread.join()
     mode = "closed loop" if rate <= 0 else f"open loop {rate:g}/s"
     return LoadRun(
-        server.label, mode, clients, duration, samples, meter.result, openalex.requests, load_start
+        server.label, mode, clients, duration, samples, meter.result, len(openalex.requests), load_start
     )
 
 
@@ -300,7 +301,7 @@ class HolRun:
 def run_head_of_line(
     server: Server,
     slack: TimedSlack,
-    openalex: SlowOpenAlex,
+    openalex: OpenAlexServer,
     names: list[str],
     *,
     presses: int,
@@ -357,7 +358,7 @@ def run_head_of_line(
         fast_samples,
         all_replied,
         openalex.peak,
-        openalex.requests,
+        len(openalex.requests),
         load_average(),
         listen_overflows() - overflows,
     )
@@ -508,7 +509,7 @@ class Bench:
 
     plan: Plan
     slack: TimedSlack
-    openalex: SlowOpenAlex
+    openalex: OpenAlexServer
     names: list[str]
     database: str
 
@@ -636,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     started = time.time()
-    with TimedSlack(team_id="T0TEAM1") as slack, SlowOpenAlex(args.openalex_delay) as openalex:
+    with TimedSlack(team_id="T0TEAM1") as slack, slow_openalex(args.openalex_delay) as openalex:
         env = server_env(args.database_url, slack, openalex.url)
         run_plan(Bench(plan, slack, openalex, names, database), env)
     engine.dispose()

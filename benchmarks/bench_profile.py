@@ -35,14 +35,14 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from benchmarks.slash import SlashCommands, message_text
 from benchmarks.sqltiming import SqlTimer
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from services.openalex.client import OpenAlexClient
 from services.store.models import Researcher
+from tests.slack_support import SlackDriver, all_text
 
 SIGNING_SECRET = "bench-signing-secret"
 KINDS = ("exact", "typo", "surname", "unaccented")
@@ -133,10 +133,10 @@ def classify(reply: dict[str, Any], target: str) -> tuple[str, bool]:
         outcome = "card"
     else:
         outcome = "other"
-    return outcome, target in message_text(reply)
+    return outcome, target in all_text(reply)
 
 
-def run(driver: SlashCommands, timer: SqlTimer, queries: list[Query]) -> list[Sample]:
+def run(driver: SlackDriver, timer: SqlTimer, queries: list[Query]) -> list[Sample]:
     """Send each query as a signed /peer command and time it, reply POST included."""
     samples = []
     for query in queries:
@@ -144,7 +144,7 @@ def run(driver: SlashCommands, timer: SqlTimer, queries: list[Query]) -> list[Sa
         before = len(driver.local.calls)
         cpu = time.process_time()
         start = time.perf_counter()
-        response = driver.send(query.text)
+        response = driver.command(query.text)
         elapsed = time.perf_counter() - start
         cpu = time.process_time() - cpu
         sql = timer.take_request_total()
@@ -269,7 +269,7 @@ def _refuse_openalex(request: httpx.Request) -> httpx.Response:
 
 
 @contextmanager
-def bench_app(database_url: str, *, demo: bool) -> Iterator[tuple[Runtime, SlashCommands]]:
+def bench_app(database_url: str, *, demo: bool) -> Iterator[tuple[Runtime, SlackDriver]]:
     """The runtime and a signed-request driver, wired like tests/conftest.py wires them."""
     for name in list(os.environ):
         if name.startswith(_ENVIRONMENT):
@@ -291,7 +291,7 @@ def bench_app(database_url: str, *, demo: bool) -> Iterator[tuple[Runtime, Slash
             if demo:
                 runtime.services.demo.load()
             app = build_bolt_app(settings, runtime.services, listener_executor=InlineExecutor())
-            yield runtime, SlashCommands(app, local, SIGNING_SECRET)
+            yield runtime, SlackDriver(app=app, local=local, secret=SIGNING_SECRET, user_id="U0BENCH")
         finally:
             runtime.close()
 

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from statistics import median
-from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.table import Table
 
+from benchmarks.collab_samples import Sample, ServiceSample
 from benchmarks.naive import NaiveRun
-
-if TYPE_CHECKING:
-    from benchmarks.bench_collab import Sample, ServiceSample
 
 TARGET_MS = {"typical": 50.0, "top 1% by works": 300.0, "top 1% by co-authors": 300.0}
 PAGING_TARGET_MS = 30.0

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.corpus import TextMaker, make_topics
 from benchmarks.loader import open_loader
-from benchmarks.openalex_standin import WorksStandIn, work_json
 from benchmarks.vocab import REGIONS
+from tests.openalex_works import WorksStandIn, work_json
 
 NOW = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
 FOLLOWED_SINCE = NOW - timedelta(days=60)

@@ -2,10 +2,11 @@
 `bzpeer serve` and `bzpeer …` subprocesses, and the state each finding starts from, seeded
 through the product's own requests (claims, approvals, the profile modal) where it can be.
 
-Seeded through the services API instead, as benchmarks/chaos.py does: members following many
-researchers (150 for two refresh batches, 30 for an overfull digest), which would otherwise take
-hundreds of imports and follow commands. New works then arrive the product's way: the OpenAlex
-stand-in serves them and `bzpeer refresh` queues them.
+Seeded in the store instead, with the tests' helpers (tests/store_support.py,
+tests/digest_support.py): members following many researchers (150 for two refresh batches, 30
+for an overfull digest), which would otherwise take hundreds of imports and follow commands.
+New works then arrive the product's way: the OpenAlex stand-in serves them and `bzpeer refresh`
+queues them.
 """
 
 from __future__ import annotations
@@ -28,20 +29,23 @@ from sqlalchemy.engine import Engine
 from benchmarks.fault_support import (
     Answer,
     LogTail,
-    Signed,
     SlackRequests,
-    TcpProxy,
     as_message,
     post,
     replies,
     wait_for,
 )
 from benchmarks.load_support import SECRET, Server, ServerConfig, running_server, server_env
-from benchmarks.openalex_standin import OpenAlexServer, author_json, work_json
-from bot.local_slack import LocalSlack, RecordedCall, SlackUser
-from bot.shell_payloads import Actor
-from services.store.engine import make_engine, session_scope
-from services.store.models import Follow, Member, Researcher, utcnow
+from bot.local.signed_requests import Actor, SignedRequest
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack, RecordedCall
+from services.store.engine import make_engine
+from services.store.models import utcnow
+from tests.digest_support import add_member, follow
+from tests.fake_openalex import FakeOpenAlex, OpenAlexServer
+from tests.openalex_works import WorksStandIn, author_json, work_json
+from tests.outage_support import TcpProxy
+from tests.store_support import add_researcher
 
 ROOT = Path(__file__).resolve().parent.parent
 _RAISED = re.compile(r"^[\w.]+(?:Error|Exception): ")
@@ -93,7 +97,9 @@ class Replay:
     database_url: str  # direct: the CLI subprocesses and the harness's own checks
     served_url: str  # what `bzpeer serve` gets (through the proxy on PostgreSQL)
     slack: LocalSlack
-    openalex: OpenAlexServer
+    openalex: OpenAlexServer  # answers from `routes`: /works from `works`, /authors/{id} as added
+    routes: FakeOpenAlex
+    works: WorksStandIn
     proxy: TcpProxy | None
     workdir: Path
     stack: ExitStack
@@ -144,13 +150,13 @@ class Replay:
     def log(self) -> LogTail:
         return LogTail(self.server().log).mark()
 
-    def send(self, request: Signed, *, timeout: float = 40, server: Server | None = None) -> Answer:
+    def send(self, request: SignedRequest, *, timeout: float = 40, server: Server | None = None) -> Answer:
         """POST a signed request to the server; the answer is the acknowledgement."""
         return post((server or self.server()).base, request, timeout=timeout)
 
     # reading back --------------------------------------------------------------------------------
 
-    def reply(self, request: Signed, timeout: float = 15, after: int = 0) -> RecordedCall | None:
+    def reply(self, request: SignedRequest, timeout: float = 15, after: int = 0) -> RecordedCall | None:
         """The (after+1)-th post to the request's response_url, waiting up to `timeout` s."""
         found = wait_for(lambda: len(replies(self.slack, request.response_url)) > after, timeout)
         return replies(self.slack, request.response_url)[after] if found else None
@@ -219,38 +225,27 @@ class Replay:
         return self.opened_view(after=opened)
 
     def followers(self, prefix: str, authors: int, *, frequency: str, team_id: str = TEAM) -> list[str]:
-        """One member (`U0{prefix}`) following `authors` new researchers A{prefix}000000001…
-        since a month ago (as chaos.py seeds); returns their OpenAlex ids."""
+        """One member (`U0F{prefix}`) following `authors` new researchers A{prefix}000000001…
+        since a month ago; returns their OpenAlex ids."""
         ids = [f"A{prefix}{n:09d}" for n in range(1, authors + 1)]
-        now = utcnow()
-        with session_scope(self.engine) as session:
-            follower = Member(team_id=team_id, user_id=f"U0F{prefix}", digest_frequency=frequency)
-            session.add(follower)
-            session.flush()
-            for n, openalex_id in enumerate(ids, 1):
-                researcher = Researcher(
-                    slug=f"fault-{prefix}-{n}", openalex_id=openalex_id, name=f"Fault Researcher {prefix}-{n}"
-                )
-                session.add(researcher)
-                session.flush()
-                session.add(
-                    Follow(
-                        member_id=follower.id or 0,
-                        researcher_id=researcher.id or 0,
-                        created_at=now - timedelta(days=30),
-                    )
-                )
+        since = utcnow() - timedelta(days=30)
+        follower = add_member(self.engine, f"U0F{prefix}", team_id=team_id, frequency=frequency)
+        for n, openalex_id in enumerate(ids, 1):
+            researcher = add_researcher(
+                self.engine, f"Fault Researcher {prefix}-{n}", openalex_id=openalex_id
+            )
+            follow(self.engine, follower, researcher, at=since)
         self.slack.add_user(SlackUser(f"U0F{prefix}", team_id, f"f{prefix}", f"Follower {prefix}"))
         return ids
 
     def serve_works(self, works: list[dict[str, Any]]) -> None:
         """The stand-in serves exactly these works from now on."""
-        self.openalex.works.clear()
+        self.works.clear()
         for work in works:
-            self.openalex.works.add(work)
+            self.works.add(work)
 
     def add_author(self, openalex_id: str, name: str, works: int) -> None:
-        self.openalex.authors[openalex_id] = author_json(openalex_id, name, works_count=works)
+        self.routes.add(f"/authors/{openalex_id}", author_json(openalex_id, name, works_count=works))
 
 
 def profile_values(headline: str) -> dict[str, Any]:

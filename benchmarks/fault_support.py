@@ -1,38 +1,36 @@
-"""Plumbing for `benchmarks.faults`: a TCP proxy that can refuse PostgreSQL connections, signed
-Slack requests over HTTP, the server's log read back, and the row type of the table.
+"""Plumbing for `benchmarks.faults`: signed Slack requests over HTTP, what reached the local
+Slack, the server's log read back, and the row type of the table.
 
-Request bodies come from `bot.shell_payloads` (the shell's, the tests' and the benchmarks' one
-builder); only the Events API envelope is built here, since the shell sends no events.
+Bodies and signatures come from bot/local/signed_requests.py (the shell's, the tests' and the
+benchmarks' one builder); the proxy that refuses PostgreSQL connections is the tests' own
+(tests/outage_support.py).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 
-from benchmarks.presses import buttons
-from benchmarks.slash import message_text
-from bot.local_slack import LocalSlack, RecordedCall
-from bot.shell_payloads import (
+from bot.local.signed_requests import (
+    JSON,
     Actor,
+    SignedRequest,
     SourceMessage,
     block_actions,
+    event_callback,
     interactive_body,
-    signed_headers,
+    sign,
     slash_command_body,
     view_submission,
 )
+from bot.local.slack_server import LocalSlack, RecordedCall
+from tests.slack_support import all_text, placed_elements
 
 # ---------------------------------------------------------------------------------------------
 # The table
@@ -50,91 +48,7 @@ class Row:
 
 
 # ---------------------------------------------------------------------------------------------
-# PostgreSQL that refuses connections
-
-
-class TcpProxy:
-    """Forwards 127.0.0.1:port to `target`. `close()` refuses new connections and cuts the open
-    ones (what a PostgreSQL restart or a network cut looks like to the pool); `open()` listens
-    again on the same port."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.port = 0
-        self._listener: socket.socket | None = None
-        self._sockets: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def open(self) -> TcpProxy:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(128)
-        listener.settimeout(0.1)  # accept() wakes up to see close()
-        self.port = listener.getsockname()[1]
-        self._listener = listener
-        threading.Thread(target=self._accept, args=(listener,), daemon=True, name="pg-proxy").start()
-        return self
-
-    def close(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
-        with self._lock:
-            open_sockets, self._sockets = self._sockets, set()
-        for sock in open_sockets:
-            _shut(sock)
-
-    def _accept(self, listener: socket.socket) -> None:
-        while self._listener is listener:
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                _shut(client)
-                continue
-            client.settimeout(None)
-            upstream.settimeout(None)
-            with self._lock:
-                self._sockets.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
-
-    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for sock in (source, sink):
-                _shut(sock)
-                with self._lock:
-                    self._sockets.discard(sock)
-
-
-def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
-    sock.close()
-
-
-# ---------------------------------------------------------------------------------------------
 # Signed Slack requests over HTTP
-
-
-@dataclass(frozen=True)
-class Signed:
-    """One request as Slack sends it: body and headers, and the response_url it names (if any)."""
-
-    body: str
-    headers: dict[str, str]
-    response_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,18 +80,11 @@ class SlackRequests:
     secret: str
     command: str = "/peer"
 
-    @property
-    def _verifier(self) -> SignatureVerifier:
-        return SignatureVerifier(self.secret)
-
-    def _form(self, body: str, response_url: str = "") -> Signed:
-        headers = {k: str(v) for k, v in signed_headers(self._verifier, body).items()}
-        return Signed(body, headers, response_url)
-
-    def slash(self, actor: Actor, text: str) -> Signed:
+    def slash(self, actor: Actor, text: str) -> SignedRequest:
         """`/peer TEXT` typed by `actor`."""
         response_url = self.slack.response_url()
-        return self._form(slash_command_body(actor, self.command, text, response_url), response_url)
+        body = slash_command_body(actor, self.command, text, response_url)
+        return sign(self.secret, body, response_url=response_url)
 
     def press(
         self,
@@ -188,12 +95,17 @@ class SlackRequests:
         ephemeral: bool = True,
         channel: str | None = None,
         user_team: str | None = None,
-    ) -> Signed:
+    ) -> SignedRequest:
         """Press the button `label` of `message`; `user_team` sets `user.team_id` apart from
         `team.id` (a member of another workspace pressing in this one)."""
-        control = buttons(message).get(label)
-        if control is None:
-            raise LookupError(f"no {label!r} button in {message_text(message)[:200]!r}")
+        placed = [
+            (block_id, element)
+            for block_id, element in placed_elements(message)
+            if element.get("type") == "button" and element["text"]["text"] == label
+        ]
+        if not placed:
+            raise LookupError(f"no {label!r} button in {all_text(message)[:200]!r}")
+        block_id, element = placed[0]
         source = SourceMessage(
             channel=channel or actor.channel_id,
             ts=str(message.get("ts") or "1700000000.000100"),
@@ -202,47 +114,33 @@ class SlackRequests:
             ephemeral=ephemeral,
         )
         response_url = self.slack.response_url()
-        payload = block_actions(actor, control, message=source, response_url=response_url)
+        payload = block_actions(actor, element, block_id=block_id, message=source, response_url=response_url)
         if user_team is not None:
             payload["user"]["team_id"] = user_team
-        return self._form(interactive_body(payload), response_url)
+        return sign(self.secret, interactive_body(payload), response_url=response_url)
 
-    def submit(self, actor: Actor, view: dict[str, Any], values: dict[str, Any]) -> Signed:
+    def submit(self, actor: Actor, view: dict[str, Any], values: dict[str, Any]) -> SignedRequest:
         """Submit a modal the app opened, with these `state.values`."""
         filled = {**view, "state": {"values": values}}
-        return self._form(interactive_body(view_submission(actor, filled)))
+        return sign(self.secret, interactive_body(view_submission(actor, filled)))
 
-    def event(self, team_id: str, event: dict[str, Any], *, event_id: str | None = None) -> Signed:
+    def event(self, team_id: str, event: dict[str, Any]) -> SignedRequest:
         """An Events API `event_callback` (JSON body)."""
-        body = json.dumps(
-            {
-                "token": "local-verification-token",
-                "team_id": team_id,
-                "api_app_id": "A0LOCAL",
-                "event": {"event_ts": f"{time.time():.6f}", **event},
-                "type": "event_callback",
-                "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": team_id, "user_id": "U0BOT", "is_bot": True}],
-            }
-        )
-        return self.signed_json(body)
+        return sign(self.secret, event_callback(team_id, event), content_type=JSON)
 
-    def signed_json(self, body: str, **extra_headers: str) -> Signed:
-        """Any JSON body, signed now (a Slack retry is signed afresh too)."""
-        headers = {k: str(v) for k, v in signed_headers(self._verifier, body).items()}
-        headers["content-type"] = "application/json"
-        return Signed(body, {**headers, **extra_headers})
-
-    def resign(self, request: Signed, **extra_headers: str) -> Signed:
+    def resign(self, request: SignedRequest, **extra_headers: str) -> SignedRequest:
         """The same body signed again now, e.g. for Slack's retry with X-Slack-Retry-Num."""
         content_type = request.headers.get("content-type", "")
-        headers = {k: str(v) for k, v in signed_headers(self._verifier, request.body).items()}
-        headers["content-type"] = content_type
-        return Signed(request.body, {**headers, **extra_headers}, request.response_url)
+        return sign(
+            self.secret,
+            request.body,
+            content_type=content_type,
+            response_url=request.response_url,
+            **extra_headers,
+        )
 
 
-def post(base: str, request: Signed, *, timeout: float = 40.0, path: str = "/slack/events") -> Answer:
+def post(base: str, request: SignedRequest, *, timeout: float = 40.0, path: str = "/slack/events") -> Answer:
     """POST a request to the server and time the answer (the acknowledgement)."""
     started = time.perf_counter()
     try:
@@ -287,7 +185,7 @@ def text_of(call: RecordedCall) -> str:
     params = dict(call.params)
     if isinstance(params.get("blocks"), str):
         params["blocks"] = json.loads(params["blocks"])
-    return message_text(params)
+    return all_text(params)
 
 
 def text_of_view(view: Any) -> str:

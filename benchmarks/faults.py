@@ -7,8 +7,8 @@
 Each numbered finding of the issue becomes one or more rows, run one after another (they share
 the local Slack's fault queue and the OpenAlex stand-in) against:
 - `bzpeer serve` (2 workers × 8 threads, its own port) with SLACK_API_URL on a local Slack
-  (bot/local_slack.py: a real HTTP server that can answer late or fail), OPENALEX_URL on a local
-  OpenAlex (benchmarks/openalex_standin.py: delays, requests that never answer, raw bodies),
+  (bot/local/slack_server.py: a real HTTP server that can answer late or fail), OPENALEX_URL on a local
+  OpenAlex (tests/fake_openalex.py: delays, requests that never answer, raw bodies),
   DATABASE_URL on a scratch store (a SQLite file, or a new PostgreSQL database reached through a
   TCP proxy the replay can close);
 - `bzpeer refresh`, `bzpeer import`, `bzpeer digest --now` subprocesses on the same store.
@@ -28,14 +28,16 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 
-from benchmarks.chaos import scratch_postgres
 from benchmarks.fault_replay import Replay, scratch_workdir
-from benchmarks.fault_support import Row, TcpProxy
+from benchmarks.fault_support import Row
 from benchmarks.faults_http import FINDINGS as HTTP_FINDINGS
 from benchmarks.faults_slack import FINDINGS as SLACK_FINDINGS
 from benchmarks.faults_store import FINDINGS as STORE_FINDINGS
-from benchmarks.openalex_standin import OpenAlexServer
-from bot.local_slack import LocalSlack
+from benchmarks.scratch_db import scratch_postgres
+from bot.local.slack_server import LocalSlack
+from tests.fake_openalex import FakeOpenAlex, OpenAlexServer
+from tests.openalex_works import WorksStandIn
+from tests.outage_support import TcpProxy
 
 FINDINGS: dict[int, Callable[[Replay], list[Row]]] = dict(
     sorted({**STORE_FINDINGS, **SLACK_FINDINGS, **HTTP_FINDINGS}.items())
@@ -48,18 +50,22 @@ def replay_world(backend: str, stack: ExitStack) -> Iterator[Replay]:
     # Message timestamps on the wall clock, as Slack's are: finding 4's look-up searches a DM's
     # history around the time of the unanswered post.
     slack = stack.enter_context(LocalSlack(clock=time.time))
-    openalex = stack.enter_context(OpenAlexServer())
+    routes, works = FakeOpenAlex(), WorksStandIn()
+    routes.add_callable("/works", works)
+    routes.add("/autocomplete/authors", {"meta": {"count": 0}, "results": []})
+    openalex = stack.enter_context(OpenAlexServer(routes.handle))
     workdir = scratch_workdir()
     stack.callback(shutil.rmtree, workdir, True)
     if backend == "sqlite":
         url = f"sqlite:///{workdir}/faults.db"
-        yield Replay(backend, url, url, slack, openalex, None, workdir, stack)
+        yield Replay(backend, url, url, slack, openalex, routes, works, None, workdir, stack)
         return
     direct = stack.enter_context(scratch_postgres(f"bzpeer_faults_{int(time.time())}", keep=False))
-    proxy = TcpProxy(("127.0.0.1", 5432)).open()
-    stack.callback(proxy.close)
+    proxy = TcpProxy("127.0.0.1", 5432)
+    proxy.accept()
+    stack.callback(proxy.refuse)
     served = direct.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    yield Replay(backend, direct, served, slack, openalex, proxy, workdir, stack)
+    yield Replay(backend, direct, served, slack, openalex, routes, works, proxy, workdir, stack)
 
 
 def run_backend(backend: str, only: set[int]) -> tuple[list[Row], float]:

@@ -21,10 +21,11 @@ from datetime import date
 from typing import Any
 
 from benchmarks.fault_replay import Replay, member
-from benchmarks.fault_support import LogTail, Row, Signed, get, post, replies, text_of, wait_for
-from benchmarks.openalex_standin import work_json
-from bot.local_slack import RecordedCall, SlackUser
-from bot.shell_payloads import Actor
+from benchmarks.fault_support import LogTail, Row, get, post, replies, text_of, wait_for
+from bot.local.signed_requests import Actor, SignedRequest
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import RecordedCall
+from tests.openalex_works import work_json
 
 ACK_BUDGET = 3.0
 GIVE_UP = 10.0  # the issue's bound on one look-up
@@ -40,7 +41,7 @@ def _lookup_card(r: Replay, actor: Actor, query: str, server: Any = None) -> dic
     return r.command(actor, query, server=server)
 
 
-def _final(r: Replay, request: Signed) -> RecordedCall | None:
+def _final(r: Replay, request: SignedRequest) -> RecordedCall | None:
     """The first post to the press's response_url that is not the "Looking up…" placeholder."""
     for call in replies(r.slack, request.response_url):
         first_line = text_of(call).split("\n", 1)[0]
@@ -111,7 +112,7 @@ def finding_5(r: Replay) -> list[Row]:
     return [one, crowd, third]
 
 
-def _said(r: Replay, request: Signed) -> str:
+def _said(r: Replay, request: SignedRequest) -> str:
     calls = replies(r.slack, request.response_url)
     return "\n".join(text_of(c) for c in calls)
 
@@ -229,7 +230,7 @@ def finding_7(r: Replay) -> list[Row]:
             "401 or 400, never 500; one request log line, no traceback",
         )
         log = r.log()
-        answer = post(base, Signed(body, {"content-type": "application/json"}), timeout=20)
+        answer = post(base, SignedRequest(body, {"content-type": "application/json"}), timeout=20)
         time.sleep(0.5)  # the log line is written after the answer
         lines, tracebacks = len(log.requests()), log.tracebacks()
         row.seen = f"{answer}; {lines} request log line(s), {tracebacks} traceback(s)"

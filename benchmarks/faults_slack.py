@@ -28,9 +28,10 @@ from benchmarks.fault_replay import (
     new_work,
 )
 from benchmarks.fault_support import Row, as_message, final_view_text, replies, text_of, wait_for
-from benchmarks.slash import message_text
-from bot.local_slack import RecordedCall, SlackUser
-from bot.shell_payloads import Actor
+from bot.local.signed_requests import Actor
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import RecordedCall
+from tests.slack_support import all_text
 
 ACK_BUDGET = 3.0  # Slack shows the user an error when an acknowledgement takes longer
 CLIENT_TIMEOUT = 10  # the bot's Slack WebClient timeout (bot/app.py web_client)
@@ -283,7 +284,7 @@ def escaped_once(r: Replay) -> Row:
         if twice
         else "shown once-escaped"
         if once
-        else f"reply without the query: {message_text(reply)[:80]!r}"
+        else f"reply without the query: {all_text(reply)[:80]!r}"
     )
     row.holds = bool(reply) and once and not twice
     return row

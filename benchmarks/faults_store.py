@@ -26,7 +26,7 @@ from benchmarks.fault_replay import (
     profile_values,
 )
 from benchmarks.fault_support import Answer, Row, final_view_text, get, wait_for
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from services.store.text import storable
 
 POISONS = {"NUL": "\x00", "lone surrogate": "\ud800"}
@@ -246,7 +246,7 @@ def finding_2(r: Replay) -> list[Row]:
     if r.backend == "postgresql":
         proxy = r.proxy
         assert proxy is not None
-        seen = _parked_twice(r, proxy.close, proxy.open)
+        seen = _parked_twice(r, proxy.refuse, proxy.accept)
         return _store_rows("2", "PostgreSQL refusing connections", seen)
     path = make_url(r.database_url).database or ""
     holder = sqlite3.connect(path, isolation_level=None, timeout=5)

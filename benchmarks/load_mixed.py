@@ -16,31 +16,29 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
-from benchmarks.chaos import ADMIN_URL, ROOT, scratch_postgres
-from bot.local_slack import LocalSlack
+from benchmarks.load_support import SECRET, ServerConfig, running_server, server_env
+from benchmarks.scratch_db import ADMIN_URL, scratch_postgres
+from bot.local.signed_requests import Actor, sign, slash_command_body
+from bot.local.slack_server import LocalSlack
 from services.store.engine import make_engine
+from tests.process_support import free_port
 
-SECRET = "load-signing-secret"
+ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("profile", "papers", "collaborators", "follow", "digest preview", "help")
 ACK_BUDGET = 3.0
 
@@ -99,55 +97,11 @@ class Server:
         return sizes
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _env(database_url: str, slack: LocalSlack) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BZPEER_", "OPENALEX_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN="xoxb-load-token",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.url,
-        # Nothing in the mix calls OpenAlex; a dead port makes any call fail loudly.
-        OPENALEX_URL=f"http://127.0.0.1:{_free_port()}",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
-
-
 @contextmanager
 def serve(env: dict[str, str], workers: int, threads: int) -> Iterator[Server]:
-    port = _free_port()
-    log = Path(tempfile.mkstemp(prefix="bzpeer-load-", suffix=".log")[1])
-    with log.open("wb") as out:
-        command = ["serve", "--port", str(port), "--workers", str(workers), "--threads", str(threads)]
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot", *command],
-            env=env,
-            cwd=tempfile.gettempdir(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}", log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200 and server.workers():
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit(f"bzpeer serve did not come up; see {log}")
-            time.sleep(0.2)
-        yield server
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=60)
+    """`bzpeer serve` with this many workers and threads, once it answers (SIGTERM at the end)."""
+    with running_server(ServerConfig("gunicorn", workers, threads), env, timeout=60) as running:
+        yield Server(running.process, running.base, running.log)
 
 
 def _command_text(kind: str, name: str) -> str:
@@ -171,34 +125,15 @@ def _send(
     gate: threading.Barrier,
 ) -> Sent:
     response_url = slack.response_url()
-    body = urlencode(
-        {
-            "token": "legacy",
-            "team_id": "T0LOAD",
-            "team_domain": "load",
-            "channel_id": "C0LOAD",
-            "channel_name": "load",
-            "user_id": user,
-            "user_name": "load",
-            "command": "/peer",
-            "text": _command_text(kind, name),
-            "api_app_id": "A0LOAD",
-            "is_enterprise_install": "false",
-            "response_url": response_url,
-            "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
-        }
-    )
+    actor = Actor(team_id="T0LOAD", user_id=user, channel_id="C0LOAD")
+    signed = sign(SECRET, slash_command_body(actor, "/peer", _command_text(kind, name), response_url))
     sent = Sent(kind, response_url.rsplit("/", 1)[-1])
-    stamp = str(int(time.time()))
-    headers = {
-        "content-type": "application/x-www-form-urlencoded",
-        "x-slack-request-timestamp": stamp,
-        "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body) or "",
-    }
     gate.wait()  # every request is ready: they leave together
     started = time.perf_counter()
     try:
-        response = client.post(f"{base}/slack/events", content=body, headers=headers, timeout=30)
+        response = client.post(
+            f"{base}/slack/events", content=signed.body, headers=signed.headers, timeout=30
+        )
         sent.status = response.status_code
     except httpx.HTTPError as error:
         sent.error = type(error).__name__
@@ -297,7 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     slack = LocalSlack(team_id="T0LOAD")
     with scratch_postgres(args.database, args.keep or args.reuse, args.reuse) as url, slack:
-        env = _env(url, slack)
+        # Nothing in the mix calls OpenAlex; a dead port makes any call fail loudly.
+        env = server_env(url, slack, f"http://127.0.0.1:{free_port()}")
         if args.synthetic_researchers and not args.reuse:
             synthetic = [
                 "--database-url",

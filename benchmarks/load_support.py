@@ -1,35 +1,37 @@
 """Plumbing for `benchmarks.bench_load`: a timed local Slack, a slow OpenAlex stand-in, signed
-request bodies, the two web servers under test as subprocesses, and CPU accounting from /proc."""
+requests, the two web servers under test as subprocesses, and CPU accounting from /proc."""
 
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, cast
-from urllib.parse import urlencode
+from typing import Any
 
 import httpx
-from slack_bolt import App, BoltResponse
-from slack_bolt.request import BoltRequest
-from slack_sdk.signature import SignatureVerifier
 
-from benchmarks.slash import SlashCommands
-from bot.local_slack import LocalSlack
-from bot.local_slack_wire import Reply
+from bot.local.signed_requests import (
+    Actor,
+    SignedRequest,
+    SourceMessage,
+    block_actions,
+    interactive_body,
+    sign,
+    slash_command_body,
+)
+from bot.local.slack_server import LocalSlack
+from bot.local.slack_wire import Reply
+from tests.fake_openalex import FakeOpenAlex, OpenAlexServer
+from tests.process_support import bot_env, free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-load-signing-secret"
@@ -96,181 +98,49 @@ class TimedSlack(LocalSlack):
 
 
 # ---------------------------------------------------------------------------------------------
-# Signed request bodies
+# Signed request bodies (bot/local/signed_requests.py builds and signs them)
+
+# Who sends the load: one workspace, one channel, one person unless a press names another.
+ACTOR = Actor(team_id="T0TEAM1", user_id="U0BENCH", channel_id="C0GENERAL")
 
 
-@dataclass
-class _Captured:
-    """Stands in for the Bolt app in `SlashCommands`: keeps the signed request instead."""
-
-    request: BoltRequest | None = None
-
-    def dispatch(self, req: BoltRequest) -> BoltResponse:
-        self.request = req
-        return BoltResponse(status=200)
-
-
-@dataclass(frozen=True)
-class SignedPost:
-    """One signed Slack request: the raw body, its headers and the response_url it names."""
-
-    body: str
-    headers: dict[str, str]
-    response_url: str
-
-
-def slash_post(slack: LocalSlack, text: str) -> SignedPost:
-    """`/peer TEXT` exactly as benchmarks/slash.py signs it (same fields, fresh trigger_id)."""
-    captured = _Captured()
-    SlashCommands(app=cast(App, captured), local=slack, secret=SECRET).send(text)
-    request = captured.request
-    assert request is not None
-    headers = {name: values[0] for name, values in request.headers.items()}
-    return SignedPost(request.raw_body, headers, str(request.body["response_url"]))
-
-
-def button_post(slack: LocalSlack, action_id: str, value: str, *, user_id: str = "U0BENCH") -> SignedPost:
-    """A signed block_actions press of one button on an ephemeral message (tests' shape)."""
+def slash_post(slack: LocalSlack, text: str) -> SignedRequest:
+    """`/peer TEXT` with a fresh trigger_id and response_url."""
     response_url = slack.response_url()
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T0TEAM1", "domain": "lab"},
-        "user": {"id": user_id, "username": "bench", "team_id": "T0TEAM1"},
-        "api_app_id": "A0APP",
-        "token": "legacy",
-        "container": {
-            "type": "message",
-            "message_ts": "1.2",
-            "channel_id": "C0GENERAL",
-            "is_ephemeral": True,
-        },
-        "trigger_id": f"{int(time.time())}.{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex[:12]}",
-        "channel": {"id": "C0GENERAL", "name": "general"},
-        "message": {"type": "message", "ts": "1.2", "blocks": []},
-        "response_url": response_url,
-        "actions": [
-            {
-                "action_id": action_id,
-                "block_id": "b1",
-                "type": "button",
-                "value": value,
-                "action_ts": f"{time.time():.6f}",
-            }
-        ],
-    }
-    body = urlencode({"payload": json.dumps(payload)})
-    return SignedPost(body, _signed_headers(body, "application/x-www-form-urlencoded"), response_url)
+    return sign(SECRET, slash_command_body(ACTOR, "/peer", text, response_url), response_url=response_url)
 
 
-def _signed_headers(body: str, content_type: str) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    signature = SignatureVerifier(SECRET).generate_signature(timestamp=timestamp, body=body)
-    assert signature is not None
-    return {
-        "content-type": content_type,
-        "x-slack-request-timestamp": timestamp,
-        "x-slack-signature": signature,
-    }
+def button_post(slack: LocalSlack, action_id: str, value: str, *, user_id: str = "U0BENCH") -> SignedRequest:
+    """A press of one button on an ephemeral message."""
+    response_url = slack.response_url()
+    actor = Actor(ACTOR.team_id, user_id, ACTOR.channel_id)
+    button = {"type": "button", "action_id": action_id, "value": value}
+    message = SourceMessage(ACTOR.channel_id, "1.2", "", [], ephemeral=True)
+    payload = block_actions(actor, button, message=message, response_url=response_url)
+    return sign(SECRET, interactive_body(payload), response_url=response_url)
 
 
 # ---------------------------------------------------------------------------------------------
 # A slow OpenAlex
 
 
-class _WideThreadingServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512  # 16 look-ups connect at once; the default backlog of 5 drops SYNs
-
-
-class SlowOpenAlex:
-    """OpenAlex stand-in on 127.0.0.1: every request waits `delay` s, then answers an empty
-    autocomplete result. Counts requests and the most it was serving at once."""
-
-    def __init__(self, delay: float = 1.0) -> None:
-        self.delay = delay
-        self.requests = 0
-        self.peak = 0
-        self._in_flight = 0
-        self._lock = threading.Lock()
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet."""
-
-            def do_GET(self) -> None:
-                owner._enter()
-                try:
-                    time.sleep(owner.delay)
-                    if self.path.startswith("/autocomplete/authors"):
-                        status, body = 200, b'{"meta":{"count":0},"results":[]}'
-                    else:
-                        status, body = 404, b'{"error":"not here"}'
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                finally:
-                    owner._leave()
-
-        self._server = _WideThreadingServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def url(self) -> str:
-        """The base URL for OPENALEX_URL."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def reset(self) -> None:
-        """Zero the counters."""
-        with self._lock:
-            self.requests = self.peak = 0
-
-    def _enter(self) -> None:
-        with self._lock:
-            self.requests += 1
-            self._in_flight += 1
-            self.peak = max(self.peak, self._in_flight)
-
-    def _leave(self) -> None:
-        with self._lock:
-            self._in_flight -= 1
-
-    def __enter__(self) -> SlowOpenAlex:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+def slow_openalex(delay: float = 1.0) -> OpenAlexServer:
+    """An OpenAlex on 127.0.0.1 that takes `delay` s over every request and finds nobody; it
+    counts the requests and the most it was serving at once."""
+    routes = FakeOpenAlex()
+    routes.add("/autocomplete/authors", {"meta": {"count": 0}, "results": []})
+    server = OpenAlexServer(routes.handle)
+    server.delay("", delay)
+    return server
 
 
 # ---------------------------------------------------------------------------------------------
 # The servers under test
 
 
-def free_port() -> int:
-    """A port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def server_env(database_url: str, slack: LocalSlack, openalex_url: str) -> dict[str, str]:
     """The process environment of a server under test: our store, our Slack, our OpenAlex."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BZPEER_", "OPENALEX_"))}
-    env.update(
-        DATABASE_URL=database_url,
-        SLACK_BOT_TOKEN="xoxb-bench-load",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=slack.url,
-        OPENALEX_URL=openalex_url,
-        PYTHONPATH=str(ROOT),
-    )
+    env = bot_env(database_url, slack.url, SECRET, OPENALEX_URL=openalex_url, PYTHONPATH=str(ROOT))
     env.pop("WEB_CONCURRENCY", None)
     return env
 
@@ -357,12 +227,7 @@ def running_server(config: ServerConfig, env: dict[str, str], *, timeout: float 
         _wait_until_up(server, config, timeout)
         yield server
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process, timeout=30)
 
 
 def _wait_until_up(server: Server, config: ServerConfig, timeout: float) -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,9 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from bot.local_slack import LocalSlack
-from tests.process_support import SlowClients, start_serve
-from tests.slack_support import SlackDriver, signed_headers
+from bot.local.signed_requests import Actor, sign, slash_command_body
+from bot.local.slack_server import LocalSlack
+from tests.process_support import SlowClients, start_serve, stop
 
 SECRET = "bench-slow-clients-secret"
 
@@ -45,7 +44,7 @@ def measure(
     base: str, local: LocalSlack, *, clients: int, mode: str, probe_timeout: float, watch: float
 ) -> dict[str, str]:
     """Open the slow connections, wait until they hold whatever they can, then time both probes."""
-    driver = SlackDriver(app=None, local=local, secret=SECRET)  # type: ignore[arg-type]
+    asker = Actor("T0TEAM1", "U0ALICE", "C0GENERAL")
     with SlowClients(base, clients, mode=mode) as slow:
         time.sleep(2)  # every slow connection has been accepted and is being read
 
@@ -53,10 +52,9 @@ def measure(
             return httpx.get(f"{base}/healthz", timeout=probe_timeout).status_code
 
         def help_command() -> int:
-            body = driver.command_body("help")
-            headers = signed_headers(SECRET, body, content_type="application/x-www-form-urlencoded")
+            signed = sign(SECRET, slash_command_body(asker, "/peer", "help", local.response_url()))
             return httpx.post(
-                f"{base}/slack/events", content=body, headers=headers, timeout=probe_timeout
+                f"{base}/slack/events", content=signed.body, headers=signed.headers, timeout=probe_timeout
             ).status_code
 
         row = {"healthz": _timed(health, probe_timeout), "/peer help": _timed(help_command, probe_timeout)}
@@ -112,12 +110,7 @@ def main(argv: list[str] | None = None) -> int:
                         )
                     )
                 finally:
-                    server.send_signal(signal.SIGTERM)
-                    try:
-                        server.communicate(timeout=40)
-                    except subprocess.TimeoutExpired:
-                        server.kill()
-                        server.communicate()
+                    stop(server)
     print("| mode | slow connections | /healthz | signed /peer help | slow clients closed | they got |")
     print("|---|---|---|---|---|---|")
     for mode, clients, row in rows:

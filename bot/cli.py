@@ -221,27 +221,15 @@ def _socket(runtime: Runtime) -> int:
 
 
 def _shell(runtime: Runtime, line: str | None) -> int:
-    from slack_bolt.authorization import AuthorizeResult
-
-    from bot.local_slack import LocalSlack
-    from bot.shell import LocalShell, run_one
+    from bot.local.shell import LocalShell, local_authorize, run_one
+    from bot.local.slack_server import LocalSlack
 
     with LocalSlack() as local:
         secret = secrets.token_hex(16)
         settings = runtime.settings.model_copy(
             update={"slack_api_url": local.url, "slack_signing_secret": secret}
         )
-
-        def authorize(**_: object) -> AuthorizeResult:
-            return AuthorizeResult(
-                enterprise_id=None,
-                team_id="T0LOCAL",
-                bot_token="xoxb-local",
-                bot_user_id="U0BOT",
-                bot_id="B0BOT",
-            )
-
-        app = build_bolt_app(settings, runtime.services, authorize=authorize)
+        app = build_bolt_app(settings, runtime.services, authorize=local_authorize)
         shell = LocalShell(app, local_slack=local, signing_secret=secret, command=settings.bzpeer_command)
         return run_one(shell, line) if line else shell.repl()
 

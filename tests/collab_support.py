@@ -1,17 +1,18 @@
 """Claims and invitations in tests: the people of the fake workspaces, and reading back what the
-app sent (DMs, group DMs, modals) from the local Slack. Payloads come from follows_support."""
+app sent (DMs, group DMs, modals) from the local Slack. Presses and submissions come from
+slack_support."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from bot.local_slack import RecordedCall, SlackUser
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import RecordedCall
 from services.store.engine import session_scope
 from services.store.models import Claim, Institution, Invitation, Researcher
 from services.workspaces.members import Viewer
-from tests.follows_support import press, submit_view
-from tests.slack_support import SlackDriver, all_text
+from tests.slack_support import SlackDriver, button, element_ids, press, submit_view
 
 TEAM = "T0TEAM1"
 OTHER_TEAM = "T0TEAM2"
@@ -54,29 +55,6 @@ def posts(driver: SlackDriver, *, method: str = "chat.postMessage") -> list[dict
             params["_token"] = call.token
             found.append(params)
     return found
-
-
-def element_ids(message: dict[str, Any]) -> set[str]:
-    """Every action_id of a message's buttons."""
-    ids = set()
-    for block in message.get("blocks", []):
-        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
-        if block.get("accessory"):
-            elements.append(block["accessory"])
-        ids.update(str(e.get("action_id")) for e in elements if e.get("action_id"))
-    return ids
-
-
-def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
-    """The button with that action_id in a message or view."""
-    for block in message.get("blocks", []):
-        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
-        if block.get("accessory"):
-            elements.append(block["accessory"])
-        for element in elements:
-            if element.get("action_id") == action_id:
-                return dict(element)
-    raise AssertionError(f"no {action_id} button in {all_text(message)[:300]!r}")
 
 
 def posted_with(driver: SlackDriver, action_id: str) -> list[dict[str, Any]]:

@@ -1,16 +1,12 @@
-"""Test helpers for the refresh job and digests: an OpenAlex /works stand-in and store set-up."""
+"""Test helpers for the refresh job and digests: members, follows and the ledger in the store,
+and digest senders that record or fail."""
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Any
-from urllib.parse import parse_qs
+from datetime import UTC, datetime
 
-import httpx
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -25,111 +21,7 @@ def author_id(n: int) -> str:
     return f"A5{n:09d}"
 
 
-def work_json(
-    openalex_id: str,
-    title: str,
-    authors: Sequence[tuple[str, str]],
-    *,
-    published: date = date(2026, 11, 1),
-    kind: str = "article",
-    venue: str | None = "Journal of Tests",
-    doi: str | None = None,
-) -> dict[str, Any]:
-    """A /works list entry as OpenAlex sends it (only the fields the parser reads)."""
-    if kind == "preprint":
-        arxiv = f"2611.{openalex_id[-5:]}"
-        doi = doi or f"10.48550/arxiv.{arxiv}"
-        source: dict[str, Any] | None = {"id": "https://openalex.org/S4306400194", "display_name": "arXiv"}
-        landing = f"https://arxiv.org/abs/{arxiv}"
-    else:
-        doi = doi or f"10.1234/{openalex_id.lower()}"
-        source = {"id": "https://openalex.org/S1", "display_name": venue} if venue else None
-        landing = f"https://doi.org/{doi}"
-    return {
-        "id": f"https://openalex.org/{openalex_id}",
-        "doi": f"https://doi.org/{doi}",
-        "title": title,
-        "publication_year": published.year,
-        "publication_date": published.isoformat(),
-        "type": kind,
-        "primary_location": {"landing_page_url": landing, "source": source},
-        "authorships": [
-            {"author": {"id": f"https://openalex.org/{aid}", "display_name": name}, "institutions": []}
-            for aid, name in authors
-        ],
-    }
-
-
-@dataclass
-class WorksStandIn:
-    """OpenAlex's /works list: OR filter over author ids, from_publication_date, cursor paging.
-
-    `fail_when(predicate, status)` answers a status (with Retry-After on 429) to matching
-    requests; every request's author ids are recorded in `asked`.
-    """
-
-    works: list[dict[str, Any]] = field(default_factory=list)
-    asked: list[list[str]] = field(default_factory=list)
-    per_page_seen: list[int] = field(default_factory=list)
-    faults: list[tuple[Callable[[list[str]], bool], int]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, work: dict[str, Any]) -> None:
-        with self.lock:
-            self.works.append(work)
-
-    def fail_when(self, predicate: Callable[[list[str]], bool], status: int) -> None:
-        self.faults.append((predicate, status))
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
-        filters = dict(part.split(":", 1) for part in query["filter"].split(","))
-        ids = filters["authorships.author.id"].split("|")
-        since = (
-            date.fromisoformat(filters["from_publication_date"])
-            if "from_publication_date" in filters
-            else None
-        )
-        per_page = int(query.get("per_page", "25"))
-        with self.lock:
-            self.asked.append(ids)
-            self.per_page_seen.append(per_page)
-            for predicate, status in self.faults:
-                if predicate(ids):
-                    headers = {"Retry-After": "3600"} if status == 429 else {}
-                    return httpx.Response(status, json={"error": "fault"}, headers=headers)
-            matching = [
-                w
-                for w in self.works
-                if any(a["author"]["id"].rsplit("/", 1)[-1] in ids for a in w["authorships"])
-                and (since is None or date.fromisoformat(w["publication_date"]) >= since)
-            ]
-        cursor = query.get("cursor", "*")
-        start = 0 if cursor == "*" else int(cursor)
-        page = matching[start : start + per_page]
-        following = start + per_page
-        meta = {"count": len(matching), "next_cursor": str(following) if following < len(matching) else None}
-        return json_reply({"meta": meta, "results": page})
-
-
-def json_reply(body: Any, status: int = 200) -> httpx.Response:
-    """A JSON reply with non-ASCII written as \\u escapes, as a JSON server may: so a lone
-    surrogate ("\\ud800") travels as it does in the wild (httpx's `json=` cannot encode one)."""
-    return httpx.Response(
-        status, content=json.dumps(body).encode(), headers={"content-type": "application/json"}
-    )
-
-
 # -- store set-up ---------------------------------------------------------------------------------
-
-
-def add_researcher(engine: Engine, openalex_id: str, name: str) -> int:
-    with Session(engine) as session:
-        row = Researcher(slug=openalex_id, openalex_id=openalex_id, name=name)
-        session.add(row)
-        session.commit()
-        assert row.id is not None
-        return row.id
 
 
 def add_member(

@@ -1,14 +1,19 @@
-"""A strict stand-in for OpenAlex: canned responses by path, anything unexpected fails the test."""
+"""Strict stand-ins for OpenAlex: canned responses by path through an `httpx.MockTransport`
+(anything unexpected fails the test), the same over real HTTP for processes run as
+subprocesses, with faults, and an OpenAlex that never answers."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -63,39 +68,136 @@ class FakeOpenAlex:
     @contextmanager
     def serve(self) -> Iterator[str]:
         """The same routes over real HTTP on 127.0.0.1:0, for processes run as subprocesses."""
-        fake = self
+        with OpenAlexServer(self.handle) as server:
+            yield server.url
+
+
+@dataclass
+class _Fault:
+    match: str  # a substring of the decoded request target (path and query)
+    delay: float = 0.0
+    hang: bool = False
+    body: bytes | None = None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 512  # a burst of look-ups connects at once; the default backlog is 5
+
+
+class OpenAlexServer:
+    """OpenAlex over HTTP on 127.0.0.1:0 (`OPENALEX_URL` for a process): every GET is answered by
+    `handle` (e.g. FakeOpenAlex.handle), an unexpected one with 599. Faults by a substring of the
+    request target: a delay, a request held until `release()`, or a raw body (deep JSON). Counts
+    the requests (`requests`, decoded targets) and the most it served at once (`peak`)."""
+
+    def __init__(self, handle: Responder) -> None:
+        self.handle = handle
+        self.requests: list[str] = []
+        self.peak = 0
+        self._in_flight = 0
+        self._faults: list[_Fault] = []
+        self._lock = threading.Lock()
+        self._released = threading.Event()
+        owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: object) -> None:
-                pass
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                """Quiet."""
 
             def do_GET(self) -> None:
-                request = httpx.Request("GET", f"http://{self.headers['host']}{self.path}")
-                try:
-                    response = fake.handle(request)
-                except UnexpectedRequest:
-                    response = httpx.Response(599, text="unexpected request")
+                response = owner._answer(self.path, self.headers.get("host") or "openalex.local")
                 body = response.content
-                self.send_response(response.status_code)
-                for name, value in response.headers.items():
-                    if name.lower() not in (
-                        "content-length",
-                        "transfer-encoding",
-                        "content-encoding",
-                    ):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(response.status_code)
+                    for name, value in response.headers.items():
+                        if name.lower() not in ("content-length", "transfer-encoding", "content-encoding"):
+                            self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the client gave up (its timeout) before the answer came
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
+        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="openalex-standin", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        """The base URL for OPENALEX_URL."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered (or held) right now."""
+        with self._lock:
+            return self._in_flight
+
+    def reset(self) -> None:
+        """Forget the requests seen and the peak."""
+        with self._lock:
+            self.requests.clear()
+            self.peak = 0
+
+    def delay(self, match: str, seconds: float) -> None:
+        """Answer requests whose target contains `match` ("" for all) after `seconds`."""
+        with self._lock:
+            self._faults.append(_Fault(match, delay=seconds))
+
+    def hang(self, match: str) -> None:
+        """Never answer requests whose target contains `match`, until `release()`."""
+        with self._lock:
+            self._released.clear()
+            self._faults.append(_Fault(match, hang=True))
+
+    def raw(self, match: str, body: bytes) -> None:
+        """Answer requests whose target contains `match` with these bytes (HTTP 200, JSON)."""
+        with self._lock:
+            self._faults.append(_Fault(match, body=body))
+
+    def release(self) -> None:
+        """Drop every fault; held requests answer now."""
+        with self._lock:
+            self._faults.clear()
+            self._released.set()
+
+    def _answer(self, target: str, host: str) -> httpx.Response:
+        decoded = unquote(target)
+        with self._lock:
+            self.requests.append(decoded)
+            self._in_flight += 1
+            self.peak = max(self.peak, self._in_flight)
+            faults = [f for f in self._faults if f.match in decoded]
         try:
-            yield f"http://127.0.0.1:{server.server_address[1]}"
+            for fault in faults:
+                if fault.hang:
+                    self._released.wait(timeout=600)
+                elif fault.delay:
+                    time.sleep(fault.delay)
+            raw = next((f.body for f in faults if f.body is not None), None)
+            if raw is not None:
+                return httpx.Response(200, content=raw, headers={"content-type": "application/json"})
+            try:
+                return self.handle(httpx.Request("GET", f"http://{host}{target}"))
+            except UnexpectedRequest:
+                return httpx.Response(599, text="unexpected request")
         finally:
-            server.shutdown()
-            server.server_close()
+            with self._lock:
+                self._in_flight -= 1
+
+    def __enter__(self) -> OpenAlexServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
 
 
 class SilentOpenAlex:

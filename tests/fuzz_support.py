@@ -17,7 +17,7 @@ from slack_sdk.models.blocks import Block
 from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 
-from bot.local_slack import RecordedCall
+from bot.local.slack_server import RecordedCall
 from handlers.blocks.common import within_limits
 from tests.fake_openalex import FakeOpenAlex, UnexpectedRequest
 from tests.slack_support import all_text

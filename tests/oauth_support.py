@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable
 from http.cookies import SimpleCookie
 from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from tests.conftest import SIGNING_SECRET
-from tests.slack_support import signed_headers
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "oauth-client-secret-9f8e7d"
@@ -106,21 +104,6 @@ def install(
     )
     assert status == 200 and "Thank you!" in page, page
     return page
-
-
-def event_body(team_id: str, event: dict[str, Any], *, event_id: str) -> str:
-    """An Events API delivery (JSON), as Slack posts it."""
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": team_id,
-            "api_app_id": "A0LOCAL",
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-        }
-    )
 
 
 def event_headers(body: str, *, retry: int | None = None) -> dict[str, str]:

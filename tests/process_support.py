@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -73,6 +75,16 @@ def start_serve(
     if server.poll() is not None:
         raise AssertionError(f"bzpeer serve exited: {server.communicate()[0]}")
     return server, base
+
+
+def stop(process: subprocess.Popen[Any], *, timeout: float = 40) -> Any:
+    """SIGTERM `process` and wait for it (SIGKILL after `timeout` s); what it wrote, if piped."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.communicate()[0]
 
 
 # A request head that promises a body of `declared` bytes, as the slow-body client of issue 14 sends.

@@ -1,31 +1,30 @@
-"""Signed Slack requests for tests: slash commands and button presses through app.dispatch."""
+"""Talking to the app as Slack does, in tests and benchmarks: signed commands, button presses,
+modal submissions and Home tab events through `app.dispatch` (bodies and signatures from
+bot/local/signed_requests.py), and reading back what a person would see."""
 
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
-from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack
-from bot.shell_payloads import trigger_id
-
-
-def signed_headers(
-    secret: str, body: str, *, content_type: str, timestamp: int | None = None
-) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
-    return {
-        "content-type": content_type,
-        "x-slack-request-timestamp": ts,
-        "x-slack-signature": signature,
-    }
+from bot.local.signed_requests import (
+    FORM,
+    JSON,
+    Actor,
+    SourceMessage,
+    block_actions,
+    event_callback,
+    interactive_body,
+    signed_headers,
+    slash_command_body,
+    view_submission,
+)
+from bot.local.slack_server import LocalSlack
 
 
 @dataclass
@@ -39,73 +38,39 @@ class SlackDriver:
     team_id: str = "T0TEAM1"
     user_id: str = "U0ALICE"
     channel_id: str = "C0GENERAL"
-    sent: list[dict[str, Any]] = field(default_factory=list)
 
-    def command_body(self, text: str, **overrides: str) -> str:
-        form = {
-            "token": "legacy",
-            "team_id": overrides.get("team_id", self.team_id),
-            "team_domain": "lab",
-            "channel_id": self.channel_id,
-            "channel_name": "general",
-            "user_id": overrides.get("user_id", self.user_id),
-            "user_name": "alice",
-            "command": self.command_name,
-            "text": text,
-            "api_app_id": "A0APP",
-            "is_enterprise_install": "false",
-            "response_url": self.local.response_url(),
-            "trigger_id": trigger_id(),
+    def actor(
+        self, *, user_id: str | None = None, team_id: str | None = None, channel_id: str | None = None
+    ) -> Actor:
+        """The driver's person, workspace and channel, or someone else somewhere else."""
+        return Actor(team_id or self.team_id, user_id or self.user_id, channel_id or self.channel_id)
+
+    def dispatch(self, body: str, *, content_type: str = FORM) -> BoltResponse:
+        """Sign `body` and hand it to the app, as Slack's POST to /slack/events."""
+        headers: dict[str, str | Sequence[str]] = {
+            **signed_headers(self.secret, body, content_type=content_type)
         }
-        return urlencode(form)
-
-    def command(self, text: str, **overrides: str) -> BoltResponse:
-        body = self.command_body(text, **overrides)
-        headers = signed_headers(self.secret, body, content_type="application/x-www-form-urlencoded")
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
+
+    def command_body(self, text: str, *, user_id: str | None = None, team_id: str | None = None) -> str:
+        """`/peer TEXT` (text as Slack sends it) with a fresh response_url on the local Slack."""
+        actor = self.actor(user_id=user_id, team_id=team_id)
+        return slash_command_body(actor, self.command_name, text, self.local.response_url())
+
+    def command(self, text: str, *, user_id: str | None = None, team_id: str | None = None) -> BoltResponse:
+        """Send `/peer TEXT`; the reply lands on the local Slack (see `last_reply`)."""
+        return self.dispatch(self.command_body(text, user_id=user_id, team_id=team_id))
 
     def action_body(
-        self,
-        action_id: str,
-        value: str | None,
-        *,
-        user_id: str | None = None,
-        team_id: str | None = None,
-        blocks: list[dict[str, Any]] | None = None,
+        self, action_id: str, value: str | None, *, user_id: str | None = None, team_id: str | None = None
     ) -> str:
-        team = team_id or self.team_id
-        payload = {
-            "type": "block_actions",
-            "team": {"id": team, "domain": "lab"},
-            "user": {"id": user_id or self.user_id, "username": "alice", "team_id": team},
-            "api_app_id": "A0APP",
-            "token": "legacy",
-            "container": {
-                "type": "message",
-                "message_ts": "1.2",
-                "channel_id": self.channel_id,
-                "is_ephemeral": True,
-            },
-            "trigger_id": trigger_id(),
-            "channel": {"id": self.channel_id, "name": "general"},
-            "message": {"type": "message", "ts": "1.2", "blocks": blocks or []},
-            "response_url": self.local.response_url(),
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": "b1",
-                    "type": "button",
-                    "value": value,
-                    "action_ts": str(time.time()),
-                }
-            ],
-        }
-        return urlencode({"payload": json.dumps(payload)})
+        """A press of a button `action_id` carrying `value`, on an ephemeral reply."""
+        button = {"type": "button", "action_id": action_id, "value": value}
+        return _press_body(self, button, self.actor(user_id=user_id, team_id=team_id))
 
-    def press(self, action_id: str, value: str | None, **kwargs: Any) -> BoltResponse:
-        body = self.action_body(action_id, value, **kwargs)
-        headers = signed_headers(self.secret, body, content_type="application/x-www-form-urlencoded")
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+    def press(self, action_id: str, value: str | None, **who: str | None) -> BoltResponse:
+        """Press a button `action_id` carrying `value` (as `user_id` / `team_id` if given)."""
+        return self.dispatch(self.action_body(action_id, value, **who))
 
     def replies(self) -> list[dict[str, Any]]:
         """Bodies the app posted to response_urls, oldest first."""
@@ -117,9 +82,94 @@ class SlackDriver:
         return replies[-1]
 
 
+def _press_body(
+    driver: SlackDriver,
+    button: dict[str, Any],
+    actor: Actor,
+    *,
+    block_id: str = "b1",
+    ephemeral: bool = True,
+    message_ts: str = "1.2",
+) -> str:
+    message = SourceMessage(actor.channel_id, message_ts, "", [], ephemeral)
+    payload = block_actions(
+        actor, button, block_id=block_id, message=message, response_url=driver.local.response_url()
+    )
+    return interactive_body(payload)
+
+
+def press(
+    driver: SlackDriver,
+    button: dict[str, Any],
+    *,
+    block_id: str = "b1",
+    ephemeral: bool = True,
+    user_id: str | None = None,
+    team_id: str | None = None,
+    channel_id: str | None = None,
+    message_ts: str = "1.2",
+) -> BoltResponse:
+    """Press a button in a message: ephemeral (cards, lists) or not (digest DMs, shared cards),
+    in the driver's channel or in the given one (a DM, the group DM of an invitation)."""
+    actor = driver.actor(user_id=user_id, team_id=team_id, channel_id=channel_id)
+    body = _press_body(driver, button, actor, block_id=block_id, ephemeral=ephemeral, message_ts=message_ts)
+    return driver.dispatch(body)
+
+
+def press_in_view(
+    driver: SlackDriver,
+    view: dict[str, Any],
+    button: dict[str, Any],
+    *,
+    block_id: str = "b1",
+    user_id: str | None = None,
+    team_id: str | None = None,
+) -> BoltResponse:
+    """Press a button in a view (the Home tab): no response_url, a `view` container."""
+    actor = driver.actor(user_id=user_id, team_id=team_id)
+    return driver.dispatch(interactive_body(block_actions(actor, button, block_id=block_id, view=view)))
+
+
+def submit_view(
+    driver: SlackDriver,
+    view: dict[str, Any],
+    values: dict[str, dict[str, Any]],
+    *,
+    user_id: str | None = None,
+    team_id: str | None = None,
+) -> BoltResponse:
+    """Submit a modal with `state.values` (block_id → {action_id → state})."""
+    filled = {**view, "state": {"values": values}}
+    actor = driver.actor(user_id=user_id, team_id=team_id)
+    return driver.dispatch(interactive_body(view_submission(actor, filled)))
+
+
+def open_home(
+    driver: SlackDriver, *, user_id: str | None = None, team_id: str | None = None, tab: str = "home"
+) -> BoltResponse:
+    """An `app_home_opened` Events API delivery (JSON)."""
+    event = {"type": "app_home_opened", "user": user_id or driver.user_id, "channel": "D0HOME", "tab": tab}
+    return driver.dispatch(event_callback(team_id or driver.team_id, event), content_type=JSON)
+
+
+def published_home(driver: SlackDriver, user_id: str | None = None) -> dict[str, Any]:
+    """The newest Home tab view the app published for a user."""
+    calls = [
+        c
+        for c in driver.local.calls_to("views.publish")
+        if c.params.get("user_id") == (user_id or driver.user_id)
+    ]
+    assert calls, "the app published no Home tab"
+    view = calls[-1].params["view"]
+    return json.loads(view) if isinstance(view, str) else view
+
+
+# -- reading messages --------------------------------------------------------------------------
+
+
 def all_text(message: dict[str, Any]) -> str:
     """Every piece of text in a message's blocks, joined, for assertions on what a person sees."""
-    parts: list[str] = [message.get("text", "")]
+    parts: list[str] = [str(message.get("text", ""))]
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
@@ -136,14 +186,30 @@ def all_text(message: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def placed_elements(message: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(block_id, element) of every element of a message or view that can be pressed or chosen
+    (in actions blocks and section accessories), in order; blocks without an id get "b<index>"."""
+    for index, block in enumerate(message.get("blocks", [])):
+        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        for element in elements:
+            yield str(block.get("block_id") or f"b{index}"), element
+
+
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Buttons of a message by their label."""
-    found: dict[str, dict[str, Any]] = {}
-    for block in message.get("blocks", []):
-        elements = block.get("elements", []) if block.get("type") == "actions" else []
-        if block.get("accessory"):
-            elements = [*elements, block["accessory"]]
-        for element in elements:
-            if element.get("type") == "button":
-                found[element["text"]["text"]] = element
-    return found
+    return {e["text"]["text"]: e for _, e in placed_elements(message) if e.get("type") == "button"}
+
+
+def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
+    """The button with that action_id in a message or view."""
+    for _, element in placed_elements(message):
+        if element.get("action_id") == action_id:
+            return dict(element)
+    raise AssertionError(f"no {action_id} button in {all_text(message)[:300]!r}")
+
+
+def element_ids(message: dict[str, Any]) -> set[str]:
+    """Every action_id of a message's buttons and menus."""
+    return {str(e["action_id"]) for _, e in placed_elements(message) if e.get("action_id")}

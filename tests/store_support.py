@@ -1,4 +1,4 @@
-"""Bulk-insert synthetic researchers, works and topics into a test store (both databases)."""
+"""Researchers, works and topics in a test store (both databases): one at a time, or bulk-inserted."""
 
 from __future__ import annotations
 
@@ -11,10 +11,28 @@ from sqlmodel import col, select
 
 from services.research.coauthor_graph import Byline, record_byline_changes
 from services.research.paper_keys import shown_key
+from services.research.researchers import set_names
 from services.store.engine import session_scope
 from services.store.models import Authorship, Researcher, ResearcherName, ResearcherTopic, Topic, Work
 from services.store.sql import chunks
 from services.store.text import normalize_name, normalize_title
+
+
+def add_researcher(engine: Engine, name: str, *, openalex_id: str | None = None) -> int:
+    """One researcher (no works), searchable by name; with an OpenAlex id, as the importer keys
+    one (refresh polls it)."""
+    with session_scope(engine) as session:
+        researcher = Researcher(
+            slug=openalex_id or name.lower().replace(" ", "-"),
+            source="openalex" if openalex_id else "bzpeer",
+            name=name,
+            openalex_id=openalex_id,
+        )
+        session.add(researcher)
+        session.flush()
+        assert researcher.id is not None
+        set_names(session=session, researcher_id=researcher.id, primary=name)
+        return researcher.id
 
 
 class StoreBuilder:

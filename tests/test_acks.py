@@ -9,19 +9,29 @@ the ack; a listener added without a row here fails the coverage check.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
 
 from bot.app import build_bolt_app
-from bot.local_slack import LocalSlack, RecordedCall, SlackUser
+from bot.local.signed_requests import (
+    FORM,
+    Actor,
+    SourceMessage,
+    block_actions,
+    event_callback,
+    interactive_body,
+    signed_headers,
+    slash_command_body,
+    view_submission,
+)
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack, RecordedCall
 from bot.runtime import Runtime
 from handlers.blocks.claims import ClaimValue, EditMetadata
 from handlers.blocks.invitations import InvitationValue, InviteMetadata, UnmuteValue
@@ -31,14 +41,12 @@ from handlers.values import AuthorIdValue, LookupValue, PapersValue, ResearcherV
 from tests.collab_support import SAM, SEED, ack_body, add_people, claim_and_approve, last_view, researcher_id
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.follows_support import open_home, press, published_home, submit_view
 from tests.process_support import wait_until
-from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
+from tests.slack_support import SlackDriver, all_text, buttons, open_home, press, published_home, submit_view
 
 # Slack's whole ack budget: an ack that waited for the slowed call would come after it.
 DELAY = 3.0
 TEAM, USER, ADMIN = "T0TEAM1", "U0ALICE", "U0ADMIN"
-FORM = "application/x-www-form-urlencoded"
 
 
 def _production_pools(runtime: Runtime, local: LocalSlack) -> SlackDriver:
@@ -161,36 +169,19 @@ class Delivery:
         return BoltRequest(body=self.body, headers=dict(headers))
 
 
-def _interaction(kind: str, user: str = USER, **fields: Any) -> str:
-    payload = {
-        "type": kind,
-        "team": {"id": TEAM, "domain": "lab"},
-        "user": {"id": user, "username": "someone", "team_id": TEAM},
-        "api_app_id": "A0APP",
-        "token": "legacy",
-        "trigger_id": f"{time.time_ns()}.1.abcd",
-        **fields,
-    }
-    return urlencode({"payload": json.dumps(payload)})
+def _actor(user: str = USER) -> Actor:
+    return Actor(TEAM, user, "C0GENERAL")
 
 
 def _button(
     local: LocalSlack, action_id: str, value: str | None, *, user: str = USER, in_home: bool = False
 ) -> str:
-    action = {"action_id": action_id, "block_id": "b1", "type": "button", "value": value, "action_ts": "1.0"}
+    element = {"type": "button", "action_id": action_id, "value": value}
     if in_home:
-        return _interaction(
-            "block_actions", user, container={"type": "view", "view_id": "V0HOME"}, actions=[action]
-        )
-    return _interaction(
-        "block_actions",
-        user,
-        container={"type": "message", "message_ts": "1.2", "channel_id": "C0GENERAL", "is_ephemeral": True},
-        channel={"id": "C0GENERAL", "name": "general"},
-        message={"type": "message", "ts": "1.2", "blocks": []},
-        response_url=local.response_url(),
-        actions=[action],
-    )
+        return interactive_body(block_actions(_actor(user), element, view={"id": "V0HOME", "type": "home"}))
+    message = SourceMessage("C0GENERAL", "1.2", "", [], ephemeral=True)
+    payload = block_actions(_actor(user), element, message=message, response_url=local.response_url())
+    return interactive_body(payload)
 
 
 def _submission(callback_id: str, values: dict[str, Any], metadata: str = "", user: str = USER) -> str:
@@ -201,35 +192,11 @@ def _submission(callback_id: str, values: dict[str, Any], metadata: str = "", us
         "private_metadata": metadata,
         "state": {"values": values},
     }
-    return _interaction("view_submission", user, view=view, response_urls=[])
-
-
-def _event(event: dict[str, Any]) -> str:
-    return json.dumps(
-        {
-            "token": "legacy",
-            "team_id": TEAM,
-            "api_app_id": "A0APP",
-            "type": "event_callback",
-            "event_id": f"Ev{time.time_ns()}",
-            "event_time": int(time.time()),
-            "event": event,
-            "authorizations": [{"team_id": TEAM, "user_id": "U0BOT", "is_bot": True}],
-        }
-    )
+    return interactive_body(view_submission(_actor(user), view))
 
 
 def _command(local: LocalSlack, text: str) -> str:
-    form = {
-        "team_id": TEAM,
-        "user_id": USER,
-        "channel_id": "C0GENERAL",
-        "command": "/peer",
-        "text": text,
-        "response_url": local.response_url(),
-        "trigger_id": f"{time.time_ns()}.1.abcd",
-    }
-    return urlencode(form)
+    return slash_command_body(_actor(), "/peer", text, local.response_url())
 
 
 def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
@@ -310,14 +277,19 @@ def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
         ),
         Delivery(
             "app_home_opened",
-            _event({"type": "app_home_opened", "user": USER, "tab": "home"}),
+            event_callback(TEAM, {"type": "app_home_opened", "user": USER, "tab": "home"}),
             "application/json",
         ),
         # Last: both park the workspace.
-        Delivery("app_uninstalled", _event({"type": "app_uninstalled"}), "application/json", answers=False),
+        Delivery(
+            "app_uninstalled",
+            event_callback(TEAM, {"type": "app_uninstalled"}),
+            "application/json",
+            answers=False,
+        ),
         Delivery(
             "tokens_revoked",
-            _event({"type": "tokens_revoked", "tokens": {"bot": ["U0BOT"]}}),
+            event_callback(TEAM, {"type": "tokens_revoked", "tokens": {"bot": ["U0BOT"]}}),
             "application/json",
             answers=False,
         ),

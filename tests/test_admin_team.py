@@ -9,16 +9,13 @@ Slack answers users.info alike for every token, as that other workspace would.
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
-from slack_bolt.request import BoltRequest
 from sqlalchemy.engine import Engine
 
-from bot.local_slack import SlackUser
+from bot.local.signed_requests import Actor, SourceMessage, block_actions, interactive_body
+from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
 from handlers.ids import Action
 from tests.collab_support import (
@@ -26,14 +23,13 @@ from tests.collab_support import (
     SAM,
     TEAM,
     add_people,
-    button,
     claim,
     claims,
     dms_to,
     researcher_id,
     review_request,
 )
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text, button
 
 ORG = "E0ORG"
 # A member of the claimant's workspace, and an admin where the press comes from.
@@ -60,29 +56,18 @@ def _member(*, is_admin: bool = True, org: str | None = None, org_admin: bool = 
 
 def _press_from(driver: SlackDriver, action: dict[str, Any], *, here: str, org_install: bool = False) -> None:
     """Press a review button as GRID_MEMBER (of TEAM) in a payload from workspace `here`."""
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "team": {"id": here, "domain": "elsewhere"},
-        "user": {"id": GRID_MEMBER, "username": "grid", "team_id": TEAM},
-        "api_app_id": "A0APP",
-        "token": "legacy",
-        "trigger_id": f"{time.time_ns()}.1.abcd",
-        "container": {
-            "type": "message",
-            "message_ts": "1.2",
-            "channel_id": "C0SHARED",
-            "is_ephemeral": False,
-        },
-        "channel": {"id": "C0SHARED", "name": "shared"},
-        "message": {"type": "message", "ts": "1.2", "text": "", "blocks": []},
-        "response_url": driver.local.response_url(),
-        "actions": [{**action, "block_id": "b1", "type": "button", "action_ts": "1.0"}],
-    }
+    message = SourceMessage("C0SHARED", "1.2", "", [], ephemeral=False)
+    element = {**action, "type": "button"}
+    payload = block_actions(
+        Actor(here, GRID_MEMBER, "C0SHARED"),
+        element,
+        message=message,
+        response_url=driver.local.response_url(),
+    )
+    payload["user"]["team_id"] = TEAM  # a member of TEAM, pressing in a channel shared with `here`
     if org_install:
         payload.update(enterprise={"id": ORG, "name": "Local Org"}, is_enterprise_install=True)
-    body = urlencode({"payload": json.dumps(payload)})
-    headers = signed_headers(driver.secret, body, content_type="application/x-www-form-urlencoded")
-    assert driver.app.dispatch(BoltRequest(body=body, headers=headers)).status == 200
+    assert driver.dispatch(interactive_body(payload)).status == 200
 
 
 def _approve_button(driver: SlackDriver) -> dict[str, Any]:

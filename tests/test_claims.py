@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
 from handlers.ids import Action, ProfileInput
 from services.collaboration import claim_policy as claims_module
@@ -25,7 +25,6 @@ from tests.collab_support import (
     SEED,
     ack_body,
     add_people,
-    button,
     claim,
     claim_and_approve,
     claims,
@@ -36,8 +35,17 @@ from tests.collab_support import (
     review_request,
     set_institution,
 )
-from tests.follows_support import open_home, press, press_in_view, published_home, submit_view
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import (
+    SlackDriver,
+    all_text,
+    button,
+    buttons,
+    open_home,
+    press,
+    press_in_view,
+    published_home,
+    submit_view,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from bot.app import build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
 from tests.conftest import SIGNING_SECRET

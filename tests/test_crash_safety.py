@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import Engine
 
-from benchmarks.chaos import Chaos, ChaosSlack, Worker, seed_pending, statuses, tally
+from tests.crash_support import Chaos, ChaosSlack, Worker, seed_pending, statuses, tally
 
 
 def _wait_for_sent(engine: Engine, rows: int, timeout: float = 60) -> None:

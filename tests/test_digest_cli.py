@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from services.digests.follows import FollowService
 from services.store.models import Researcher
 from services.workspaces.members import Viewer
-from tests.digest_support import WorksStandIn, work_json
 from tests.fake_openalex import FakeOpenAlex, fixture
+from tests.openalex_works import WorksStandIn, work_json
 from tests.test_cli import MEARMAN, _env, bzpeer
 
 pytestmark = pytest.mark.slow

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.blocks.common import within_limits
@@ -27,17 +27,9 @@ from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import session_scope
 from services.store.models import Delivery, Follow, Member
-from tests.digest_support import (
-    T0,
-    Crash,
-    RecordingSender,
-    add_member,
-    add_researcher,
-    author_id,
-    follow,
-    ledger_rows,
-    work_json,
-)
+from tests.digest_support import T0, Crash, RecordingSender, add_member, author_id, follow, ledger_rows
+from tests.openalex_works import work_json
+from tests.store_support import add_researcher
 
 
 def _queue(engine: Engine, works: list[dict[str, object]], *, at: object = None) -> None:
@@ -51,7 +43,7 @@ def _queue(engine: Engine, works: list[dict[str, object]], *, at: object = None)
 def _members_with_one_item_each(engine: Engine, count: int, *, frequency: str = "instant") -> list[int]:
     members = []
     for n in range(1, count + 1):
-        researcher = add_researcher(engine, author_id(n), f"Researcher {n}")
+        researcher = add_researcher(engine, f"Researcher {n}", openalex_id=author_id(n))
         member = add_member(engine, f"U0M{n:04d}", frequency=frequency)
         follow(engine, member, researcher, at=T0 - timedelta(days=30))
         members.append(member)
@@ -199,7 +191,7 @@ def test_nothing_pending_sends_nothing_and_off_means_off(engine: Engine) -> None
 def test_each_member_gets_the_daily_digest_at_their_own_nine_oclock(engine: Engine) -> None:
     kolkata = add_member(engine, "U0KOLKATA", tz="Asia/Kolkata")
     la = add_member(engine, "U0LA", tz="America/Los_Angeles")
-    researcher = add_researcher(engine, author_id(1), "Ada")
+    researcher = add_researcher(engine, "Ada", openalex_id=author_id(1))
     for member in (kolkata, la):
         follow(engine, member, researcher, at=T0 - timedelta(days=30))
     day = T0.replace(hour=0, minute=0)  # 2026-11-02 00:00 UTC, a Monday; LA is on PST (UTC−8)
@@ -227,7 +219,10 @@ def test_force_treats_every_member_with_pending_items_as_due(engine: Engine) -> 
 
 
 def test_unfollowed_or_muted_before_delivery_is_skipped_and_preview_marks_nothing(engine: Engine) -> None:
-    ada, bob = add_researcher(engine, author_id(1), "Ada"), add_researcher(engine, author_id(2), "Bob")
+    ada, bob = (
+        add_researcher(engine, "Ada", openalex_id=author_id(1)),
+        add_researcher(engine, "Bob", openalex_id=author_id(2)),
+    )
     member = add_member(engine, "U0ALICE", frequency="instant")
     follow(engine, member, ada, at=T0 - timedelta(days=9))
     follow(engine, member, bob, at=T0 - timedelta(days=9))
@@ -261,7 +256,7 @@ def test_digest_groups_by_researcher_newest_first_within_slack_limits(engine: En
     member = add_member(engine, "U0ALICE", frequency="instant")
     works = []
     for r in range(1, 41):  # 40 researchers × 8 works: far more than one message holds
-        rid = add_researcher(engine, author_id(r), f"Researcher Number {r}")
+        rid = add_researcher(engine, f"Researcher Number {r}", openalex_id=author_id(r))
         follow(engine, member, rid, at=T0 - timedelta(days=60))
         for w in range(8):
             works.append(

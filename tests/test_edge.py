@@ -19,7 +19,8 @@ from slack_bolt.request import BoltRequest
 from sqlmodel import Session, select
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import Actor, signed_headers, view_submission
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from handlers.blocks.follows import newest_work_line
 from handlers.blocks.profile import work_line
@@ -40,10 +41,9 @@ from tests.collab_support import (
     last_view,
 )
 from tests.conftest import SIGNING_SECRET
-from tests.follows_support import press, submit_view
 from tests.fuzz_support import fuzz_examples
 from tests.process_support import bot_env, start_serve
-from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
+from tests.slack_support import SlackDriver, all_text, buttons, press, submit_view
 
 # The three bodies of finding 7: an event that is a string, a team that is a number, and JSON
 # nested 100,000 levels deep (200 kB).
@@ -255,18 +255,11 @@ def test_over_socket_mode_an_invitation_message_is_kept_clean_too(
     socket_app = build_bolt_app(
         runtime.settings, runtime.services, listener_executor=InlineExecutor(), socket_mode=True
     )
-    payload = {
-        "type": "view_submission",
-        "team": {"id": ALICE.team_id, "domain": "lab"},
-        "user": {"id": ALICE.user_id, "team_id": ALICE.team_id},
-        "api_app_id": "A0APP",
-        "trigger_id": "1.2.socket",
-        "view": {
-            **last_view(people),
-            "state": {"values": {"invite_message": {"invite_message": {"value": POISON}}}},
-        },
-        "response_urls": [],
+    view = {
+        **last_view(people),
+        "state": {"values": {"invite_message": {"invite_message": {"value": POISON}}}},
     }
+    payload = view_submission(Actor(ALICE.team_id, ALICE.user_id, "C0GENERAL"), view)
     response = socket_app.dispatch(BoltRequest(body=payload, mode="socket_mode"))
     assert ack_body(response)["response_action"] == "update"
     assert [invitation.message for invitation in invitations(runtime.services.engine)] == [CLEAN]

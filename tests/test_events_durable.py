@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -26,22 +25,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 
 from bot.installations import build_installation_store
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import Actor, event_callback, interactive_body, signed_headers, view_submission
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
-from bot.shell_payloads import trigger_id
 from handlers.ids import Action
 from handlers.ids import View as ViewId
 from services.workspaces.lifecycle import WorkspaceService
 from tests.conftest import SIGNING_SECRET
 from tests.digest_support import follow_and_ledger_state, member_with_ledger
-from tests.oauth_support import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    event_body,
-    event_headers,
-    install_over_http,
-    oauth_settings,
-)
+from tests.oauth_support import CLIENT_ID, CLIENT_SECRET, event_headers, install_over_http, oauth_settings
 from tests.outage_support import (
     TcpProxy,
     postgres_read_only,
@@ -50,7 +42,7 @@ from tests.outage_support import (
     sqlite_write_lock,
 )
 from tests.process_support import start_serve, wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 pytestmark = pytest.mark.slow
 
@@ -187,7 +179,7 @@ def test_an_uninstall_while_the_store_is_unavailable_is_retried_and_parks_once(
 ) -> None:
     engine = runtime.services.engine
     member = member_with_ledger(engine, "T0TEAM1", "U0ALICE", ("pending", "sent"))
-    body = event_body("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0GONE")
+    body = event_callback("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0GONE")
     with serving(_env(outage.server_url, local_slack), tmp_path) as served:
         with outage.during():
             down = _deliver(served.base, body)
@@ -215,7 +207,7 @@ def test_a_revoked_bot_token_while_the_store_is_unavailable_is_retried_and_compl
         oauth_settings(runtime.settings.database_url, local_slack, secret_key), engine
     )
     event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["U0BOT"]}}
-    body = event_body("T0LAB1", event, event_id="Ev0REVOKED")
+    body = event_callback("T0LAB1", event, event_id="Ev0REVOKED")
     with serving(_env(outage.server_url, local_slack, secret_key=secret_key), tmp_path) as served:
         install_over_http(served.base, local_slack, code="code-one", team_id="T0LAB1", token="xoxb-lab1-one")
         member = member_with_ledger(engine, "T0LAB1", "U0ALICE", ("pending", "sent"))
@@ -280,17 +272,10 @@ def test_while_the_store_is_unavailable_healthz_fails_and_every_request_is_answe
 
 
 def _view_submission() -> str:
-    payload = {
-        "type": "view_submission",
-        "team": {"id": "T0TEAM1", "domain": "lab"},
-        "user": {"id": "U0ALICE", "team_id": "T0TEAM1"},
-        "api_app_id": "A0APP",
-        "trigger_id": trigger_id(),
-        "view": {
-            "id": "V0SCHEDULE",
-            "type": "modal",
-            "callback_id": ViewId.DIGEST_SCHEDULE,
-            "state": {"values": {}},
-        },
+    view = {
+        "id": "V0SCHEDULE",
+        "type": "modal",
+        "callback_id": ViewId.DIGEST_SCHEDULE,
+        "state": {"values": {}},
     }
-    return urlencode({"payload": json.dumps(payload)})
+    return interactive_body(view_submission(Actor("T0TEAM1", "U0ALICE", "C0GENERAL"), view))

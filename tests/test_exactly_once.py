@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 
 from bot.app import InlineExecutor, build_bolt_app, web_client
 from bot.collaboration import SlackInvitationSender, WorkspaceClients
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
@@ -49,8 +49,10 @@ from tests.collab_support import (
     press_as,
 )
 from tests.conftest import SIGNING_SECRET
-from tests.digest_support import T0, add_member, add_researcher, author_id, follow, ledger_rows, work_json
+from tests.digest_support import T0, add_member, author_id, follow, ledger_rows
+from tests.openalex_works import work_json
 from tests.slack_support import SlackDriver, all_text
+from tests.store_support import add_researcher
 
 # The senders give up after 1 s; Slack answers the slowed call after 3 s, having posted already.
 TIMEOUT = 1
@@ -96,7 +98,7 @@ def _member_with_news(
     member = add_member(engine, user_id, team_id=team_id, frequency="instant")
     authors = [author_id(r) for r in range(first, first + researchers)]
     for author in authors:
-        researcher = add_researcher(engine, author, f"Researcher {author}")
+        researcher = add_researcher(engine, f"Researcher {author}", openalex_id=author)
         follow(engine, member, researcher, at=T0 - timedelta(days=30))
     # Long titles, as real ones often are: a big backlog then fills messages by text, not blocks.
     titles = [f"Study {n:03d} of many things, considered" + " in depth" * 12 for n in range(1, works + 1)]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, col, select
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
@@ -16,8 +16,8 @@ from services.container import Services
 from services.digests.follows import FollowService
 from services.store.models import Follow, Member
 from services.workspaces.members import Viewer
-from tests.follows_support import add_researcher, press
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, press
+from tests.store_support import add_researcher
 
 SEED = "Samyadeep Basu"
 ALICE = Viewer(team_id="T0TEAM1", user_id="U0ALICE")

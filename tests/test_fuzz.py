@@ -8,20 +8,17 @@ Examples are few per run (the suite stays fast); `BZPEER_FUZZ_EXAMPLES=500` runs
 
 from __future__ import annotations
 
-import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any, Literal
-from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from slack_bolt.request import BoltRequest
 
-from bot.local_slack import LocalSlack, SlackUser
+from bot.local.signed_requests import SourceMessage, block_actions, interactive_body
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
-from bot.shell_payloads import trigger_id
 from handlers.blocks.claims import ClaimValue
 from handlers.blocks.invitations import InvitationValue, UnmuteValue
 from handlers.ids import Action
@@ -39,9 +36,8 @@ from tests.fuzz_support import (
     slash_text,
     surfaces,
 )
-from tests.slack_support import SlackDriver, signed_headers
+from tests.slack_support import SlackDriver
 
-FORM = "application/x-www-form-urlencoded"
 # "" is the bare `/peer QUERY`.
 SUBCOMMANDS = ("", *QUERY_SUBCOMMANDS, *OTHER_SUBCOMMANDS)
 FUZZ = settings(
@@ -166,39 +162,18 @@ def _press_body(
     surface: Surface,
     block_id: str,
 ) -> str:
-    action: dict[str, Any] = {
-        "action_id": action_id,
-        "block_id": block_id,
-        "type": "button",
-        "text": {"type": "plain_text", "text": "Press"},
-        "action_ts": f"{time.time():.6f}",
-    }
+    element = {"type": "button", "action_id": action_id, "text": {"type": "plain_text", "text": "Press"}}
     if value is not None:
-        action["value"] = value
-    payload: dict[str, Any] = {
-        "type": "block_actions",
-        "team": {"id": driver.team_id, "domain": "lab"},
-        "user": {"id": driver.user_id, "username": "alice", "team_id": driver.team_id},
-        "api_app_id": "A0APP",
-        "token": "legacy",
-        "trigger_id": trigger_id(),
-        "actions": [action],
-    }
+        element["value"] = value
+    actor = driver.actor()
     if surface == "view":
-        payload["container"] = {"type": "view", "view_id": "V0HOME"}
-        payload["view"] = {"id": "V0HOME", "type": "home", "blocks": [], "private_metadata": ""}
-    else:
-        payload["container"] = {
-            "type": "message",
-            "message_ts": "1.2",
-            "channel_id": driver.channel_id,
-            "is_ephemeral": surface == "ephemeral",
-        }
-        payload["channel"] = {"id": driver.channel_id, "name": "general"}
-        payload["response_url"] = driver.local.response_url()
-        if surface == "message":
-            payload["message"] = {"type": "message", "ts": "1.2", "text": "", "blocks": []}
-    return urlencode({"payload": json.dumps(payload)})
+        view = {"id": "V0HOME", "type": "home", "blocks": [], "private_metadata": ""}
+        return interactive_body(block_actions(actor, element, block_id=block_id, view=view))
+    message = SourceMessage(actor.channel_id, "1.2", "", [], ephemeral=surface == "ephemeral")
+    payload = block_actions(
+        actor, element, block_id=block_id, message=message, response_url=driver.local.response_url()
+    )
+    return interactive_body(payload)
 
 
 _block_id = st.one_of(
@@ -228,8 +203,7 @@ def test_any_button_value_gets_a_clear_answer_and_a_tampered_one_changes_nothing
             where: Surface = surface if surface != "view" or action in HOME_ACTIONS else "ephemeral"
             before, start = state.snapshot(), len(local_slack.calls)
             body = _press_body(driver, action, value, surface=where, block_id=block_id)
-            headers = signed_headers(driver.secret, body, content_type=FORM)
-            response = driver.app.dispatch(BoltRequest(body=body, headers=headers))
+            response = driver.dispatch(body)
             tally.add("buttons", requests=1)
             context = (action.value, where, value)
             assert response.status == 200, (*context, response.status, response.body)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from handlers.ids import Action
 from services.research.collaborators import CollaboratorService
 from services.research.demo import DemoService

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from bot.local_slack import SlackUser
+from bot.local.slack_objects import SlackUser
 from bot.manifest import build_manifest
 from bot.runtime import Runtime
 from handlers.ids import Action, ScheduleInput
@@ -18,8 +18,16 @@ from handlers.ids import View as ViewId
 from services.store.engine import session_scope
 from services.store.models import Delivery, Member, Work
 from services.workspaces.members import Viewer
-from tests.follows_support import add_researcher, open_home, press_in_view, published_home, submit_view
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import (
+    SlackDriver,
+    all_text,
+    buttons,
+    open_home,
+    press_in_view,
+    published_home,
+    submit_view,
+)
+from tests.store_support import add_researcher
 
 ALICE = Viewer(team_id="T0TEAM1", user_id="U0ALICE")
 

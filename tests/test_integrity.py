@@ -18,6 +18,7 @@ from slack_bolt.request import BoltRequest
 from sqlmodel import Session, select
 
 from bot.app import InlineExecutor, build_bolt_app
+from bot.local.signed_requests import event_callback, signed_headers
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
 from bot.web import WebApp
@@ -41,10 +42,9 @@ from tests.collab_support import (
     review_request,
 )
 from tests.conftest import SIGNING_SECRET
-from tests.follows_support import press, submit_view
 from tests.fuzz_support import StoreState, changed_tables
-from tests.oauth_support import call, event_body
-from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
+from tests.oauth_support import call
+from tests.slack_support import SlackDriver, all_text, buttons, press, submit_view
 
 FORM = "application/x-www-form-urlencoded"
 MALLORY = Viewer("T0TEAM1", "U0MALLORY")
@@ -60,7 +60,7 @@ def _follow_press_body(driver: SlackDriver, researcher: int) -> str:
 
 def _bodies(driver: SlackDriver, researcher: int) -> dict[str, tuple[str, str]]:
     """One request of each kind that would change the store if it were accepted."""
-    home_event = event_body("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0FORGED")
+    home_event = event_callback("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0FORGED")
     return {
         "command": (driver.command_body(f"follow {SEED}"), FORM),
         "interaction": (_follow_press_body(driver, researcher), FORM),

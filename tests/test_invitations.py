@@ -31,7 +31,6 @@ from tests.collab_support import (
     SEED,
     ack_body,
     add_people,
-    button,
     claim_and_approve,
     dms_to,
     invitations,
@@ -42,8 +41,16 @@ from tests.collab_support import (
     press_as,
     researcher_id,
 )
-from tests.follows_support import open_home, press, published_home, submit_view
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import (
+    SlackDriver,
+    all_text,
+    button,
+    buttons,
+    open_home,
+    press,
+    published_home,
+    submit_view,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

@@ -1,5 +1,6 @@
 """The layer rule: bot → handlers → services, never back; services never import Slack;
-handlers never touch SQL sessions or httpx."""
+handlers never touch SQL sessions or httpx; the product never imports the tests or the
+benchmarks, and the tests never import the benchmarks."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {
-    "services": {"slack_bolt", "slack_sdk", "handlers", "bot"},
-    "handlers": {"sqlmodel", "sqlalchemy", "httpx", "bot", "psycopg"},
+    "services": {"slack_bolt", "slack_sdk", "handlers", "bot", "tests", "benchmarks"},
+    "handlers": {"sqlmodel", "sqlalchemy", "httpx", "bot", "psycopg", "tests", "benchmarks"},
+    "bot": {"tests", "benchmarks"},
+    "tests": {"benchmarks"},
 }
 
 

@@ -16,7 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from slack_sdk.webhook import WebhookClient
 
-from bot.local_slack import LocalSlack, SlackUser
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 
 ALICE = SlackUser(
     "U0ALICE", "T0LOCAL", "alice", "Alice Liddell", email="alice@uni.example", tz="America/New_York"

@@ -19,12 +19,13 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import event_callback, signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.logs import JsonFormatter, RedactingFilter, TextFormatter, configure_logging, redact
 from tests.conftest import SIGNING_SECRET
-from tests.oauth_support import CLIENT_ID, CLIENT_SECRET, event_body, event_headers, install_over_http
+from tests.oauth_support import CLIENT_ID, CLIENT_SECRET, event_headers, install_over_http
 from tests.process_support import start_serve, wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 TOKENS = (
     "xoxb-1234-5678-AbCdEf",
@@ -168,7 +169,7 @@ def test_bzpeer_serve_in_oauth_mode_logs_json_and_no_secret(
             "xoxb-lab2-secret",
             "xoxb-lab2-secret",
         ]  # one at install (bot id) and one at the first command, per workspace
-        body = event_body("T0LAB1", {"type": "app_uninstalled"}, event_id="Ev0UNINSTALL")
+        body = event_callback("T0LAB1", {"type": "app_uninstalled"}, event_id="Ev0UNINSTALL")
         posted = httpx.post(f"{base}/slack/events", content=body, headers=event_headers(body))
         assert posted.status_code == 200
         time.sleep(0.5)  # events are acked first, handled right after

@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.app import build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
 from handlers.values import LookupValue
@@ -34,7 +35,7 @@ from services.store.models import LookupSlot
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex
 from tests.process_support import wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 FORM = "application/x-www-form-urlencoded"
 LIMIT_TEXT = "You already have 2 OpenAlex look-ups running; wait for them to finish."

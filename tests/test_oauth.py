@@ -22,7 +22,8 @@ from sqlalchemy import text
 
 from bot.app import InlineExecutor, build_bolt_app, web_client
 from bot.installations import InstallationTokens, PurgingOAuthStateStore, build_installation_store
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import event_callback, signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.manifest import BOT_SCOPES, build_manifest
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -31,8 +32,8 @@ from services.openalex.client import OpenAlexClient
 from tests.conftest import SIGNING_SECRET
 from tests.digest_support import follow_and_ledger_state, member_with_ledger
 from tests.fake_openalex import FakeOpenAlex
-from tests.oauth_support import CLIENT_ID, call, event_body, event_headers, install, oauth_settings
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.oauth_support import CLIENT_ID, call, event_headers, install, oauth_settings
+from tests.slack_support import SlackDriver, all_text
 
 CARD = "Samyadeep Basu: Trust"
 
@@ -189,7 +190,7 @@ def test_scheduler_token_lookup_rotates_on_slack_api_url_too(
 
 
 def _dispatch_event(app: App, team_id: str, event: dict[str, Any], event_id: str) -> int:
-    body = event_body(team_id, event, event_id=event_id)
+    body = event_callback(team_id, event, event_id=event_id)
     return app.dispatch(BoltRequest(body=body, headers=event_headers(body))).status
 
 

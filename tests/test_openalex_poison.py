@@ -26,8 +26,9 @@ from services.openalex.importer import ImportService
 from services.research.identifiers import AuthorRef
 from services.store.engine import is_postgres
 from services.store.models import Delivery, Follow, Researcher, Work
-from tests.digest_support import T0, WorksStandIn, add_member, author_id, json_reply, work_json
+from tests.digest_support import T0, add_member, author_id
 from tests.fake_openalex import FakeOpenAlex
+from tests.openalex_works import WorksStandIn, json_reply, work_json
 from tests.test_cli import _env, bzpeer
 
 NUL_TITLE = "Poison\u0000title"

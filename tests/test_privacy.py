@@ -24,7 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack, SlackUser
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 from bot.logs import configure_logging
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
@@ -57,8 +58,7 @@ from tests.collab_support import (
 )
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.follows_support import press
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, press
 
 ALICE_ELSEWHERE = Viewer("T0TEAM2", "U0ALICE")  # the same user id in another workspace
 

@@ -7,12 +7,11 @@ import time
 import pytest
 from slack_bolt.request import BoltRequest
 
+from bot.local.signed_requests import signed_headers
 from handlers.blocks.common import within_limits
 from handlers.ids import Action
-from services.research.researchers import set_names
-from services.store.engine import session_scope
-from services.store.models import Researcher
-from tests.slack_support import SlackDriver, all_text, buttons, signed_headers
+from tests.slack_support import SlackDriver, all_text, buttons
+from tests.store_support import add_researcher
 
 SEED_FACTS = [
     "Samyadeep Basu",
@@ -70,21 +69,9 @@ def test_alternative_names_are_searched(driver: SlackDriver) -> None:
     assert "Phillip Pope" in text and "2 works" in text
 
 
-def _add_researcher(driver: SlackDriver, name: str) -> int:
-    engine = driver.app_engine  # type: ignore[attr-defined]
-    with session_scope(engine) as session:
-        researcher = Researcher(slug=name.lower().replace(" ", "-"), source="bzpeer", name=name)
-        session.add(researcher)
-        session.flush()
-        assert researcher.id is not None
-        set_names(session=session, researcher_id=researcher.id, primary=name)
-        return researcher.id
-
-
 @pytest.fixture
 def ambiguous(driver: SlackDriver, runtime) -> SlackDriver:  # type: ignore[no-untyped-def]
-    driver.app_engine = runtime.services.engine  # type: ignore[attr-defined]
-    _add_researcher(driver, "Rahul Basu")
+    add_researcher(runtime.services.engine, "Rahul Basu")
     return driver
 
 

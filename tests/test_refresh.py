@@ -19,17 +19,9 @@ from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import session_scope
 from services.store.models import Follow, Researcher, ResearcherTopic, Topic
-from tests.digest_support import (
-    T0,
-    RecordingSender,
-    WorksStandIn,
-    add_member,
-    add_researcher,
-    author_id,
-    follow,
-    ledger_rows,
-    work_json,
-)
+from tests.digest_support import T0, RecordingSender, add_member, author_id, follow, ledger_rows
+from tests.openalex_works import WorksStandIn, work_json
+from tests.store_support import add_researcher
 
 ADA = ("A5000000001", "Ada Lovelace")
 BOB = ("A5000000002", "Bob Babbage")
@@ -150,7 +142,7 @@ def test_a_failing_batch_is_skipped_and_logged(
 def test_new_work_is_one_item_per_follower_however_many_followed_authors(
     engine: Engine, refresh: RefreshService, standin: WorksStandIn
 ) -> None:
-    ada, bob, carol = (add_researcher(engine, *who) for who in (ADA, BOB, CAROL))
+    ada, bob, carol = (add_researcher(engine, name, openalex_id=aid) for aid, name in (ADA, BOB, CAROL))
     alice, bert, muted_mo = (add_member(engine, u) for u in ("U0ALICE", "U0BERT", "U0MO"))
     before = T0 - timedelta(days=3)
     follow(engine, alice, ada, at=before)
@@ -173,7 +165,7 @@ def test_new_work_is_one_item_per_follower_however_many_followed_authors(
 def test_a_new_work_adds_its_topics_to_its_authors(
     engine: Engine, refresh: RefreshService, standin: WorksStandIn
 ) -> None:
-    ada = add_researcher(engine, *ADA)
+    ada = add_researcher(engine, ADA[1], openalex_id=ADA[0])
     follow(engine, add_member(engine, "U0ALICE"), ada, at=T0 - timedelta(days=3))
     work = work_json("W300000002", "Engines that compute", [ADA, BOB])
     work["topics"] = [{"id": "https://openalex.org/T10001", "display_name": "Analytical engines"}]
@@ -194,8 +186,8 @@ def test_a_new_work_adds_its_topics_to_its_authors(
 def test_a_follow_made_today_does_not_flood_the_member_with_the_back_catalogue(
     engine: Engine, refresh: RefreshService, standin: WorksStandIn
 ) -> None:
-    ada = add_researcher(engine, *ADA)
-    bob = add_researcher(engine, *BOB)  # known only as a stub: no works stored yet
+    ada = add_researcher(engine, ADA[1], openalex_id=ADA[0])
+    bob = add_researcher(engine, BOB[1], openalex_id=BOB[0])  # known only as a stub: no works stored yet
     member = add_member(engine, "U0ALICE")
     recent = [
         work_json(f"W40000000{n}", f"Ada back catalogue {n}", [ADA], published=T0.date() - timedelta(days=n))
@@ -235,7 +227,7 @@ def _work_id(engine: Engine, openalex_id: str) -> int:
 def test_preprint_then_its_published_version_is_one_item_and_a_now_published_note(
     engine: Engine, refresh: RefreshService, standin: WorksStandIn
 ) -> None:
-    ada = add_researcher(engine, *ADA)
+    ada = add_researcher(engine, ADA[1], openalex_id=ADA[0])
     alice, late_lee = add_member(engine, "U0ALICE"), add_member(engine, "U0LEE")
     follow(engine, alice, ada, at=T0 - timedelta(days=10))
     sender = RecordingSender()
@@ -268,7 +260,7 @@ def test_preprint_then_its_published_version_is_one_item_and_a_now_published_not
 def test_both_versions_before_the_digest_make_one_pending_item_showing_the_venue(
     engine: Engine, refresh: RefreshService, standin: WorksStandIn
 ) -> None:
-    ada = add_researcher(engine, *ADA)
+    ada = add_researcher(engine, ADA[1], openalex_id=ADA[0])
     alice = add_member(engine, "U0ALICE")
     follow(engine, alice, ada, at=T0 - timedelta(days=10))
     title = "Graph neural networks for everything"

@@ -16,7 +16,8 @@ from slack_bolt import App
 from slack_bolt.request import BoltRequest
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import event_callback, signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.middleware import delivery_key
 from bot.runtime import Runtime, build_runtime
 from handlers.ids import Action
@@ -25,9 +26,9 @@ from services.slack_requests.dedupe import DedupeService
 from services.store.models import utcnow
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.oauth_support import event_body, event_headers
+from tests.oauth_support import event_headers
 from tests.process_support import start_serve, wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -44,7 +45,7 @@ def _counting_app(runtime: Runtime) -> tuple[App, list[str]]:
 
 
 def _event(app: App, event_id: str, *, retry: int | None = None, reaction: str = "tada") -> int:
-    body = event_body("T0TEAM1", {"type": "reaction_added", "reaction": reaction}, event_id=event_id)
+    body = event_callback("T0TEAM1", {"type": "reaction_added", "reaction": reaction}, event_id=event_id)
     return app.dispatch(BoltRequest(body=body, headers=event_headers(body, retry=retry))).status
 
 

@@ -32,7 +32,9 @@ from services.digests.compose import DigestView
 from services.digests.delivery import DigestService
 from services.digests.port import SentMessage
 from services.store.engine import is_postgres
-from tests.digest_support import T0, RecordingSender, add_member, add_researcher, author_id, follow, work_json
+from tests.digest_support import T0, RecordingSender, add_member, author_id, follow
+from tests.openalex_works import work_json
+from tests.store_support import add_researcher
 from tests.test_digests import _queue
 
 WAIT = 30  # seconds: an upper bound for events that normally take milliseconds
@@ -215,7 +217,7 @@ def test_two_schedulers_one_runs_jobs_the_other_takes_over_and_nothing_goes_twic
     runners: tuple[SchedulerRunner, SchedulerRunner, _Counting], pg_engine: Engine
 ) -> None:
     a, b, sender = runners
-    researcher = add_researcher(pg_engine, author_id(1), "Ada")
+    researcher = add_researcher(pg_engine, "Ada", openalex_id=author_id(1))
     for n in range(5):
         member = add_member(pg_engine, f"U0M{n:04d}", frequency="instant")
         follow(pg_engine, member, researcher, at=T0 - timedelta(days=9))

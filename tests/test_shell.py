@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from rich.console import Console
 from slack_bolt import Ack, App, Respond
-from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -30,9 +29,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.local_slack import LocalSlack, SlackUser
-from bot.shell import LocalShell, RenderedMessage, ShellButton, run_one
-from bot.shell_render import mrkdwn, render_blocks
+from bot.local.block_render import mrkdwn, render_blocks
+from bot.local.shell import LocalShell, RenderedMessage, ShellButton, local_authorize, run_one
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
 
 SECRET = "shell-test-secret"
 OPENALEX = "https://openalex.org/A5023888391"
@@ -100,19 +100,10 @@ def received() -> list[dict[str, Any]]:
 
 @pytest.fixture
 def app(local: LocalSlack, received: list[dict[str, Any]]) -> App:
-    def authorize(**_: Any) -> AuthorizeResult:
-        return AuthorizeResult(
-            enterprise_id=None,
-            team_id="T0LOCAL",
-            bot_token="xoxb-local",
-            bot_user_id="U0BOT",
-            bot_id="B0BOT",
-        )
-
     bolt = App(
         signing_secret=SECRET,
         client=WebClient(base_url=local.url),
-        authorize=authorize,
+        authorize=local_authorize,
         process_before_response=True,
         token_verification_enabled=False,
     )

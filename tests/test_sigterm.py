@@ -11,13 +11,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import signed_headers
+from bot.local.slack_server import LocalSlack
 from handlers.ids import Action
 from handlers.values import LookupValue
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex
 from tests.process_support import bot_env, start_serve, wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 FORM = "application/x-www-form-urlencoded"
 TRY_AGAIN = "BZPEER restarted before your request finished — please try again."

@@ -16,11 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.web_worker import HEAD_TOO_LARGE, LENGTH_REQUIRED, TOO_LARGE, request_size
 from tests.conftest import SIGNING_SECRET
 from tests.process_support import SlowClients, bot_env, start_serve, wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 # Before the fix neither answered within 25 s of 20 slow connections; Slack itself allows 3 s.
 PROMPT = 3.0

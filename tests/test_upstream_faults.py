@@ -29,7 +29,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from bot.local_slack import LocalSlack
+from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from handlers.ids import Action
@@ -37,18 +37,11 @@ from services.digests.delivery import DigestService
 from services.digests.refresh import RefreshService
 from services.openalex.client import OpenAlexClient
 from services.store.models import Authorship, Researcher, Work
-from tests.digest_support import (
-    T0,
-    WorksStandIn,
-    add_member,
-    add_researcher,
-    author_id,
-    follow,
-    ledger_rows,
-    work_json,
-)
+from tests.digest_support import T0, add_member, author_id, follow, ledger_rows
 from tests.fake_openalex import FakeOpenAlex, fixture
+from tests.openalex_works import WorksStandIn, work_json
 from tests.slack_support import SlackDriver, all_text
+from tests.store_support import add_researcher
 
 MEARMAN = "A5017898742"
 Responder = Callable[[httpx.Request], httpx.Response]
@@ -197,7 +190,10 @@ def _followed(engine: Engine, count: int) -> list[str]:
     ids = [author_id(n) for n in range(1, count + 1)]
     for n, openalex_id in enumerate(ids, 1):
         follow(
-            engine, member, add_researcher(engine, openalex_id, f"Researcher {n}"), at=T0 - timedelta(days=60)
+            engine,
+            member,
+            add_researcher(engine, f"Researcher {n}", openalex_id=openalex_id),
+            at=T0 - timedelta(days=60),
         )
     return ids
 
@@ -305,7 +301,7 @@ def _members_with_an_item(engine: Engine, count: int) -> list[int]:
 
     members = []
     for n in range(1, count + 1):
-        researcher = add_researcher(engine, author_id(n), f"Researcher {n}")
+        researcher = add_researcher(engine, f"Researcher {n}", openalex_id=author_id(n))
         member = add_member(engine, f"U0M{n:04d}", frequency="instant")
         follow(engine, member, researcher, at=T0 - timedelta(days=30))
         members.append(member)

@@ -15,12 +15,13 @@ import httpx
 import pytest
 
 from bot.app import InlineExecutor, build_bolt_app
-from bot.local_slack import LocalSlack
+from bot.local.signed_requests import signed_headers
+from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from bot.web import WebApp
 from tests.conftest import SIGNING_SECRET
 from tests.process_support import bot_env, start_serve, wait_until
-from tests.slack_support import SlackDriver, all_text, signed_headers
+from tests.slack_support import SlackDriver, all_text
 
 
 def _call(

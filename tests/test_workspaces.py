@@ -6,11 +6,12 @@ from __future__ import annotations
 from slack_bolt.request import BoltRequest
 
 from bot.app import InlineExecutor, build_bolt_app
+from bot.local.signed_requests import event_callback
 from bot.runtime import Runtime
 from services.workspaces.lifecycle import ParkedCounts, WorkspaceService
 from tests.conftest import SIGNING_SECRET
 from tests.digest_support import follow_and_ledger_state, member_with_ledger
-from tests.oauth_support import event_body, event_headers
+from tests.oauth_support import event_headers
 from tests.slack_support import SlackDriver, all_text, buttons
 
 
@@ -62,7 +63,7 @@ def test_uninstall_event_parks_in_single_workspace_mode_and_the_next_process_res
 ) -> None:
     engine = runtime.services.engine
     member = member_with_ledger(engine, "T0TEAM1", "U0ALICE", ("pending",))
-    body = event_body("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0GONE")
+    body = event_callback("T0TEAM1", {"type": "app_uninstalled"}, event_id="Ev0GONE")
     assert driver.app.dispatch(BoltRequest(body=body, headers=event_headers(body))).status == 200
     assert follow_and_ledger_state(engine, member) == ([True], ["parked"])
 

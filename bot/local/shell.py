@@ -12,31 +12,33 @@ import contextlib
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request import BoltRequest
-from slack_sdk.signature import SignatureVerifier
 
-from bot.local_slack import LocalSlack, SlackUser
-from bot.pools import ListenerPools
-from bot.shell_modal import AckOutcome, ModalInput, answer_for, modal_inputs, submitted_view
-from bot.shell_payloads import (
+from bot.local.modals import AckOutcome, ModalInput, answer_for, modal_inputs, submitted_view
+from bot.local.screen import RenderedMessage, Screen, ShellButton
+from bot.local.signed_requests import (
     Actor,
     block_actions,
+    escape_typed,
     interactive_body,
     signed_headers,
     slash_command_body,
     view_closed,
     view_submission,
 )
-from bot.shell_screen import RenderedMessage, Screen, ShellButton
+from bot.local.slack_objects import SlackUser
+from bot.local.slack_server import LocalSlack
+from bot.pools import ListenerPools
 
-__all__ = ["LocalShell", "RenderedMessage", "ShellButton", "run_one"]
+__all__ = ["LocalShell", "RenderedMessage", "ShellButton", "local_authorize", "run_one"]
 
 HELP = """\
 Type a slash command ("/peer Samyadeep Basu") or just its text ("Samyadeep Basu").
@@ -74,7 +76,7 @@ class LocalShell:
         if not local_slack.api.call("users.info", {"user": user_id}).get("ok"):
             # The app may look up whoever typed the command (time zone, name, e-mail).
             local_slack.add_user(SlackUser(user_id, team_id, "you", "You (local shell)"))
-        self._verifier = SignatureVerifier(signing_secret)
+        self._secret = signing_secret
         self._executor = _count_listener_tasks(app)
 
     @property
@@ -90,7 +92,7 @@ class LocalShell:
             command, _, text = line.partition(" ")
         response_url = self.local.response_url()
         self.screen.watch(response_url, None)
-        body = slash_command_body(self.actor, command, text.strip(), response_url)
+        body = slash_command_body(self.actor, command, escape_typed(text.strip()), response_url)
         return self._turn(body, lambda r: self.screen.command_ack(r.status, _text(r), response_url))
 
     def press(self, number: int) -> list[RenderedMessage]:
@@ -110,7 +112,9 @@ class LocalShell:
             self.screen.watch(response_url, target.message)
         payload = block_actions(
             self.actor,
-            control,
+            control.element,
+            block_id=control.block_id,
+            option=control.option,
             message=target.message,
             view=target.view,
             response_url=response_url,
@@ -181,7 +185,8 @@ class LocalShell:
         self.screen.begin_turn()
         mark = len(self.local.calls)
         try:
-            request = BoltRequest(body=body, headers=signed_headers(self._verifier, body))
+            headers: dict[str, str | Sequence[str]] = {**signed_headers(self._secret, body)}
+            request = BoltRequest(body=body, headers=headers)
             response = self.app.dispatch(request)
         except Exception as exc:  # the shell is a UI boundary: show the failure, keep going
             self.console.print_exception()
@@ -270,6 +275,17 @@ def _count_listener_tasks(app: App) -> _CountingExecutor | ListenerPools | None:
     if lazy is not None and getattr(lazy, "executor", None) is inner:
         lazy.executor = counting
     return counting
+
+
+def local_authorize(**_: object) -> AuthorizeResult:
+    """Bolt's `authorize` for the local workspace: its bot, whatever the request (no install)."""
+    return AuthorizeResult(
+        enterprise_id=None,
+        team_id="T0LOCAL",
+        bot_token="xoxb-local",
+        bot_user_id="U0BOT",
+        bot_id="B0BOT",
+    )
 
 
 def run_one(shell: LocalShell, line: str) -> int:

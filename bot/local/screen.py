@@ -14,10 +14,10 @@ from rich.console import Console, Group
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.local_slack import LocalSlack, RecordedCall
-from bot.shell_modal import ModalStack, modal_inputs, read_ack, with_ids
-from bot.shell_payloads import SourceMessage
-from bot.shell_render import Control, render_blocks
+from bot.local.block_render import Control, render_blocks
+from bot.local.modals import ModalStack, modal_inputs, read_ack, with_ids
+from bot.local.signed_requests import SourceMessage
+from bot.local.slack_server import LocalSlack, RecordedCall
 
 # Look-ups the app may expect to fail (e.g. an unknown user); it reports what matters itself.
 _QUIET_FAILURES = frozenset({"auth.test", "users.info", "users.lookupByEmail", "conversations.info"})

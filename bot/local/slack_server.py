@@ -17,8 +17,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.local_slack_api import SlackApi, SlackUser, UploadedFile
-from bot.local_slack_wire import (
+from bot.local.slack_methods import SlackApi
+from bot.local.slack_objects import SlackUser, UploadedFile
+from bot.local.slack_wire import (
     LoopbackServer,
     Reply,
     bearer,
@@ -28,10 +29,10 @@ from bot.local_slack_wire import (
     upload_bytes,
 )
 
-__all__ = ["LocalSlack", "RecordedCall", "SlackUser", "UploadedFile"]
+__all__ = ["LocalSlack", "RecordedCall"]
 
 MESSAGE_METHODS = ("chat.postMessage", "chat.postEphemeral", "chat.update", "response_url")
-# Slack allows five posts per response_url (slack-facts §2); the 404 body text is our own.
+# Slack allows five posts per response_url (its interactivity docs); the 404 body text is our own.
 _RESPONSE_URL_USES = 5
 
 

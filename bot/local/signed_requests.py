@@ -1,7 +1,9 @@
-"""Request bodies exactly as Slack sends them to an app, signed with the signing secret.
+"""Requests exactly as Slack sends them to an app, signed with the signing secret: the one builder
+the local shell, the tests and the benchmarks share.
 
-Shapes: slash command form fields (slack-facts §1.1), `block_actions`, `view_submission` and
-`view_closed` payloads (§1.3), all form-encoded, interactive ones as one `payload` JSON field.
+Shapes follow Slack's docs: slash command form fields; `block_actions`, `view_submission` and
+`view_closed` payloads, form-encoded as one `payload` JSON field; Events API `event_callback`
+envelopes as JSON.
 """
 
 from __future__ import annotations
@@ -9,19 +11,20 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Sequence
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-from bot.shell_render import Control
-
 APP_ID = "A0LOCAL"
+BOT_USER_ID = "U0BOT"
 # The deprecated verification token Slack still sends; Bolt ignores it.
 VERIFICATION_TOKEN = "local-verification-token"
 FORM = "application/x-www-form-urlencoded"
+JSON = "application/json"
 
 
 @dataclass(frozen=True)
@@ -45,25 +48,49 @@ class SourceMessage:
     thread_ts: str | None = None
 
 
+@dataclass(frozen=True)
+class SignedRequest:
+    """One request as Slack sends it: body, headers, and the response_url it names (if any)."""
+
+    body: str
+    headers: dict[str, str]
+    response_url: str = ""
+
+
 def trigger_id() -> str:
-    """A trigger_id shaped like Slack's."""
+    """A trigger_id shaped like Slack's, fresh for every request (the app deduplicates by it)."""
     return f"{int(time.time())}.{secrets.randbelow(10**12)}.{secrets.token_hex(16)}"
 
 
-def signed_headers(verifier: SignatureVerifier, body: str) -> dict[str, str | Sequence[str]]:
-    """Content type plus X-Slack-Request-Timestamp and X-Slack-Signature for `body`."""
-    timestamp = str(int(time.time()))
-    signature = verifier.generate_signature(timestamp=timestamp, body=body) or ""
+def signed_headers(
+    secret: str, body: str, *, content_type: str = FORM, timestamp: int | None = None
+) -> dict[str, str]:
+    """Content type plus X-Slack-Request-Timestamp and X-Slack-Signature for `body`, signed now
+    (or as if at `timestamp`, for stale and future signatures)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    signature = SignatureVerifier(secret).generate_signature(timestamp=stamp, body=body) or ""
     return {
-        "content-type": FORM,
-        "x-slack-request-timestamp": timestamp,
+        "content-type": content_type,
+        "x-slack-request-timestamp": stamp,
         "x-slack-signature": signature,
     }
 
 
+def sign(
+    secret: str, body: str, *, content_type: str = FORM, response_url: str = "", **extra_headers: str
+) -> SignedRequest:
+    """`body` with its signed headers (and any others, e.g. Slack's retry headers)."""
+    headers = {**signed_headers(secret, body, content_type=content_type), **extra_headers}
+    return SignedRequest(body, headers, response_url)
+
+
+def escape_typed(text: str) -> str:
+    """Text a person typed as Slack sends it in a slash command: &, < and > escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slash_command_body(actor: Actor, command: str, text: str, response_url: str) -> str:
-    """The form body of a slash command invocation, with the text escaped as Slack escapes it."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """The form body of a slash command invocation; `text` as Slack sends it (see escape_typed)."""
     return urlencode(
         {
             "token": VERIFICATION_TOKEN,
@@ -108,24 +135,27 @@ def _envelope(kind: str, actor: Actor) -> dict[str, Any]:
 
 def block_actions(
     actor: Actor,
-    control: Control,
+    element: Mapping[str, Any],
     *,
+    block_id: str = "b1",
+    option: dict[str, Any] | None = None,
     message: SourceMessage | None = None,
     view: dict[str, Any] | None = None,
     response_url: str | None = None,
-    bot_user_id: str = "U0BOT",
+    bot_user_id: str = BOT_USER_ID,
 ) -> dict[str, Any]:
-    """A `block_actions` payload for pressing `control` in a message or in a view."""
+    """A `block_actions` payload for pressing a button (or choosing `option` of a menu) in
+    block `block_id` of a message or of a view."""
     action: dict[str, Any] = {
-        "type": control.element.get("type"),
-        "action_id": control.action_id,
-        "block_id": control.block_id,
+        "type": element.get("type"),
+        "action_id": element.get("action_id"),
+        "block_id": block_id,
         "action_ts": f"{time.time():.6f}",
     }
-    if control.option is not None:
-        action["selected_option"] = control.option
+    if option is not None:
+        action["selected_option"] = option
     else:
-        action.update(text=control.element.get("text"), value=control.value)
+        action.update(text=element.get("text"), value=element.get("value"))
     payload = _envelope("block_actions", actor)
     payload.update(actions=[action], state={"values": {}})
     if view is not None:
@@ -163,3 +193,23 @@ def view_submission(actor: Actor, view: dict[str, Any]) -> dict[str, Any]:
 def view_closed(actor: Actor, view: dict[str, Any]) -> dict[str, Any]:
     """A `view_closed` payload (sent only for views opened with notify_on_close)."""
     return {**_envelope("view_closed", actor), "view": view, "is_cleared": False}
+
+
+def event_callback(
+    team_id: str, event: dict[str, Any], *, event_id: str | None = None, bot_user_id: str = BOT_USER_ID
+) -> str:
+    """The JSON body of an Events API delivery of `event` in workspace `team_id`."""
+    return json.dumps(
+        {
+            "token": VERIFICATION_TOKEN,
+            "team_id": team_id,
+            "api_app_id": APP_ID,
+            "event": {"event_ts": f"{time.time():.6f}", **event},
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {"team_id": team_id, "user_id": bot_user_id, "is_bot": True, "is_enterprise_install": False}
+            ],
+        }
+    )
