@@ -1,4 +1,4 @@
-"""Runtime configuration: every variable of the contract (DESIGN §3), read from the
+"""Runtime configuration: every variable of the README's configuration table, read from the
 environment and `.env`. Built once by the composition root; never a module-level instance."""
 
 from __future__ import annotations
