@@ -38,7 +38,7 @@ from benchmarks.naive import memory_mib, reset_peak
 from benchmarks.sqltiming import SqlTimer
 from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
-from handlers.blocks.digest import digest_message, fit_digest
+from handlers.digests.digest_blocks import digest_message, fit_digest
 from services.digests import ledger, queueing
 from services.digests.compose import DigestView, compose_views
 from services.digests.delivery import DigestService

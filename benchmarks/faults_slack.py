@@ -203,7 +203,7 @@ def late_invitation(r: Replay) -> Row:
     )
     seen = slow_invite(r)
     modal, accept = seen["modal"], seen["accept"]
-    # Today's texts for the failure (handlers/blocks/invitations.py); their absence is the fix.
+    # Today's texts for the failure (handlers/collaboration/invite_modal.py); their absence is the fix.
     told_nothing = "nothing was sent" in modal
     refused = "no longer in the store" in accept["said"]
     shown = "“nothing was sent”" if told_nothing else repr(modal[:70])

@@ -26,9 +26,9 @@ from slack_sdk.webhook import WebhookClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.logs import request_kind
+from handlers import messages
 from handlers.background import runs_on_lookup_pool
-from handlers.blocks import messages
-from handlers.blocks.common import Reply
+from handlers.blocks import Reply
 from handlers.errors import response_url_of
 from services.openalex.lookup_slots import LookupSlots
 

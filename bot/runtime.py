@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.app import web_client
-from bot.collaboration import SlackClaimNotifier, SlackInvitationSender, WorkspaceClients
+from bot.collaboration_sender import SlackClaimNotifier, SlackInvitationSender, WorkspaceClients
 from bot.installations import InstallationTokens
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender

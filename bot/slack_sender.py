@@ -17,8 +17,8 @@ from slack_sdk.models.metadata import Metadata
 
 from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
-from handlers.blocks.common import Reply
-from handlers.blocks.digest import digest_message, fit_digest
+from handlers.blocks import Reply
+from handlers.digests.digest_blocks import digest_message, fit_digest
 from services.digests.compose import DigestView
 from services.digests.port import HistoryUnclear, RecipientGone, SentMessage, TemporaryFailure
 from services.slack_requests.sending import OutcomeUnknown

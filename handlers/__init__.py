@@ -1,34 +1,33 @@
-"""The Slack surface: listeners, parsing and Block Kit renderers. Never touches SQL or httpx."""
+"""The Slack surface: listeners, parsing and Block Kit renderers. Never touches SQL or httpx.
+
+One package per domain, as in services/: each holds its listeners (`claims.py`) beside their
+renderers (`claim_blocks.py`). What every listener shares sits at this level: the slash router
+(commands), the request context (context), ids, button values, block helpers and replies."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import (
-    actions,
-    claims,
-    collaborators,
-    commands,
-    errors,
-    events,
-    follows,
-    home,
-    invitations,
-    papers,
-)
+from handlers import buttons, commands, errors, events
+from handlers.collaboration import claims, invitations
+from handlers.digests import follows, schedule
+from handlers.home import tab
+from handlers.research import collaborators, papers, profiles
 from services.container import Services
 
 
 def register_all(app: App, services: Services, *, command: str) -> None:
     """Attach every listener to the app."""
     commands.register(app, services, command=command)
-    actions.register(app, services)
+    profiles.register(app, services)
+    buttons.register(app)
     papers.register(app, services)
     collaborators.register(app, services)
     follows.register(app, services, command=command)
-    home.register(app, services, command=command)
+    schedule.register(app, services, command=command)
+    tab.register(app, services, command=command)
     claims.register(app, services, command=command)
     invitations.register(app, services, command=command)
     events.register(app, services)
-    actions.register_fallback(app)  # after every other action listener
+    buttons.register_fallback(app)  # after every other action listener
     errors.register(app)

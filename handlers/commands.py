@@ -1,49 +1,25 @@
-"""The slash command: ack at once, then parse → one service call → render → reply (ephemeral)."""
+"""The slash command: ack at once, then parse → route to the subcommand's handler (one service
+call, one renderer) → reply, ephemeral. Each domain's package holds its subcommands."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
+from handlers import messages
 from handlers.background import after_ack
-from handlers.blocks import messages
-from handlers.blocks.common import Reply
-from handlers.blocks.profile import pick_list, profile_card
-from handlers.claims import handle_claim_command, handle_unclaim_command
-from handlers.collaborators import handle_collaborators_command, handle_graph_command
-from handlers.follows import (
-    handle_digest_command,
-    handle_follow_command,
-    handle_following_command,
-    handle_unfollow_command,
-)
-from handlers.invitations import handle_invite_command
-from handlers.papers import handle_papers_command
-from handlers.parsing import ParsedCommand, parse_slash_text
+from handlers.collaboration.claims import handle_claim_command, handle_unclaim_command
+from handlers.collaboration.invitations import handle_invite_command
+from handlers.context import Answer, CommandContext
+from handlers.digests.follows import handle_follow_command, handle_following_command, handle_unfollow_command
+from handlers.digests.schedule import handle_digest_command
+from handlers.parsing import parse_slash_text
+from handlers.research.collaborators import handle_collaborators_command, handle_graph_command
+from handlers.research.papers import handle_papers_command
+from handlers.research.profiles import handle_profile_command
 from services.container import Services
-from services.workspaces.members import Viewer
-
-
-@dataclass(frozen=True)
-class CommandContext:
-    """Who typed the command, where, and how to answer them."""
-
-    command: str
-    team_id: str
-    user_id: str
-    channel_id: str
-    client: WebClient
-    respond: Respond
-    # Opens a modal (once, within 3 s): the invitation modal.
-    trigger_id: str = ""
-
-
-# A subcommand's answer; None when the handler already replied itself (e.g. after an upload).
-Answer = Callable[[Services, ParsedCommand, CommandContext], Reply | None]
 
 
 def register(app: App, services: Services, *, command: str) -> None:
@@ -87,17 +63,3 @@ def command_routes() -> dict[str, Answer]:
         "unclaim": handle_unclaim_command,
         "invite": handle_invite_command,
     }
-
-
-def handle_profile_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
-    """`/peer QUERY`: a card, a pick list, an invalid-input hint, or an OpenAlex look-up offer."""
-    lookup = services.profiles.lookup(parsed.query, viewer=Viewer(team_id=ctx.team_id, user_id=ctx.user_id))
-    if lookup.status == "found" and lookup.profile:
-        return profile_card(lookup.profile)
-    if lookup.status == "choices":
-        return pick_list(lookup.query, lookup.candidates)
-    if lookup.status == "invalid":
-        return messages.invalid_query(ctx.command, lookup.message or "That query is not valid.")
-    return messages.not_found(
-        ctx.command, lookup.query, lookup.openalex_ref or lookup.query, parsed.suggestion
-    )

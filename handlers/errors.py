@@ -14,7 +14,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_sdk.webhook import WebhookClient
 
-from handlers.blocks.common import Reply, section
+from handlers.blocks import Reply, section
 from services.store.engine import store_unavailable
 
 log = logging.getLogger("bzpeer.errors")

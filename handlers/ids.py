@@ -1,4 +1,6 @@
-"""Every action_id and callback_id the bot uses, in one place."""
+"""Every action_id, callback_id and block_id prefix the bot uses, in one place. They are part of
+what Slack keeps: a message posted months ago still carries them, so they never change
+(tests/test_slack_ids.py pins them)."""
 
 from __future__ import annotations
 
@@ -69,3 +71,14 @@ class InviteInput(StrEnum):
 
     MESSAGE = "invite_message"
     ABOUT = "invite_about"
+
+
+class BlockId(StrEnum):
+    """block_id prefixes whose presses are answered by where they were (`PREFIX:…`)."""
+
+    # The following list: a press there re-renders the list in place.
+    FOLLOWING = "following"
+    # A collaborator suggestion: the other suggestions stay on screen.
+    SUGGESTION = "suggestion"
+    # The Home tab.
+    HOME = "home"

@@ -1,26 +1,32 @@
-"""Button values: small JSON documents validated on the way back in (never trusted blindly)."""
+"""What the app's buttons and modals carry: small JSON documents (a button's `value`, a modal's
+`private_metadata`) with one-letter keys, validated on the way back in and never trusted blindly.
+
+Who acts is never in a value: it is the signed payload's user (`handlers.context.presser`)."""
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from services.collaboration.invitation_types import PostedMessage
 
 Value = TypeVar("Value", bound="ButtonValue")
 
 # Row ids are 32-bit integer columns; a larger number in an edited value would make the
 # database driver raise (SQLite: OverflowError) instead of finding nothing.
 MAX_ROW_ID = 2**31 - 1
+# Far past any real list; the papers service clamps to the last page anyway.
+MAX_PAGE = 100_000
 
 
 class ButtonValue(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """A value that round-trips through Slack. Fields are named in code and aliased to one letter
+    on the wire (Slack allows 2,000 characters a value); an unknown key makes it stale."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     def dump(self) -> str:
-        """The compact JSON that goes into a button's `value` (≤ 2000 characters)."""
-        return self.model_dump_json(exclude_none=True)
+        """The compact JSON that goes into a button's `value` or a view's `private_metadata`."""
+        return self.model_dump_json(by_alias=True, exclude_none=True)
 
     @classmethod
     def load(cls: type[Value], raw: str | None) -> Value | None:
@@ -32,34 +38,21 @@ class ButtonValue(BaseModel):
 
 
 class ResearcherValue(ButtonValue):
+    """Names one researcher: cards, pick lists, Follow / Mute, Claim, Invite, Edit profile."""
+
     researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
 
 
 class LookupValue(ButtonValue):
+    """A QUERY to look up on OpenAlex ("Look up on OpenAlex")."""
+
     query: str = Field(alias="q", min_length=1, max_length=200)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
 
 
 class AuthorIdValue(ButtonValue):
+    """An OpenAlex author to import ("Add to BZPEER")."""
+
     openalex_id: str = Field(alias="a", pattern=r"^A\d{4,12}$")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
-
-
-# Far past any real list; the papers service clamps to the last page anyway.
-MAX_PAGE = 100_000
 
 
 class PapersValue(ButtonValue):
@@ -70,30 +63,39 @@ class PapersValue(ButtonValue):
     year: int | None = Field(default=None, alias="y", ge=1000, le=2999)
     type: Literal["preprint", "article"] | None = Field(default=None, alias="t")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     @field_validator("page")
     @classmethod
     def _clamp_page(cls, page: int) -> int:
         # An edited page number is clamped, not refused: the list still opens.
         return min(max(page, 1), MAX_PAGE)
 
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True, exclude_none=True)
+
+class ClaimValue(ButtonValue):
+    """Names one claim on the admin's buttons; who may decide is checked on every press."""
+
+    claim_id: int = Field(alias="c", gt=0, le=MAX_ROW_ID)
 
 
-def pressed_value(body: dict[str, Any]) -> str | None:
-    """The `value` of the button pressed in a block_actions payload."""
-    actions = body.get("actions") or [{}]
-    value = actions[0].get("value")
-    return value if isinstance(value, str) else None
+class EditMetadata(ButtonValue):
+    """The profile edit modal's private_metadata: which profile, and whether Home opened it."""
+
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
+    from_home: bool = Field(default=False, alias="h")
 
 
-def pressed_message(body: dict[str, Any]) -> PostedMessage | None:
-    """The message a button was pressed in (channel and ts), when it is one the app posted:
-    Slack signs the payload, so a press proves the message exists. None for ephemeral ones."""
-    container = body.get("container") or {}
-    channel, ts = container.get("channel_id"), container.get("message_ts")
-    if container.get("type") != "message" or container.get("is_ephemeral") or not (channel and ts):
-        return None
-    return PostedMessage(channel=str(channel), ts=str(ts))
+class InvitationValue(ButtonValue):
+    """Names one invitation on Accept / Decline / Mute; only its invitee may press them."""
+
+    invitation_id: int = Field(alias="i", gt=0, le=MAX_ROW_ID)
+
+
+class UnmuteValue(ButtonValue):
+    """Which of the presser's own mutes to lift: a member id, or 0 for "all invitations"."""
+
+    member_id: int = Field(alias="m", ge=0, le=MAX_ROW_ID)
+
+
+class InviteMetadata(ButtonValue):
+    """The invitation modal's private_metadata: whom it invites (the inviter is the submitter)."""
+
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)

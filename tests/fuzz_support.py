@@ -18,7 +18,7 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import Engine
 
 from bot.local.slack_server import RecordedCall
-from handlers.blocks.common import within_limits
+from handlers.blocks import within_limits
 from tests.fake_openalex import FakeOpenAlex, UnexpectedRequest
 from tests.slack_support import all_text
 

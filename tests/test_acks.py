@@ -33,11 +33,19 @@ from bot.local.signed_requests import (
 from bot.local.slack_objects import SlackUser
 from bot.local.slack_server import LocalSlack, RecordedCall
 from bot.runtime import Runtime
-from handlers.blocks.claims import ClaimValue, EditMetadata
-from handlers.blocks.invitations import InvitationValue, InviteMetadata, UnmuteValue
 from handlers.ids import Action, InviteInput, ProfileInput, ScheduleInput
 from handlers.ids import View as ViewId
-from handlers.values import AuthorIdValue, LookupValue, PapersValue, ResearcherValue
+from handlers.values import (
+    AuthorIdValue,
+    ClaimValue,
+    EditMetadata,
+    InvitationValue,
+    InviteMetadata,
+    LookupValue,
+    PapersValue,
+    ResearcherValue,
+    UnmuteValue,
+)
 from tests.collab_support import SAM, SEED, ack_body, add_people, claim_and_approve, last_view, researcher_id
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture

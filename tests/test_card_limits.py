@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handlers.blocks.common import within_limits
-from handlers.blocks.profile import pick_list, profile_card, trust_breakdown
+from handlers.blocks import within_limits
+from handlers.research.profile_blocks import pick_list, profile_card, trust_breakdown
 from services.research.profiles import Candidate, Profile, WorkSummary
 from services.research.trust import TrustSignals, trust_snapshot
 from tests.fake_openalex import FakeOpenAlex, fixture

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from bot.runtime import Runtime
-from handlers.blocks.collaborators import collaborators_message
-from handlers.blocks.common import within_limits
+from handlers.blocks import within_limits
 from handlers.ids import Action
+from handlers.research.collaborator_blocks import collaborators_message
 from services.research.coauthor_graph import MAX_AUTHORS_PER_WORK
 from services.research.collaborators import (
     MAX_FRONTIER,

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
-from handlers.blocks.common import within_limits
-from handlers.blocks.digest import digest_message, fit_digest
+from handlers.blocks import within_limits
+from handlers.digests.digest_blocks import digest_message, fit_digest
 from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services.digests import ledger, queueing

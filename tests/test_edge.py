@@ -22,9 +22,9 @@ from bot.app import InlineExecutor, build_bolt_app
 from bot.local.signed_requests import Actor, signed_headers, view_submission
 from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
-from handlers.blocks.follows import newest_work_line
-from handlers.blocks.profile import work_line
+from handlers.digests.follow_blocks import newest_work_line
 from handlers.ids import ProfileInput
+from handlers.research.profile_blocks import work_line
 from services.digests.follow_views import FollowedResearcher
 from services.research.profiles import WorkSummary
 from services.store.engine import session_scope

@@ -23,12 +23,12 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.app import InlineExecutor, build_bolt_app, web_client
-from bot.collaboration import SlackInvitationSender, WorkspaceClients
+from bot.collaboration_sender import SlackInvitationSender, WorkspaceClients
 from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
-from handlers.blocks.common import within_limits
+from handlers.blocks import within_limits
 from handlers.ids import Action
 from services.collaboration.invitation_service import InvitationService
 from services.digests import queueing

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
-from handlers.blocks.common import within_limits
+from handlers.blocks import within_limits
 from handlers.ids import Action
 from services.container import Services
 from services.digests.follows import FollowService

@@ -19,11 +19,18 @@ from bot.local.signed_requests import SourceMessage, block_actions, interactive_
 from bot.local.slack_objects import SlackUser
 from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
-from handlers.blocks.claims import ClaimValue
-from handlers.blocks.invitations import InvitationValue, UnmuteValue
 from handlers.ids import Action
 from handlers.parsing import OTHER_SUBCOMMANDS, QUERY_SUBCOMMANDS
-from handlers.values import AuthorIdValue, ButtonValue, LookupValue, PapersValue, ResearcherValue
+from handlers.values import (
+    AuthorIdValue,
+    ButtonValue,
+    ClaimValue,
+    InvitationValue,
+    LookupValue,
+    PapersValue,
+    ResearcherValue,
+    UnmuteValue,
+)
 from tests.fake_openalex import FakeOpenAlex
 from tests.fuzz_support import (
     AnsweringOpenAlex,

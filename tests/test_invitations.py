@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col
 
-from bot.collaboration import SlackInvitationSender, WorkspaceClients
+from bot.collaboration_sender import SlackInvitationSender, WorkspaceClients
 from bot.runtime import Runtime
 from handlers.ids import Action
 from services.collaboration.claim_service import ClaimService

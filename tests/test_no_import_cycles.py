@@ -13,21 +13,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ("bot", "handlers", "services")
 
-# Cycles that are known and being removed, per layer: each may only shrink. handlers/ has one
-# (commands ⇄ claims, collaborators, follows, invitations, papers, through CommandContext and the
-# helpers they share) that the handlers slice of issue 15 (handlers by domain) takes apart; when
-# it is gone, delete the entry.
-PENDING: dict[str, set[str]] = {
-    "handlers": {
-        "handlers.claims",
-        "handlers.collaborators",
-        "handlers.commands",
-        "handlers.follows",
-        "handlers.invitations",
-        "handlers.papers",
-    },
-}
-
 
 def _module_name(path: Path) -> str:
     parts = path.relative_to(ROOT).with_suffix("").parts
@@ -102,8 +87,7 @@ def _repository_cycles() -> list[set[str]]:
 @pytest.mark.parametrize("layer", LAYERS)
 def test_no_import_cycle(layer: str) -> None:
     cycles = [cycle for cycle in _repository_cycles() if any(m.split(".")[0] == layer for m in cycle)]
-    allowed = PENDING.get(layer, set())
-    assert [sorted(cycle) for cycle in cycles if not cycle <= allowed] == []
+    assert [sorted(cycle) for cycle in cycles] == []
 
 
 def test_cycles_are_found() -> None:

@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 
 from bot.runtime import Runtime
-from handlers.blocks.common import within_limits
-from handlers.blocks.papers import papers_message
+from handlers.blocks import within_limits
 from handlers.ids import Action
+from handlers.research.paper_blocks import papers_message
 from services.research.papers import PAGE_SIZE, PaperFilters
 from tests.slack_support import SlackDriver, all_text, buttons
 from tests.store_support import StoreBuilder

@@ -8,7 +8,7 @@ import pytest
 from slack_bolt.request import BoltRequest
 
 from bot.local.signed_requests import signed_headers
-from handlers.blocks.common import within_limits
+from handlers.blocks import within_limits
 from handlers.ids import Action
 from tests.slack_support import SlackDriver, all_text, buttons
 from tests.store_support import add_researcher

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from handlers.blocks.digest import digest_message
+from handlers.digests.digest_blocks import digest_message
 from services.digests.delivery import DigestService
 from services.digests.refresh import LOOKBACK, RefreshService
 from services.openalex.client import OpenAlexClient

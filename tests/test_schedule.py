@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from bot.local.slack_objects import SlackUser
 from bot.runtime import Runtime
-from handlers.follows import parse_digest_args
+from handlers.digests.schedule import parse_digest_args
 from services.digests.follows import FollowService
 from services.digests.schedule import (
     DigestPrefs,

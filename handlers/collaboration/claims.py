@@ -12,18 +12,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
+from handlers import messages
 from handlers.background import after_ack, hand_over, handed_over, in_background
-from handlers.blocks import messages
-from handlers.blocks.claims import (
-    ClaimValue,
-    EditMetadata,
+from handlers.blocks import Reply, escape
+from handlers.collaboration.claim_blocks import (
     admin_elsewhere_refusal,
     claim_notice,
     decided_message,
@@ -33,21 +31,25 @@ from handlers.blocks.claims import (
     profile_saved_view,
     unclaim_notice,
 )
-from handlers.blocks.common import Reply, escape
-from handlers.blocks.profile import pick_list, profile_card
-from handlers.follows import presser, publish_home
+from handlers.context import (
+    CommandContext,
+    now_utc,
+    on_ephemeral_message,
+    pressed_value,
+    presser,
+    tell_presser,
+    unresolved,
+)
+from handlers.home.tab import publish_home
 from handlers.ids import Action, ProfileInput
 from handlers.ids import View as ViewId
 from handlers.parsing import ParsedCommand
-from handlers.values import ResearcherValue, pressed_value
+from handlers.research.profile_blocks import profile_card
+from handlers.values import ClaimValue, EditMetadata, ResearcherValue
 from services.collaboration.claim_service import HEADLINE_MAX
 from services.collaboration.claim_types import ClaimOutcome, DecisionOutcome, Reviewer, SlackIdentity
 from services.container import Services
-from services.research.profiles import Lookup
 from services.workspaces.members import Viewer
-
-if TYPE_CHECKING:
-    from handlers.commands import CommandContext
 
 log = logging.getLogger("bzpeer.claims")
 
@@ -121,15 +123,6 @@ def _reviewer(client: WebClient, actor: AdminActor) -> Reviewer:
     return Reviewer(viewer=actor.viewer, is_admin=bool(user) and _active(user) and in_scope and admin)
 
 
-def lookup_reply(lookup: Lookup, parsed: ParsedCommand, command: str) -> Reply:
-    """QUERY did not name one researcher: the pick list, an invalid-input hint, or not found."""
-    if lookup.status == "choices":
-        return pick_list(lookup.query, lookup.candidates)
-    if lookup.status == "invalid":
-        return messages.invalid_query(command, lookup.message or "That query is not valid.")
-    return messages.not_found(command, lookup.query, lookup.openalex_ref or lookup.query, parsed.suggestion)
-
-
 def claim_reply(outcome: ClaimOutcome, command: str) -> Reply:
     """What the claim did, above the card as the claimant now sees it."""
     notice = claim_notice(outcome, command)
@@ -151,47 +144,30 @@ def notice_text(outcome: ClaimOutcome) -> str:
     return escape(texts[outcome.status])
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ephemeral(respond: Respond, reply: Reply) -> None:
-    respond(response_type="ephemeral", replace_original=False, **reply.payload())
-
-
-def _on_ephemeral_card(body: dict[str, Any]) -> bool:
-    container = body.get("container") or {}
-    return container.get("type") == "message" and bool(container.get("is_ephemeral"))
-
-
-# ---------------------------------------------------------------------------------------------
-# Subcommands
-
-
 def handle_claim_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
     """`/peer claim QUERY`, or for admins `/peer claim revoke QUERY`."""
-    viewer, now = Viewer(team_id=ctx.team_id, user_id=ctx.user_id), _now()
+    viewer, now = ctx.viewer, now_utc()
     head, _, rest = parsed.query.partition(" ")
     if head.casefold() == "revoke" and rest.strip():
         # A slash command names one team: the workspace it was typed in.
         reviewer = _reviewer(ctx.client, AdminActor(viewer))
         revoked = services.claims.revoke_query(rest, reviewer=reviewer, now=now)
         if revoked.outcome is None:
-            return lookup_reply(revoked.lookup, parsed, ctx.command)
+            return unresolved(ctx.command, revoked.lookup)
         if revoked.outcome.status == "revoked":
             return decided_message(revoked.outcome)
         return decision_refusal(revoked.outcome, ctx.command)
     identity = slack_identity(ctx.client, ctx.user_id)
     result = services.claims.claim_query(viewer, parsed.query, identity=identity, now=now)
     if result.outcome is None:
-        return lookup_reply(result.lookup, parsed, ctx.command)
+        return unresolved(ctx.command, result.lookup)
     return claim_reply(result.outcome, ctx.command)
 
 
 def handle_unclaim_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
     """`/peer unclaim`: withdraw my pending or approved claim."""
-    viewer = Viewer(team_id=ctx.team_id, user_id=ctx.user_id)
-    outcome = services.claims.unclaim(viewer, now=_now())
+    viewer = ctx.viewer
+    outcome = services.claims.unclaim(viewer, now=now_utc())
     notice = unclaim_notice(outcome, ctx.command)
     if outcome.profile is None:
         return notice
@@ -224,39 +200,39 @@ def register(app: App, services: Services, *, command: str) -> None:
     def handle_claim_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
         if viewer is None or value is None:
-            _ephemeral(respond, messages.stale_button())
+            tell_presser(respond, messages.stale_button())
             return
         identity = slack_identity(client, viewer.user_id)
         reply = claim_reply(
-            services.claims.claim(viewer, value.researcher_id, identity=identity, now=_now()), command
+            services.claims.claim(viewer, value.researcher_id, identity=identity, now=now_utc()), command
         )
-        if _on_ephemeral_card(body):
+        if on_ephemeral_message(body):
             respond(replace_original=True, **reply.payload())
         else:
             # A card shared in a channel stays as it is; the claimant alone sees the answer.
-            _ephemeral(respond, reply)
+            tell_presser(respond, reply)
 
     def decide(body: dict[str, Any], respond: Respond, client: WebClient, kind: str) -> None:
         viewer, value = presser(body), ClaimValue.load(pressed_value(body))
         if viewer is None or value is None:
-            _ephemeral(respond, messages.stale_button())
+            tell_presser(respond, messages.stale_button())
             return
         actor = admin_actor(body)
         if actor is None:
-            _ephemeral(respond, admin_elsewhere_refusal(command))
+            tell_presser(respond, admin_elsewhere_refusal(command))
             return
         reviewer = _reviewer(client, actor)
         outcome: DecisionOutcome
         if kind == "revoke":
-            outcome = services.claims.revoke(value.claim_id, reviewer=reviewer, now=_now())
+            outcome = services.claims.revoke(value.claim_id, reviewer=reviewer, now=now_utc())
         else:
             outcome = services.claims.decide(
-                value.claim_id, approve=kind == "approve", reviewer=reviewer, now=_now()
+                value.claim_id, approve=kind == "approve", reviewer=reviewer, now=now_utc()
             )
         if outcome.status in ("approved", "rejected", "revoked"):
             respond(replace_original=True, **decided_message(outcome).payload())
         else:
-            _ephemeral(respond, decision_refusal(outcome, command))
+            tell_presser(respond, decision_refusal(outcome, command))
 
     @after_ack(app.action(Action.CLAIM_APPROVE))
     def handle_claim_approve(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -277,9 +253,9 @@ def register(app: App, services: Services, *, command: str) -> None:
         profile = services.claims.editable_profile(viewer, value.researcher_id) if viewer and value else None
         if profile is None or viewer is None or not body.get("trigger_id"):
             if from_home and viewer is not None:
-                publish_home(services, client, viewer, command, now=_now(), notice=edit_refusal().text)
+                publish_home(services, client, viewer, command, now=now_utc(), notice=edit_refusal().text)
             elif body.get("response_url"):
-                _ephemeral(respond, edit_refusal() if value else messages.stale_button())
+                tell_presser(respond, edit_refusal() if value else messages.stale_button())
             return
         client.views_open(
             trigger_id=body["trigger_id"], view=profile_edit_modal(profile, from_home=from_home)
@@ -296,7 +272,7 @@ def register(app: App, services: Services, *, command: str) -> None:
             return
         # Saved here, in the store only: whether it could be saved is the ack's answer.
         outcome = services.claims.update_profile(
-            viewer, meta.researcher_id, headline=headline, open_to_collaborate=is_open, now=_now()
+            viewer, meta.researcher_id, headline=headline, open_to_collaborate=is_open, now=now_utc()
         )
         if outcome.status != "saved":
             problem = outcome.problem or edit_refusal().text
@@ -311,6 +287,6 @@ def register(app: App, services: Services, *, command: str) -> None:
         if handed_over(context, EditMetadata) is None or viewer is None:
             return
         notice = ":white_check_mark: Profile saved."
-        publish_home(services, client, viewer, command, now=_now(), notice=notice)
+        publish_home(services, client, viewer, command, now=now_utc(), notice=notice)
 
     app.view(ViewId.PROFILE_EDIT)(ack=save_profile_edit, lazy=[in_background(refresh_home_after_edit)])

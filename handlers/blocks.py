@@ -15,12 +15,16 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from services.store.text import truncate
+
 MAX_BLOCKS = 50
 MAX_SECTION_TEXT = 3000
 # Slack rejects messages with about 12–13k characters of block text (msg_blocks_too_long).
 MAX_MESSAGE_TEXT = 10_000
 # Longer links are left out: a record's URL is rarely that long, and never worth the text budget.
 MAX_URL = 1000
+# Names (researchers, people, institutions) are cut to this many characters in messages.
+NAME = 150
 # http(s), a host, and no white space (which would end the link early in mrkdwn).
 _WEB_URL = re.compile(r"https?://[^\s/?#]+[^\s]*\Z", re.IGNORECASE)
 
@@ -38,6 +42,16 @@ def link(url: str | None, label: str, *, max_url: int = MAX_URL) -> str:
         return escape(label)
     safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
     return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 work`, `3 works`; `many` for irregular plurals."""
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def shown_name(name: str) -> str:
+    """A person's or record's name, escaped and cut to NAME characters, for mrkdwn."""
+    return escape(truncate(name, NAME))
 
 
 def clip(text: str, limit: int) -> str:

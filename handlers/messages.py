@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from handlers.blocks.common import Reply, context, escape, section
+from handlers.blocks import Reply, context, escape, section
 from handlers.ids import Action
 from handlers.parsing import MAX_QUERY
 from handlers.values import AuthorIdValue, LookupValue

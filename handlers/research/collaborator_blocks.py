@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from handlers.blocks.common import Reply, context, escape, header, section
-from handlers.blocks.profile import FIELD, NAME, plural
-from handlers.ids import Action
+from handlers.blocks import NAME, Reply, context, escape, header, plural, section, shown_name
+from handlers.ids import Action, BlockId
+from handlers.research.profile_blocks import FIELD
 from handlers.values import LookupValue, ResearcherValue
 from services.research.collaborators import Collaborators, Suggestion
 from services.research.graph_picture import GraphPicture
@@ -16,13 +16,6 @@ NAMES_IN_REASON = 3
 TOPICS_IN_REASON = 2
 # Co-authors offered for an OpenAlex look-up when nobody is in reach.
 LOOKUPS_OFFERED = 3
-# Block ids of a suggestion's buttons: "suggestion:{researcher id}". A Follow pressed there
-# answers with a note and leaves the suggestions in place.
-SUGGESTION_BLOCK = "suggestion"
-
-
-def _name(name: str) -> str:
-    return escape(truncate(name, NAME))
 
 
 def _listing(names: list[str], total: int) -> str:
@@ -34,7 +27,7 @@ def reason(suggestion: Suggestion) -> str:
     """Why someone is suggested, in words: shared co-authors, then shared topics."""
     parts = []
     if suggestion.shared_coauthor_count:
-        names = [_name(p.name) for p in suggestion.shared_coauthors[:NAMES_IN_REASON]]
+        names = [shown_name(p.name) for p in suggestion.shared_coauthors[:NAMES_IN_REASON]]
         count = suggestion.shared_coauthor_count
         label = "shared co-author" if count == 1 else "shared co-authors"
         parts.append(f"{count} {label}: {_listing(names, count)}")
@@ -46,10 +39,10 @@ def reason(suggestion: Suggestion) -> str:
 
 
 def _close_section(found: Collaborators) -> Block:
-    name = _name(found.researcher_name)
+    name = shown_name(found.researcher_name)
     if not found.close:
         return section(f"*Close collaborators*\nNo co-authors of {name} are in the store yet.")
-    rows = "\n".join(f"• {_name(c.name)} · {plural(c.shared_works, 'shared work')}" for c in found.close)
+    rows = "\n".join(f"• {shown_name(c.name)} · {plural(c.shared_works, 'shared work')}" for c in found.close)
     more = found.close_total - len(found.close)
     if more > 0:
         rows += f"\nand {more} more"
@@ -77,13 +70,13 @@ def _suggestion_blocks(suggestion: Suggestion) -> list[Block]:
         # Only a claimed profile has a member to invite; the press re-checks everything.
         buttons.append(ButtonElement(text="Invite to collaborate", action_id=Action.INVITE, value=value))
     return [
-        section(f"*{_name(suggestion.name)}* · {details}\n{reason(suggestion)}"),
-        ActionsBlock(block_id=f"{SUGGESTION_BLOCK}:{suggestion.id}", elements=buttons),
+        section(f"*{shown_name(suggestion.name)}* · {details}\n{reason(suggestion)}"),
+        ActionsBlock(block_id=f"{BlockId.SUGGESTION}:{suggestion.id}", elements=buttons),
     ]
 
 
 def _nobody_in_reach(found: Collaborators) -> list[Block]:
-    name = _name(found.researcher_name)
+    name = shown_name(found.researcher_name)
     if not found.close:
         return [
             section(
@@ -107,7 +100,7 @@ def _nobody_in_reach(found: Collaborators) -> list[Block]:
     for person in found.close[:LOOKUPS_OFFERED]:
         blocks.append(
             section(
-                f"• {_name(person.name)}",
+                f"• {shown_name(person.name)}",
                 accessory=ButtonElement(
                     text="Look up on OpenAlex",
                     action_id=Action.OPENALEX_LOOKUP,
@@ -146,13 +139,14 @@ def collaborators_message(found: Collaborators) -> Reply:
 def graph_fallback(picture: GraphPicture) -> str:
     """Who is in the picture, as text (the picture's fallback for anyone who cannot see it)."""
     found = picture.collaborators
-    close = [f"{_name(c.name)} ({plural(c.shared_works, 'shared work')})" for c in found.close]
+    close = [f"{shown_name(c.name)} ({plural(c.shared_works, 'shared work')})" for c in found.close]
     suggested = [
-        f"{_name(s.name)} ({plural(s.shared_coauthor_count, 'shared co-author')})" for s in found.suggestions
+        f"{shown_name(s.name)} ({plural(s.shared_coauthor_count, 'shared co-author')})"
+        for s in found.suggestions
     ]
     return "\n".join(
         [
-            f"• Researcher: {_name(found.researcher_name)}",
+            f"• Researcher: {shown_name(found.researcher_name)}",
             "• Close collaborators: "
             + (_listing(close, found.close_total) if close else "none in the store"),
             "• Suggested collaborators: " + (", ".join(suggested) if suggested else "none yet"),
@@ -162,13 +156,13 @@ def graph_fallback(picture: GraphPicture) -> str:
 
 def graph_comment(picture: GraphPicture) -> str:
     """The message that introduces the uploaded picture."""
-    name = _name(picture.collaborators.researcher_name)
+    name = shown_name(picture.collaborators.researcher_name)
     return f"Research graph of *{name}*: close collaborators in green, suggested collaborators in orange."
 
 
 def graph_posted(picture: GraphPicture, *, in_dm: bool) -> Reply:
     """Where the picture went (the channel, or a DM when the bot is not in the channel) and a text version."""
-    name = _name(picture.collaborators.researcher_name)
+    name = shown_name(picture.collaborators.researcher_name)
     if in_dm:
         where = (
             f"I'm not a member of this channel, so I sent the research graph of {name} "

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from handlers import messages
 from handlers.background import after_ack
-from handlers.blocks import messages
-from handlers.blocks.collaborators import collaborators_message, graph_comment, graph_posted
-from handlers.blocks.common import Reply
-from handlers.blocks.lookup import unresolved
-from handlers.blocks.profile import profile_card
-from handlers.follows import presser
+from handlers.blocks import Reply
+from handlers.context import CommandContext, pressed_value, tell_presser, unresolved
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
-from handlers.values import ResearcherValue, pressed_value
+from handlers.research.collaborator_blocks import collaborators_message, graph_comment, graph_posted
+from handlers.values import ResearcherValue
 from services.container import Services
 from services.research.graph_picture import GraphPicture
-
-if TYPE_CHECKING:  # commands imports this module for its routes
-    from handlers.commands import CommandContext
 
 # What files.completeUploadExternal answers when the bot cannot post in the channel (not a
 # member, or a DM/private channel it cannot see): the picture goes to the user's DM instead.
@@ -75,7 +70,7 @@ def _ids(body: dict[str, Any]) -> tuple[str, str]:
 
 
 def register(app: App, services: Services) -> None:
-    """Attach the Collaborators, Research graph and suggestion "View profile" buttons."""
+    """Attach the Collaborators and Research graph buttons."""
 
     @after_ack(app.action(Action.COLLABORATORS))
     def handle_collaborators_button(body: dict[str, Any], respond: Respond) -> None:
@@ -86,7 +81,7 @@ def register(app: App, services: Services) -> None:
             if found
             else (messages.researcher_gone() if value else messages.stale_button())
         )
-        respond(response_type="ephemeral", replace_original=False, **reply.payload())
+        tell_presser(respond, reply)
 
     @after_ack(app.action(Action.GRAPH))
     def handle_graph_button(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
@@ -98,16 +93,4 @@ def register(app: App, services: Services) -> None:
             channel_id, user_id = _ids(body)
             in_dm = upload_graph(client, picture, channel_id=channel_id, user_id=user_id)
             reply = graph_posted(picture, in_dm=in_dm)
-        respond(response_type="ephemeral", replace_original=False, **reply.payload())
-
-    @after_ack(app.action(Action.VIEW_PROFILE_NEW_MESSAGE))
-    def handle_view_profile_new_message(body: dict[str, Any], respond: Respond) -> None:
-        # Unlike the pick list's View, the suggestions stay: the card comes as a new message.
-        value = ResearcherValue.load(pressed_value(body))
-        profile = services.profiles.profile(value.researcher_id, viewer=presser(body)) if value else None
-        reply = (
-            profile_card(profile)
-            if profile
-            else (messages.researcher_gone() if value else messages.stale_button())
-        )
-        respond(response_type="ephemeral", replace_original=False, **reply.payload())
+        tell_presser(respond, reply)

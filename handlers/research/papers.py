@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from slack_bolt import App, Respond
 
+from handlers import messages
 from handlers.background import after_ack
-from handlers.blocks import messages
-from handlers.blocks.common import Reply, escape
-from handlers.blocks.lookup import unresolved
-from handlers.blocks.papers import bad_filter, papers_message
+from handlers.blocks import Reply, escape
+from handlers.context import CommandContext, pressed_value, tell_presser, unresolved
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
-from handlers.values import PapersValue, pressed_value
+from handlers.research.paper_blocks import bad_filter, papers_message
+from handlers.values import PapersValue
 from services.container import Services
 from services.research.papers import WORK_TYPES, PaperFilters, WorkType
-
-if TYPE_CHECKING:  # commands imports this module for its routes
-    from handlers.commands import CommandContext
 
 # Only these two words are options: "https://openalex.org/A…" and names stay the QUERY.
 _OPTION = re.compile(r"^(year|type):(.*)$", re.IGNORECASE)
@@ -108,7 +105,7 @@ def register(app: App, services: Services) -> None:
     def handle_papers_button(body: dict[str, Any], respond: Respond) -> None:
         # From a card or pick list: the list comes as a new message below it.
         reply = _page_reply(services, body)
-        respond(response_type="ephemeral", replace_original=False, **reply.payload())
+        tell_presser(respond, reply)
 
     @after_ack(app.action(re.compile(f"^(?:{Action.PAPERS_PAGE}|{Action.PAPERS_CLEAR_FILTER})(?::|$)")))
     def handle_papers_page(body: dict[str, Any], respond: Respond) -> None:

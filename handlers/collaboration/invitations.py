@@ -10,43 +10,42 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.views import View
 
+from handlers import messages
 from handlers.background import after_ack, hand_over, handed_over, in_background
-from handlers.blocks import messages
-from handlers.blocks.common import Reply, section
-from handlers.blocks.invitations import (
-    InvitationValue,
-    InviteMetadata,
-    UnmuteValue,
-    answer_notice,
-    answer_refusal,
+from handlers.blocks import Reply
+from handlers.collaboration.invitation_blocks import answer_notice, answer_refusal
+from handlers.collaboration.invite_modal import (
     invite_modal,
-    no_sender_text,
+    no_sender_reply,
+    no_sender_view,
     refusal_reply,
     refusal_view,
     result_view,
     sending_view,
 )
-from handlers.claims import lookup_reply
-from handlers.follows import presser, publish_home
+from handlers.context import (
+    CommandContext,
+    now_utc,
+    pressed_message,
+    pressed_value,
+    presser,
+    tell_presser,
+    unresolved,
+)
+from handlers.home.tab import publish_home
 from handlers.ids import Action, InviteInput
 from handlers.ids import View as ViewId
 from handlers.parsing import ParsedCommand
-from handlers.values import ResearcherValue, pressed_message, pressed_value
+from handlers.values import InvitationValue, InviteMetadata, ResearcherValue, UnmuteValue
 from services.collaboration.invitation_service import MESSAGE_MAX
 from services.collaboration.invitation_types import AnswerKind, InviteCheck
 from services.container import Services
-from services.workspaces.members import Viewer
-
-if TYPE_CHECKING:
-    from handlers.commands import CommandContext
 
 log = logging.getLogger("bzpeer.invitations")
 
@@ -57,24 +56,6 @@ def split_invite_text(text: str) -> tuple[str, str]:
     """`QUERY | message` → (QUERY, message), from text parse_slash_text has already decoded."""
     query, _, message = text.partition(MESSAGE_SEPARATOR)
     return query.strip(), message.strip()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _ephemeral(respond: Respond, reply: Reply) -> None:
-    respond(response_type="ephemeral", replace_original=False, **reply.payload())
-
-
-def no_sender_reply() -> Reply:
-    return Reply(no_sender_text(), [section(no_sender_text())])
-
-
-def _no_sender_view() -> View:
-    return View(
-        type="modal", title="Invite to collaborate", close="Close", blocks=[section(no_sender_text())]
-    )
 
 
 def open_invite_modal(
@@ -99,10 +80,10 @@ def handle_invite_command(services: Services, parsed: ParsedCommand, ctx: Comman
     query, message = split_invite_text(parsed.query)
     if not query:
         return messages.empty_query(ctx.command, "invite")
-    viewer = Viewer(team_id=ctx.team_id, user_id=ctx.user_id)
-    result = services.invitations.check_query(viewer, query, now=_now())
+    viewer = ctx.viewer
+    result = services.invitations.check_query(viewer, query, now=now_utc())
     if result.check is None:
-        return lookup_reply(result.lookup, parsed, ctx.command)
+        return unresolved(ctx.command, result.lookup)
     return open_invite_modal(services, ctx.client, ctx.trigger_id, result.check, ctx.command, message)
 
 
@@ -136,12 +117,12 @@ def register(app: App, services: Services, *, command: str) -> None:
     def handle_invite_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         viewer, value = presser(body), ResearcherValue.load(pressed_value(body))
         if viewer is None or value is None or not body.get("trigger_id"):
-            _ephemeral(respond, messages.stale_button())
+            tell_presser(respond, messages.stale_button())
             return
-        check = services.invitations.check(viewer, value.researcher_id, now=_now())
+        check = services.invitations.check(viewer, value.researcher_id, now=now_utc())
         reply = open_invite_modal(services, client, str(body["trigger_id"]), check, command)
         if reply is not None:
-            _ephemeral(respond, reply)
+            tell_presser(respond, reply)
 
     def check_invite_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
         view = body.get("view") or {}
@@ -154,9 +135,9 @@ def register(app: App, services: Services, *, command: str) -> None:
             return
         # A cheap check in the store first, so a refusal shows at once; the send itself comes
         # after the ack and re-checks everything with the members locked.
-        check = services.invitations.check(viewer, meta.researcher_id, now=_now())
+        check = services.invitations.check(viewer, meta.researcher_id, now=now_utc())
         if check.status != "ok" or not services.invitations.can_send:
-            refused = refusal_view(check, command) if check.status != "ok" else _no_sender_view()
+            refused = refusal_view(check, command) if check.status != "ok" else no_sender_view()
             ack(response_action="update", view=refused)
             return
         ack(response_action="update", view=sending_view(check.name))
@@ -167,7 +148,11 @@ def register(app: App, services: Services, *, command: str) -> None:
         if submission is None or viewer is None:
             return
         outcome = services.invitations.invite(
-            viewer, submission.researcher_id, message=submission.message, about=submission.about, now=_now()
+            viewer,
+            submission.researcher_id,
+            message=submission.message,
+            about=submission.about,
+            now=now_utc(),
         )
         view_id = str((body.get("view") or {}).get("id") or "")
         try:
@@ -181,17 +166,17 @@ def register(app: App, services: Services, *, command: str) -> None:
     def answer(body: dict[str, Any], respond: Respond, kind: AnswerKind) -> None:
         viewer, value = presser(body), InvitationValue.load(pressed_value(body))
         if viewer is None or value is None:
-            _ephemeral(respond, messages.stale_button())
+            tell_presser(respond, messages.stale_button())
             return
         outcome = services.invitations.answer(
-            value.invitation_id, viewer, kind, now=_now(), pressed_on=pressed_message(body)
+            value.invitation_id, viewer, kind, now=now_utc(), pressed_on=pressed_message(body)
         )
         if outcome.status in ("not_invitee", "already", "gone"):
-            _ephemeral(respond, answer_refusal(outcome))
+            tell_presser(respond, answer_refusal(outcome))
             return
         notice = answer_notice(outcome)
         if notice is not None:
-            _ephemeral(respond, notice)
+            tell_presser(respond, notice)
 
     @after_ack(app.action(Action.INVITE_ACCEPT))
     def handle_invite_accept(body: dict[str, Any], respond: Respond) -> None:
@@ -217,4 +202,4 @@ def register(app: App, services: Services, *, command: str) -> None:
         # Only the presser's own mutes: the value can name nothing else.
         changed = services.invitations.unmute(viewer, value.member_id or None)
         notice = ":white_check_mark: Invitations are back on." if changed else "Nothing to unmute."
-        publish_home(services, client, viewer, command, now=_now(), notice=notice)
+        publish_home(services, client, viewer, command, now=now_utc(), notice=notice)

@@ -6,23 +6,18 @@ from collections.abc import Callable
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from handlers.blocks.claims import card_collaboration_blocks
-from handlers.blocks.common import Reply, context, escape, header, link, section
+from handlers.blocks import NAME, Reply, context, escape, header, link, plural, section, shown_name
+from handlers.collaboration.claim_blocks import card_collaboration_blocks
 from handlers.ids import Action
 from handlers.values import ResearcherValue
 from services.research.profiles import Candidate, Profile, WorkSummary
 from services.store.text import truncate
 
 # Display caps that keep the largest card far inside Slack's message limits.
-NAME = 150
 FIELD = 150
 TITLE = 300
 
 CLAIM_LABELS = {"unclaimed": "Unclaimed author", "pending": "Claim pending", "claimed": "Claimed"}
-
-
-def plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def trust_line(profile: Profile) -> str:
@@ -139,7 +134,7 @@ def trust_breakdown(profile: Profile) -> Reply:
     )
     blocks: list[Block] = [
         section(
-            f"*Why {escape(truncate(profile.name, NAME))} has "
+            f"*Why {shown_name(profile.name)} has "
             f"Trust {profile.trust.score} - {profile.trust.label}*\n{rows}"
         ),
         context(
@@ -163,19 +158,17 @@ def pick_list(
 ) -> Reply:
     """Several researchers answer the query: one line and a View button each (by default the
     card; papers, collaborators and graph pick lists pass their own action and value)."""
-    blocks: list[Block] = [
-        section(f"Several researchers match “{escape(truncate(query, NAME))}”. Which one?")
-    ]
+    blocks: list[Block] = [section(f"Several researchers match “{shown_name(query)}”. Which one?")]
     for candidate in candidates:
         details = [
             truncate(candidate.affiliation, FIELD) if candidate.affiliation else "Affiliation not imported",
             plural(candidate.works_count, "work"),
         ]
-        matched = escape(truncate(candidate.matched_name, NAME))
+        matched = shown_name(candidate.matched_name)
         also = f" (as {matched})" if candidate.matched_name != candidate.name else ""
         blocks.append(
             section(
-                f"*{escape(truncate(candidate.name, NAME))}*{also}\n{escape(' · '.join(details))}",
+                f"*{shown_name(candidate.name)}*{also}\n{escape(' · '.join(details))}",
                 accessory=ButtonElement(
                     text="View",
                     action_id=action,

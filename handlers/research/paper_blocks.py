@@ -6,13 +6,12 @@ from dataclasses import replace
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from handlers.blocks.common import Reply, clip, context, escape, section
-from handlers.blocks.profile import NAME, work_line
+from handlers.blocks import Reply, clip, context, section, shown_name
 from handlers.ids import Action
+from handlers.research.profile_blocks import work_line
 from handlers.values import PapersValue
 from services.research.papers import PaperFilters, PaperPage
 from services.research.profiles import WorkSummary
-from services.store.text import truncate
 
 # Text per listed work: five of them plus the header, filters and paging stay well under
 # MAX_MESSAGE_TEXT (Slack's undocumented msg_blocks_too_long ceiling).
@@ -102,7 +101,7 @@ def _paging(page: PaperPage) -> list[Block]:
 
 def papers_message(page: PaperPage) -> Reply:
     """One page of a researcher's works, newest first; a clear sentence when there are none."""
-    name = escape(truncate(page.researcher_name, NAME))
+    name = shown_name(page.researcher_name)
     words = " · ".join(f"`{w}`" for w in filter_words(page.filters))
     count = f"{page.total} published item(s)"
     if page.filters.active:

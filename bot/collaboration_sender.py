@@ -18,9 +18,9 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
 from bot.slack_sender import INVITATION_EVENT, HistoryInconclusive, bot_token_for, find_keyed, post_keyed
-from handlers.blocks.claims import claimant_dm, review_message
-from handlers.blocks.common import Reply
-from handlers.blocks.invitations import (
+from handlers.blocks import Reply
+from handlers.collaboration.claim_blocks import claimant_dm, review_message
+from handlers.collaboration.invitation_blocks import (
     SlackContact,
     answered_message,
     check_back_message,

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from handlers.blocks.common import (
+from handlers.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_TEXT,
     MAX_SECTION_TEXT,
@@ -15,7 +15,9 @@ from handlers.blocks.common import (
     escape,
     header,
     link,
+    plural,
     section,
+    shown_name,
 )
 from handlers.ids import Action
 from handlers.values import ResearcherValue
@@ -23,7 +25,6 @@ from services.digests.compose import DigestGroup, DigestItem, DigestView
 from services.store.text import truncate
 
 # Display caps: the largest digest stays far inside Slack's per-section and per-message limits.
-NAME = 150
 TITLE = 200
 FIELD = 120
 MAX_URL = 500
@@ -34,10 +35,6 @@ _SECTION_TEXT = MAX_SECTION_TEXT - 200
 _RESERVED_BLOCKS = 2
 _RESERVED_TEXT = 600
 TITLE_TEXT = "New from researchers you follow"
-
-
-def _plural(count: int, word: str, many: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
 def _title(title: str, url: str | None) -> str:
@@ -70,7 +67,7 @@ MUTE = "Mute this researcher"
 
 def group_text(group: DigestGroup) -> tuple[str, int]:
     """A researcher's section text, and how many of their works (newest first) it holds."""
-    name = escape(truncate(group.name, NAME))
+    name = shown_name(group.name)
     lines: list[str] = []
     used = len(name) + 30  # the name line
     for item in group.items:
@@ -79,7 +76,7 @@ def group_text(group: DigestGroup) -> tuple[str, int]:
             break
         lines.append(line)
         used += len(line) + 1
-    return "\n".join([f"*{name}* · {_plural(len(lines), 'new work')}", *lines]), len(lines)
+    return "\n".join([f"*{name}* · {plural(len(lines), 'new work')}", *lines]), len(lines)
 
 
 def group_blocks(group: DigestGroup, text: str) -> list[Block]:
@@ -131,8 +128,8 @@ def fit_digest(view: DigestView) -> DigestView:
 def _held_line(view: DigestView) -> str:
     when = "with your next digest" if view.held_for_next_digest else "in the next message"
     return (
-        f"…and {_plural(view.held_items, 'more new work')} by "
-        f"{_plural(view.held_researchers, 'researcher')} you follow: they come {when}."
+        f"…and {plural(view.held_items, 'more new work')} by "
+        f"{plural(view.held_researchers, 'researcher')} you follow: they come {when}."
     )
 
 
@@ -142,7 +139,7 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     message, group_part = _layout(view)
     items = message.item_count
     intro = (
-        f"*{_plural(items, 'new work')}* from {_plural(len(message.groups), 'researcher')} you follow, "
+        f"*{plural(items, 'new work')}* from {plural(len(message.groups), 'researcher')} you follow, "
         "newest first."
     )
     blocks: list[Block] = [header(TITLE_TEXT), section(intro), *group_part]
@@ -155,7 +152,7 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
         )
     )
     first = message.groups[0].items[0].title if message.groups and message.groups[0].items else ""
-    text = f"{_plural(items, 'new work')} from researchers you follow"
+    text = f"{plural(items, 'new work')} from researchers you follow"
     if first:
         text += f": {truncate(first, TITLE)}" + (" and more" if items > 1 else "")
     return Reply(escape(text), blocks)

@@ -4,7 +4,6 @@ profile edit modal. Pure functions; every record or user text is escaped."""
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -17,10 +16,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.blocks.common import Reply, context, escape, section
+from handlers.blocks import Reply, context, escape, section, shown_name
 from handlers.ids import Action, ProfileInput
 from handlers.ids import View as ViewId
-from handlers.values import MAX_ROW_ID, ButtonValue, ResearcherValue
+from handlers.values import ClaimValue, EditMetadata, ResearcherValue
 from services.collaboration.claim_service import HEADLINE_MAX
 from services.collaboration.claim_types import (
     ClaimOutcome,
@@ -31,7 +30,6 @@ from services.collaboration.claim_types import (
     UnclaimOutcome,
 )
 from services.research.profiles import Profile
-from services.store.text import truncate
 
 # The seed profile's own sentences (seed-profile.txt), shown next to the buttons they explain.
 CLAIM_SENTENCE = (
@@ -39,34 +37,6 @@ CLAIM_SENTENCE = (
     "collaboration workflows."
 )
 INVITE_LOCKED_SENTENCE = "Claim this author entity first to unlock direct invitations."
-NAME = 150
-
-
-class ClaimValue(ButtonValue):
-    """Names one claim on the admin's buttons; who may decide is checked on every press."""
-
-    claim_id: int = Field(alias="c", gt=0, le=MAX_ROW_ID)
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
-
-
-class EditMetadata(ButtonValue):
-    """The profile edit modal's private_metadata: which profile, and whether Home opened it."""
-
-    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
-    from_home: bool = Field(default=False, alias="h")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    def dump(self) -> str:
-        return self.model_dump_json(by_alias=True)
-
-
-def _name(text: str) -> str:
-    return escape(truncate(text, NAME))
 
 
 def mention(user_id: str) -> str:
@@ -116,7 +86,7 @@ def card_collaboration_blocks(profile: Profile) -> list[Block]:
     if not profile.open_to_collaborate:
         return [
             section(
-                f"*Direct collaboration*\n{_name(profile.name)} is not open to collaboration right now. "
+                f"*Direct collaboration*\n{shown_name(profile.name)} is not open to collaboration right now. "
                 "Follow them to hear about their new work."
             )
         ]
@@ -136,7 +106,7 @@ def card_collaboration_blocks(profile: Profile) -> list[Block]:
 
 def claim_notice(outcome: ClaimOutcome, command: str) -> list[Block]:
     """What the claim did, shown above the card."""
-    name = _name(outcome.name)
+    name = shown_name(outcome.name)
     if outcome.status == "approved":
         text = (
             f":white_check_mark: You claimed *{name}*: approved at once ({escape(outcome.reason or '')}). "
@@ -160,7 +130,7 @@ def claim_notice(outcome: ClaimOutcome, command: str) -> list[Block]:
             "If that is wrong, ask a workspace admin."
         )
     elif outcome.status == "has_other":
-        other = _name(outcome.other_name or "another profile")
+        other = shown_name(outcome.other_name or "another profile")
         text = (
             f"You already claimed *{other}*: one profile per person. "
             f"`{command} unclaim` withdraws that claim first."
@@ -175,7 +145,7 @@ def unclaim_notice(outcome: UnclaimOutcome, command: str) -> Reply:
     if outcome.status == "none" or outcome.claim is None:
         text = f"You have no claim to withdraw. `{command} claim YOUR NAME` claims your profile."
         return Reply(text, [section(text)])
-    text = f"You withdrew your claim on *{_name(outcome.claim.researcher_name)}*."
+    text = f"You withdrew your claim on *{shown_name(outcome.claim.researcher_name)}*."
     return Reply(escape(f"You withdrew your claim on {outcome.claim.researcher_name}"), [section(text)])
 
 
@@ -189,7 +159,7 @@ def review_message(review: ClaimReview) -> Reply:
     value = ClaimValue(claim_id=claim.id).dump()
     affiliation = profile.affiliation
     details = [
-        escape(truncate(affiliation, NAME)) if affiliation else "Affiliation not imported",
+        shown_name(affiliation) if affiliation else "Affiliation not imported",
         trust_summary(profile),
         f"{profile.works_count} work{'s' if profile.works_count != 1 else ''}",
     ]
@@ -198,7 +168,8 @@ def review_message(review: ClaimReview) -> Reply:
         why += f" Their Slack e-mail is at {escape(review.email_domain)}."
     blocks: list[Block] = [
         section(
-            f":mag: {mention(claim.claimant.user_id)} claims the profile *{_name(claim.researcher_name)}*."
+            f":mag: {mention(claim.claimant.user_id)} claims the profile "
+            f"*{shown_name(claim.researcher_name)}*."
             f"\n{' · '.join(details)}"
         ),
         context(why),
@@ -230,7 +201,7 @@ def decided_message(outcome: DecisionOutcome) -> Reply:
     assert claim is not None
     who = mention(claim.claimant.user_id)
     by = mention(claim.decided_by) if claim.decided_by else "an admin"
-    name = _name(claim.researcher_name)
+    name = shown_name(claim.researcher_name)
     if claim.status == "approved":
         how = (
             f"approved by {by}"
@@ -295,12 +266,12 @@ def admin_elsewhere_refusal(command: str) -> Reply:
 
 def claimant_dm(claim: ClaimView, command: str) -> Reply:
     """The decision, told to the claimant."""
-    name = _name(claim.researcher_name)
+    name = shown_name(claim.researcher_name)
     if claim.status == "approved":
         text = (
             f":white_check_mark: Your claim on *{name}* was approved. The profile now shows "
             "*Claimed · Verification L2*, and others can invite you to collaborate while you are "
-            f"open to it. `{command} {escape(truncate(claim.researcher_name, NAME))}` shows your card, "
+            f"open to it. `{command} {shown_name(claim.researcher_name)}` shows your card, "
             "with *Edit profile*."
         )
     elif claim.status == "rejected":
@@ -333,7 +304,7 @@ def profile_edit_modal(profile: Profile, *, from_home: bool = False) -> View:
         submit="Save",
         close="Cancel",
         blocks=[
-            section(f"*{_name(profile.name)}* · {trust_summary(profile)}"),
+            section(f"*{shown_name(profile.name)}* · {trust_summary(profile)}"),
             InputBlock(
                 block_id=ProfileInput.HEADLINE,
                 label="Headline",
@@ -372,6 +343,6 @@ def profile_saved_view(outcome: EditOutcome) -> View:
         title="Your profile",
         close="Done",
         blocks=[
-            section(f":white_check_mark: Saved. *{_name(profile.name)}*\n{headline}\n{openness}"),
+            section(f":white_check_mark: Saved. *{shown_name(profile.name)}*\n{headline}\n{openness}"),
         ],
     )

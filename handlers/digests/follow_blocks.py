@@ -1,50 +1,23 @@
-"""Following: what a follow / unfollow / mute did, the following list, and digest settings."""
+"""Following: what a follow / unfollow / mute did (with undo), and the following list."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from handlers.blocks.common import Reply, context, escape, link, section
-from handlers.blocks.digest import digest_message
-from handlers.blocks.profile import NAME, plural, profile_card
-from handlers.ids import Action
+from handlers.blocks import Reply, context, link, plural, section, shown_name
+from handlers.digests.schedule_blocks import delivery_note
+from handlers.ids import Action, BlockId
+from handlers.research.profile_blocks import profile_card
 from handlers.values import ResearcherValue
-from services.digests.compose import DigestView
-from services.digests.follow_views import DigestSettings, FollowedResearcher, FollowingPage
+from services.digests.follow_views import FollowedResearcher, FollowingPage
 from services.digests.follows import FollowOutcome
 from services.store.text import truncate
 
-# block_id prefix of the following list: a press there re-renders the list in place.
-LIST_BLOCK = "following"
 WORK_TITLE = 150
 
 
-def slack_date(moment: datetime) -> str:
-    """A date Slack shows in the reader's own time zone (UTC in the fallback text)."""
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
-
-
-def schedule_line(settings: DigestSettings) -> str:
-    """`daily at 09:00 (Asia/Kolkata)`; instant and off need no time zone."""
-    if settings.prefs.frequency in ("daily", "weekly"):
-        return f"{settings.summary} ({escape(settings.zone_name)})"
-    return settings.summary
-
-
-def delivery_note(settings: DigestSettings, command: str) -> str:
-    """When new works of followed researchers reach the member."""
-    if settings.prefs.frequency == "off":
-        return f"Digests are off, so nothing arrives until you turn them on: `{command} digest daily`."
-    if settings.prefs.frequency == "instant":
-        return "New works arrive in a direct message as soon as they are found."
-    return f"New works arrive in your digest, {schedule_line(settings)}."
-
-
 def _name(outcome: FollowOutcome) -> str:
-    return f"*{escape(truncate(outcome.name, NAME))}*"
+    return f"*{shown_name(outcome.name)}*"
 
 
 def outcome_note(outcome: FollowOutcome, command: str) -> str:
@@ -120,7 +93,7 @@ def followed_blocks(item: FollowedResearcher, *, block_prefix: str) -> list[Bloc
     """One followed researcher: name, newest work, muted or not; Mute/Unmute and Unfollow."""
     rid = item.researcher_id
     muted = " · :mute: _muted_" if item.muted else ""
-    text = f"*{escape(truncate(item.name, NAME))}*{muted}\n{newest_work_line(item)}"
+    text = f"*{shown_name(item.name)}*{muted}\n{newest_work_line(item)}"
     mute = (
         _button("Unmute", Action.UNMUTE_RESEARCHER, rid)
         if item.muted
@@ -161,7 +134,7 @@ def following_list(page: FollowingPage, command: str, *, notice: str | None = No
     if not page.items:
         blocks.append(context(f"There is nobody on this page. `{command} following` starts at the top."))
     for item in page.items:
-        blocks.extend(followed_blocks(item, block_prefix=f"{LIST_BLOCK}:{page.offset}"))
+        blocks.extend(followed_blocks(item, block_prefix=f"{BlockId.FOLLOWING}:{page.offset}"))
     blocks.append(DividerBlock())
     footer = [f"`{command} digest` shows and changes when your digest arrives."]
     if page.remaining:
@@ -172,79 +145,5 @@ def following_list(page: FollowingPage, command: str, *, notice: str | None = No
 
 def not_following_any(query: str, command: str) -> Reply:
     """`/peer unfollow NAME` when none of the researchers matching NAME is followed."""
-    text = f"You don't follow anyone matching “{escape(truncate(query, NAME))}”."
+    text = f"You don't follow anyone matching “{shown_name(query)}”."
     return Reply(text, [section(text), context(f"`{command} following` lists whom you follow.")])
-
-
-def saved_note(settings: DigestSettings) -> str:
-    """The confirmation after a schedule change."""
-    if settings.prefs.frequency == "off":
-        return "Saved: digests are off. You keep following everyone; nothing new reaches you."
-    return f"Saved: your digest arrives {schedule_line(settings)}."
-
-
-def digest_settings_message(settings: DigestSettings, command: str, *, saved: bool = False) -> Reply:
-    """`/peer digest`: the schedule, when the next and the last digest go out, and how to change it."""
-    schedule = schedule_line(settings)
-    first = f":white_check_mark: {saved_note(settings)}" if saved else None
-    lines = [first or f"*Your digest:* {schedule}"]
-    if settings.prefs.frequency in ("daily", "weekly") and settings.next_at:
-        lines.append(f"Next: {slack_date(settings.next_at)}")
-    if settings.last_digest_at:
-        items = f" ({plural(settings.last_digest_items, 'new work')})" if settings.last_digest_items else ""
-        lines.append(f"Last digest: {slack_date(settings.last_digest_at)}{items}")
-    else:
-        lines.append("Last digest: none sent yet.")
-    muted = f" ({settings.muted} muted)" if settings.muted else ""
-    lines.append(f"You follow {plural(settings.following, 'researcher')}{muted}.")
-    blocks: list[Block] = [section("\n".join(lines))]
-    if settings.prefs.tz is None and settings.prefs.frequency in ("daily", "weekly"):
-        blocks.append(context("Times are in UTC until Slack tells us your time zone."))
-    blocks.append(
-        context(
-            f"Change it: `{command} digest daily|weekly|instant|off [at HH:MM]`, "
-            f"e.g. `{command} digest weekly on friday at 16:00`. "
-            f"`{command} digest preview` shows what the next one would hold."
-        )
-    )
-    text = saved_note(settings) if saved else f"Your digest: {settings.summary}"
-    return Reply(text, blocks)
-
-
-def digest_usage(command: str, problem: str) -> Reply:
-    """Bad `/peer digest …` input: what was wrong and what to type instead."""
-    return Reply(
-        problem,
-        [
-            section(f":warning: {problem}"),
-            context(
-                f"Type `{command} digest daily`, `{command} digest weekly on monday at 08:30`, "
-                f"`{command} digest instant` or `{command} digest off`; `{command} digest` alone shows "
-                "your schedule."
-            ),
-        ],
-    )
-
-
-def digest_preview(view: DigestView, command: str) -> Reply:
-    """`/peer digest preview`: the next digest as it would look now; nothing is marked sent."""
-    schedule = escape(view.schedule)
-    if view.is_empty:
-        text = "Nothing new for your next digest yet"
-        return Reply(
-            text,
-            [
-                section(
-                    f"*Preview:* nothing new from the researchers you follow since your last digest, "
-                    f"so right now your next digest ({schedule}) would not be sent. Empty digests never are."
-                ),
-                context(f"`{command} following` lists whom you follow."),
-            ],
-        )
-    digest = digest_message(view, command=command)
-    banner = section(
-        f"*Preview of your next digest* ({schedule}). Nothing was marked as sent: these works "
-        "still arrive with the real digest."
-    )
-    # The banner takes the header's place, so the preview keeps the digest's block budget.
-    return Reply(f"Preview: {digest.text}", [banner, *digest.blocks[1:]])

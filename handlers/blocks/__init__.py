@@ -1,1 +1,0 @@
-"""Block Kit renderers: pure functions from domain objects to (text, blocks)."""

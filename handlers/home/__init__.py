@@ -1,0 +1,1 @@
+"""The App Home tab, which gathers each domain's section for the member."""

@@ -1,0 +1,46 @@
+"""The App Home tab: published when the member opens it, and again after anything it shows
+changes (a follow, a schedule, a claim, an invitation, a profile edit)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from handlers.background import after_ack
+from handlers.context import fresh_time_zone, now_utc, viewer_of
+from handlers.home.tab_blocks import HOME_FOLLOWS, home_view
+from services.container import Services
+from services.workspaces.members import Viewer
+
+
+def publish_home(
+    services: Services,
+    client: WebClient,
+    viewer: Viewer,
+    command: str,
+    *,
+    now: datetime,
+    notice: str | None = None,
+) -> None:
+    """Publish (or refresh) the member's App Home tab."""
+    data = services.follows.home(
+        viewer, time_zone=fresh_time_zone(services, client, viewer, now), now=now, limit=HOME_FOLLOWS
+    )
+    collaboration = services.invitations.home(viewer, now=now)
+    view = home_view(data, command, notice=notice, collaboration=collaboration)
+    client.views_publish(user_id=viewer.user_id, view=view)
+
+
+def register(app: App, services: Services, *, command: str) -> None:
+    """Attach the app_home_opened event."""
+
+    @after_ack(app.event("app_home_opened"))
+    def handle_app_home_opened(body: dict[str, Any], event: dict[str, Any], client: WebClient) -> None:
+        # The event also fires for the Messages tab; only the Home tab has a view to publish.
+        viewer = viewer_of(event.get("user"), body.get("team_id") or (event.get("view") or {}).get("team_id"))
+        if event.get("tab") != "home" or viewer is None:
+            return
+        publish_home(services, client, viewer, command, now=now_utc())

@@ -1,0 +1,72 @@
+"""The App Home tab: the digest schedule, whom I follow, my profile and invitations, help."""
+
+from __future__ import annotations
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    DividerBlock,
+)
+from slack_sdk.models.views import View
+
+from handlers.blocks import context, header, section
+from handlers.collaboration.home_blocks import collaboration_blocks
+from handlers.digests.follow_blocks import followed_blocks, following_summary
+from handlers.digests.schedule_blocks import digest_times, schedule_line
+from handlers.ids import Action, BlockId
+from services.collaboration.invitation_types import InvitationHome
+from services.digests.follow_views import HomeData
+
+# Each follow takes two blocks; 20 of them keep the tab far inside Slack's 100-block limit.
+HOME_FOLLOWS = 20
+MAX_VIEW_BLOCKS = 100
+
+
+def home_view(
+    data: HomeData, command: str, *, notice: str | None = None, collaboration: InvitationHome | None = None
+) -> View:
+    """The Home tab: the schedule (editable), whom I follow (Unfollow / Mute), help; ≤ 100 blocks."""
+    settings, page = data.settings, data.following
+    blocks: list[Block] = [header("BZPEER for Slack")]
+    if notice:
+        blocks.append(section(notice))
+    lines = [f"*Your digest:* {schedule_line(settings)}"]
+    lines += digest_times(settings, last="Last digest sent", never="Last digest sent: none yet.")
+    blocks.append(
+        section(
+            "\n".join(lines),
+            block_id=f"{BlockId.HOME}:schedule",
+            accessory=ButtonElement(text="Edit schedule", action_id=Action.DIGEST_SCHEDULE, value="edit"),
+        )
+    )
+    if settings.prefs.tz is None and settings.prefs.frequency in ("daily", "weekly"):
+        blocks.append(context("Times are in UTC until Slack tells us your time zone."))
+    blocks.append(DividerBlock())
+    if page.total == 0:
+        blocks.append(
+            section(
+                "*Following*\nYou don't follow anyone yet. Press *Follow* on a researcher's card, or type "
+                f"`{command} follow NAME`: their new works then arrive in your digest."
+            )
+        )
+    else:
+        blocks.append(section(f"*Following* · {following_summary(page)}"))
+        for item in page.items[:HOME_FOLLOWS]:
+            blocks.extend(followed_blocks(item, block_prefix=BlockId.HOME))
+        hidden = page.total - min(len(page.items), HOME_FOLLOWS)
+        if hidden > 0:
+            blocks.append(context(f"…and {hidden} more: `{command} following` lists them all."))
+    if collaboration is not None:
+        blocks.extend(collaboration_blocks(collaboration, command))
+    blocks.append(DividerBlock())
+    blocks.append(
+        section(
+            "*Help*\n"
+            f"• `{command} NAME`: a researcher's profile card, with *Follow*\n"
+            f"• `{command} follow NAME` · `{command} unfollow NAME` · `{command} following`\n"
+            f"• `{command} digest daily|weekly|instant|off [at HH:MM]`: when your digest arrives\n"
+            f"• `{command} digest preview`: what your next digest would hold right now\n"
+            f"• `{command} help`: everything else"
+        )
+    )
+    return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])

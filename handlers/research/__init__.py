@@ -1,0 +1,1 @@
+"""Researchers: the profile card, papers, collaborators and the co-author graph."""
