@@ -131,7 +131,8 @@ def add_jobs(scheduler: BaseScheduler, runtime: Runtime, plan: JobPlan = JobPlan
 
 
 def new_scheduler() -> BackgroundScheduler:
-    """A scheduler with an in-memory job store (never shared) and room for both jobs at once."""
+    """A scheduler with an in-memory job store (never shared). Two workers: two of the three jobs
+    can run at once, and each job runs once at a time (max_instances=1)."""
     return BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(max_workers=2)},

@@ -1,4 +1,5 @@
-"""The slash grammar (DESIGN §3): `/peer QUERY`, `/peer SUBCOMMAND …`, `/peer help`."""
+"""The slash grammar: `/peer QUERY`, `/peer SUBCOMMAND …`, `/peer help`. Every subcommand and
+its options are listed in `handlers/messages.help_message`, the answer to `/peer help`."""
 
 from __future__ import annotations
 
