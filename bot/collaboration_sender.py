@@ -192,15 +192,17 @@ class SlackInvitationSender:
                 raise MessageNotDelivered(f"conversations.history: {error}") from error
         return PostedMessage(channel=channel, ts=ts) if ts else None
 
-    def tell_undelivered(self, invitation: InvitationView) -> None:
+    def _tell_inviter(self, invitation: InvitationView, message: Callable[..., Reply]) -> None:
+        """A DM to the inviter about the invitee, named by their profile or by Slack."""
         inviter, invitee = invitation.inviter.viewer, invitation.invitee.viewer
         profile = invitation.invitee.profile
         name = profile.name if profile else self._contact(invitee, with_email=False).name
         send_dm(
-            self._clients.require(inviter.team_id),
-            inviter.user_id,
-            undelivered_dm(invitation, invitee_name=name),
+            self._clients.require(inviter.team_id), inviter.user_id, message(invitation, invitee_name=name)
         )
+
+    def tell_undelivered(self, invitation: InvitationView) -> None:
+        self._tell_inviter(invitation, undelivered_dm)
 
     @staticmethod
     def _open_intro_conversation(client: WebClient, invitation: InvitationView) -> str:
@@ -244,14 +246,7 @@ class SlackInvitationSender:
         )
 
     def tell_declined(self, invitation: InvitationView) -> None:
-        inviter, invitee = invitation.inviter.viewer, invitation.invitee.viewer
-        profile = invitation.invitee.profile
-        name = profile.name if profile else self._contact(invitee, with_email=False).name
-        send_dm(
-            self._clients.require(inviter.team_id),
-            inviter.user_id,
-            declined_dm(invitation, invitee_name=name),
-        )
+        self._tell_inviter(invitation, declined_dm)
 
     def thread_is_quiet(self, invitation: InvitationView) -> bool | None:
         if not (invitation.channel_id and invitation.thread_ts):

@@ -9,9 +9,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from slack_bolt import Respond
+from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 
@@ -20,6 +20,7 @@ from handlers.blocks import Reply
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
 from handlers.research.profile_blocks import pick_list
+from handlers.values import ButtonValue
 from services.collaboration.invitation_types import PostedMessage
 from services.container import Services
 from services.research.profiles import Lookup
@@ -29,6 +30,7 @@ log = logging.getLogger("bzpeer.handlers")
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _TEAM_ID = re.compile(r"^[TE][A-Z0-9]{2,20}$")
+Meta = TypeVar("Meta", bound=ButtonValue)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,41 @@ def on_ephemeral_message(body: dict[str, Any]) -> bool:
 def tell_presser(respond: Respond, reply: Reply) -> None:
     """A new message only the presser sees; the one pressed in stays as it is."""
     respond(response_type="ephemeral", replace_original=False, **reply.payload())
+
+
+def form_values(body: dict[str, Any]) -> dict[str, Any]:
+    """`view.state.values` of a submitted modal: input block id → action id → state."""
+    values = ((body.get("view") or {}).get("state") or {}).get("values")
+    return values if isinstance(values, dict) else {}
+
+
+@dataclass(frozen=True)
+class Submitted(Generic[Meta]):
+    """Who submitted a modal, and the metadata the app put in it when it opened the modal."""
+
+    viewer: Viewer
+    meta: Meta
+
+
+def accept_form(
+    ack: Ack,
+    body: dict[str, Any],
+    meta_type: type[Meta],
+    errors: dict[str, str],
+    *,
+    field: str,
+    opened_from: str,
+) -> Submitted[Meta] | None:
+    """In a view submission's ack: the submitter and the modal's metadata, or None once the form's
+    `errors` (by input block) went back in the ack. A modal whose metadata or submitter cannot be
+    read (edited, or opened by an older version) is out of date: the error goes under `field`."""
+    meta, viewer = meta_type.load((body.get("view") or {}).get("private_metadata")), presser(body)
+    if not errors and (meta is None or viewer is None):
+        errors[field] = f"This form is out of date: open it again from {opened_from}."
+    if errors or meta is None or viewer is None:
+        ack(response_action="errors", errors=errors)
+        return None
+    return Submitted(viewer, meta)
 
 
 def fresh_time_zone(services: Services, client: WebClient, viewer: Viewer, when: datetime) -> str | None:

@@ -33,6 +33,8 @@ from handlers.collaboration.claim_blocks import (
 )
 from handlers.context import (
     CommandContext,
+    accept_form,
+    form_values,
     now_utc,
     on_ephemeral_message,
     pressed_value,
@@ -262,14 +264,13 @@ def register(app: App, services: Services, *, command: str) -> None:
         )
 
     def save_profile_edit(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        view = body.get("view") or {}
-        headline, is_open, errors = read_edit_form((view.get("state") or {}).get("values") or {})
-        meta, viewer = EditMetadata.load(view.get("private_metadata")), presser(body)
-        if not errors and (meta is None or viewer is None):
-            errors[ProfileInput.HEADLINE] = "This form is out of date: open it again from your card."
-        if errors or meta is None or viewer is None:
-            ack(response_action="errors", errors=errors)
+        headline, is_open, errors = read_edit_form(form_values(body))
+        form = accept_form(
+            ack, body, EditMetadata, errors, field=ProfileInput.HEADLINE, opened_from="your card"
+        )
+        if form is None:
             return
+        viewer, meta = form.viewer, form.meta
         # Saved here, in the store only: whether it could be saved is the ack's answer.
         outcome = services.claims.update_profile(
             viewer, meta.researcher_id, headline=headline, open_to_collaborate=is_open, now=now_utc()

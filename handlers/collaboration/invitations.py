@@ -31,6 +31,8 @@ from handlers.collaboration.invite_modal import (
 )
 from handlers.context import (
     CommandContext,
+    accept_form,
+    form_values,
     now_utc,
     pressed_message,
     pressed_value,
@@ -125,14 +127,13 @@ def register(app: App, services: Services, *, command: str) -> None:
             tell_presser(respond, reply)
 
     def check_invite_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        view = body.get("view") or {}
-        message, about, errors = read_invite_form((view.get("state") or {}).get("values") or {})
-        meta, viewer = InviteMetadata.load(view.get("private_metadata")), presser(body)
-        if not errors and (meta is None or viewer is None):
-            errors[InviteInput.MESSAGE] = "This form is out of date: open it again from the card."
-        if errors or meta is None or viewer is None:
-            ack(response_action="errors", errors=errors)
+        message, about, errors = read_invite_form(form_values(body))
+        form = accept_form(
+            ack, body, InviteMetadata, errors, field=InviteInput.MESSAGE, opened_from="the card"
+        )
+        if form is None:
             return
+        viewer, meta = form.viewer, form.meta
         # A cheap check in the store first, so a refusal shows at once; the send itself comes
         # after the ack and re-checks everything with the members locked.
         check = services.invitations.check(viewer, meta.researcher_id, now=now_utc())

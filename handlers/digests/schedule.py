@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from handlers.background import after_ack, hand_over, handed_over, in_background
 from handlers.blocks import Reply, escape
-from handlers.context import CommandContext, fresh_time_zone, now_utc, presser
+from handlers.context import CommandContext, form_values, fresh_time_zone, now_utc, presser
 from handlers.digests.schedule_blocks import (
     FREQUENCY_LABELS,
     digest_preview,
@@ -188,7 +188,7 @@ def register(app: App, services: Services, *, command: str) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=schedule_modal(settings))
 
     def check_schedule_form(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-        form = read_schedule_form(((body.get("view") or {}).get("state") or {}).get("values") or {})
+        form = read_schedule_form(form_values(body))
         if form.errors:
             ack(response_action="errors", errors=form.errors)
             return
