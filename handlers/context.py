@@ -19,7 +19,6 @@ from handlers import messages
 from handlers.blocks import Reply
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
-from handlers.research.profile_blocks import pick_list
 from handlers.values import ButtonValue
 from services.collaboration.invitation_types import PostedMessage
 from services.container import Services
@@ -177,7 +176,7 @@ def unresolved(
     """QUERY did not name one researcher: a pick list whose buttons carry on with `action`, an
     invalid-input hint, or "nobody by that name" with the OpenAlex look-up offer."""
     if lookup.status == "choices":
-        return pick_list(lookup.query, lookup.candidates, action=action, value=value)
+        return messages.pick_list(lookup.query, lookup.candidates, action=action, value=value)
     if lookup.status == "invalid":
         return messages.invalid_query(command, lookup.message or "That query is not valid.")
     return messages.not_found(command, lookup.query, lookup.openalex_ref or lookup.query, suggestion)

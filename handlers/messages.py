@@ -1,14 +1,19 @@
-"""Help, usage hints, bad-input answers, "nobody found" and OpenAlex look-up results."""
+"""Help, usage hints, bad-input answers, "several match" and "nobody found", and OpenAlex look-up
+results."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
-from handlers.blocks import Reply, context, escape, section
+from handlers.blocks import NAME, Reply, context, escape, plural, section, shown_name
 from handlers.ids import Action
 from handlers.parsing import MAX_QUERY
-from handlers.values import AuthorIdValue, LookupValue
+from handlers.values import AuthorIdValue, LookupValue, ResearcherValue
 from services.openalex.author_lookup import OpenAlexLookup
+from services.research.profiles import Candidate
+from services.store.text import truncate
 
 EXAMPLE_NAME = "Samyadeep Basu"
 
@@ -232,3 +237,37 @@ def researcher_gone() -> Reply:
         "That researcher is no longer in the store",
         [section("That researcher is no longer in the store. Run the command again.")],
     )
+
+
+def _researcher_value(researcher_id: int) -> str:
+    return ResearcherValue(researcher_id=researcher_id).dump()
+
+
+def pick_list(
+    query: str,
+    candidates: tuple[Candidate, ...],
+    *,
+    action: str = Action.VIEW_PROFILE,
+    value: Callable[[int], str] | None = None,
+) -> Reply:
+    """Several researchers answer the query: one line and a View button each (by default the
+    card; papers, collaborators and graph pick lists pass their own action and value)."""
+    blocks: list[Block] = [section(f"Several researchers match “{shown_name(query)}”. Which one?")]
+    for candidate in candidates:
+        details = [
+            truncate(candidate.affiliation, NAME) if candidate.affiliation else "Affiliation not imported",
+            plural(candidate.works_count, "work"),
+        ]
+        matched = shown_name(candidate.matched_name)
+        also = f" (as {matched})" if candidate.matched_name != candidate.name else ""
+        blocks.append(
+            section(
+                f"*{shown_name(candidate.name)}*{also}\n{escape(' · '.join(details))}",
+                accessory=ButtonElement(
+                    text="View",
+                    action_id=action,
+                    value=(value or _researcher_value)(candidate.id),
+                ),
+            )
+        )
+    return Reply(escape(f"Several researchers match “{truncate(query, NAME)}”"), blocks)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers.blocks import within_limits
-from handlers.research.profile_blocks import pick_list, profile_card, trust_breakdown
+from handlers.messages import pick_list
+from handlers.research.profile_blocks import profile_card, trust_breakdown
 from services.research.profiles import Candidate, Profile, WorkSummary
 from services.research.trust import TrustSignals, trust_snapshot
 from tests.fake_openalex import FakeOpenAlex, fixture

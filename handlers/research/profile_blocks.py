@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
 from handlers.blocks import NAME, Reply, context, escape, header, link, plural, section, shown_name
 from handlers.collaboration.claim_blocks import card_collaboration_blocks
 from handlers.ids import Action
 from handlers.values import ResearcherValue
-from services.research.profiles import Candidate, Profile, WorkSummary
+from services.research.profiles import Profile, WorkSummary
 from services.store.text import truncate
 
 # Display caps that keep the largest card far inside Slack's message limits.
@@ -143,37 +141,3 @@ def trust_breakdown(profile: Profile) -> Reply:
         ),
     ]
     return Reply(escape(f"Why {truncate(profile.name, NAME)} has Trust {profile.trust.score}"), blocks)
-
-
-def _researcher_value(researcher_id: int) -> str:
-    return ResearcherValue(researcher_id=researcher_id).dump()
-
-
-def pick_list(
-    query: str,
-    candidates: tuple[Candidate, ...],
-    *,
-    action: str = Action.VIEW_PROFILE,
-    value: Callable[[int], str] | None = None,
-) -> Reply:
-    """Several researchers answer the query: one line and a View button each (by default the
-    card; papers, collaborators and graph pick lists pass their own action and value)."""
-    blocks: list[Block] = [section(f"Several researchers match “{shown_name(query)}”. Which one?")]
-    for candidate in candidates:
-        details = [
-            truncate(candidate.affiliation, FIELD) if candidate.affiliation else "Affiliation not imported",
-            plural(candidate.works_count, "work"),
-        ]
-        matched = shown_name(candidate.matched_name)
-        also = f" (as {matched})" if candidate.matched_name != candidate.name else ""
-        blocks.append(
-            section(
-                f"*{shown_name(candidate.name)}*{also}\n{escape(' · '.join(details))}",
-                accessory=ButtonElement(
-                    text="View",
-                    action_id=action,
-                    value=(value or _researcher_value)(candidate.id),
-                ),
-            )
-        )
-    return Reply(escape(f"Several researchers match “{truncate(query, NAME)}”"), blocks)
