@@ -11,7 +11,9 @@ import yaml
 # message), and `im:write` to open a DM when the bot is not in the channel; `users:read` for
 # users.info (each member's time zone, so digests arrive at their own local time). Digest DMs
 # use `im:write` (conversations.open) and `chat:write` (chat.postMessage), and `im:history` to
-# look a digest up by its metadata key when Slack never answered its post (never sending twice).
+# look a digest up by its metadata key when Slack never answered its post (never sending twice);
+# `im:history` is also what the `message.im` event needs: text typed in the bot's DM (the
+# Messages tab) works like the slash command (handlers/direct_messages.py).
 # Claims read the claimant's Slack e-mail (`users:read.email`, for the institutional domain
 # match) and find admins (`users:read`, users.list); invitations open a group DM of inviter,
 # invitee and bot (`mpim:write`) and read only that conversation, for the check-back and to
@@ -28,8 +30,9 @@ BOT_SCOPES = [
     "mpim:history",
 ]
 # The Home tab (follows, digest schedule) is published when a member opens it; an uninstall
-# or revoked tokens park the workspace's follows and digests (handlers/events.py).
-BOT_EVENTS: list[str] = ["app_home_opened", "app_uninstalled", "tokens_revoked"]
+# or revoked tokens park the workspace's follows and digests (handlers/events.py); `message.im`
+# brings what a member types to the bot in its DM.
+BOT_EVENTS: list[str] = ["app_home_opened", "app_uninstalled", "tokens_revoked", "message.im"]
 
 
 def build_manifest(command: str, url: str | None = None, *, token_rotation: bool = False) -> dict[str, Any]:
@@ -80,7 +83,12 @@ def build_manifest(command: str, url: str | None = None, *, token_rotation: bool
         },
         "features": {
             "bot_user": {"display_name": "bzpeer", "always_online": True},
-            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True},
+            "app_home": {
+                "home_tab_enabled": True,
+                "messages_tab_enabled": True,
+                # Members type commands to the bot there, not only read their digests.
+                "messages_tab_read_only_enabled": False,
+            },
             "slash_commands": [slash],
         },
         "oauth_config": oauth,

@@ -2,13 +2,14 @@
 
 One package per domain, as in services/: each holds its listeners (`claims.py`) beside their
 renderers (`claim_blocks.py`). What every listener shares sits at this level: the slash router
-(commands), the request context (context), ids, button values, block helpers and replies."""
+(commands) and the DM that works like it (direct_messages), the request context (context), ids,
+button values, block helpers and replies."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import buttons, commands, errors, events
+from handlers import buttons, commands, direct_messages, errors, events
 from handlers.collaboration import claims, invitations
 from handlers.digests import follows, schedule
 from handlers.home import tab
@@ -29,5 +30,6 @@ def register_all(app: App, services: Services, *, command: str) -> None:
     claims.register(app, services, command=command)
     invitations.register(app, services, command=command)
     events.register(app, services)
+    direct_messages.register(app, services, command=command)
     buttons.register_fallback(app)  # after every other action listener
     errors.register(app)

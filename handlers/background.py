@@ -43,7 +43,7 @@ def in_background(work: Work) -> Work:
         try:
             work(**kwargs)
         except Exception as error:  # the lazy function's boundary, as the app's error handler
-            report(error, kwargs.get("body") or {})
+            report(error, kwargs.get("body") or {}, kwargs.get("client"))
 
     return reported
 

@@ -1,8 +1,10 @@
 """The slash command: ack at once, then parse → route to the subcommand's handler (one service
-call, one renderer) → reply, ephemeral. Each domain's package holds its subcommands."""
+call, one renderer) → reply, ephemeral. Each domain's package holds its subcommands; text typed
+in the bot's DM (handlers/direct_messages.py) takes the same route."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from slack_bolt import App, Respond
@@ -10,12 +12,13 @@ from slack_sdk import WebClient
 
 from handlers import messages
 from handlers.background import after_ack
+from handlers.blocks import Reply
 from handlers.collaboration.claims import handle_claim_command, handle_unclaim_command
 from handlers.collaboration.invitations import handle_invite_command
 from handlers.context import Answer, CommandContext
 from handlers.digests.follows import handle_follow_command, handle_following_command, handle_unfollow_command
 from handlers.digests.schedule import handle_digest_command
-from handlers.parsing import parse_slash_text
+from handlers.parsing import ParsedCommand, parse_slash_text
 from handlers.research.collaborators import handle_collaborators_command, handle_graph_command
 from handlers.research.papers import handle_papers_command
 from handlers.research.profiles import handle_profile_command
@@ -29,19 +32,28 @@ def register(app: App, services: Services, *, command: str) -> None:
     # Every subcommand acks at once: a search, an upload or an OpenAlex look-up comes after.
     @after_ack(app.command(command))
     def handle_peer_command(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        parsed = parse_slash_text(body.get("text", ""))
+        def reply_ephemeral(reply: Reply) -> None:
+            respond(response_type="ephemeral", **reply.payload())
+
         ctx = CommandContext(
             command=command,
             team_id=str(body.get("team_id", "")),
             user_id=str(body.get("user_id", "")),
             channel_id=str(body.get("channel_id", "")),
             client=client,
-            respond=respond,
+            reply=reply_ephemeral,
             trigger_id=str(body.get("trigger_id", "")),
         )
-        reply = routes[parsed.kind](services, parsed, ctx) if parsed.kind in routes else None
-        if reply is not None:
-            respond(response_type="ephemeral", **reply.payload())
+        answer_command(services, parse_slash_text(body.get("text", "")), ctx, routes)
+
+
+def answer_command(
+    services: Services, parsed: ParsedCommand, ctx: CommandContext, routes: Mapping[str, Answer]
+) -> None:
+    """Route what was asked to its subcommand's handler and send the answer (if it has one)."""
+    reply = routes[parsed.kind](services, parsed, ctx) if parsed.kind in routes else None
+    if reply is not None:
+        ctx.reply(reply)
 
 
 def command_routes() -> dict[str, Answer]:

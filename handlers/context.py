@@ -41,8 +41,10 @@ class CommandContext:
     user_id: str
     channel_id: str
     client: WebClient
-    respond: Respond
-    # Opens a modal (once, within 3 s): the invitation modal.
+    # Sends the answer: ephemeral by response_url for the slash command, chat.postMessage in the
+    # bot's DM (events have no response_url).
+    reply: Callable[[Reply], None]
+    # Opens a modal (once, within 3 s): the invitation modal. Empty for text typed in the DM.
     trigger_id: str = ""
 
     @property

@@ -12,6 +12,8 @@ import uuid
 from typing import Any
 
 from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.webhook import WebhookClient
 
 from handlers.blocks import Reply, section
@@ -34,9 +36,9 @@ def store_down_reply() -> Reply:
     return Reply(STORE_DOWN_TEXT, [section(STORE_DOWN_TEXT)])
 
 
-def report(error: Exception, body: dict[str, Any]) -> None:
+def report(error: Exception, body: dict[str, Any], client: WebClient | None = None) -> None:
     """Log the error (with a fresh id, unless the store is unavailable), and tell the person
-    through the request's response_url."""
+    through the request's response_url, or (text typed in the bot's DM has none) in that DM."""
     if store_unavailable(error):
         _log_store_down(error)
         reply = store_down_reply()
@@ -45,8 +47,17 @@ def report(error: Exception, body: dict[str, Any]) -> None:
         log.exception("unhandled error %s", error_id, exc_info=error)
         reply = error_reply(error_id)
     response_url = response_url_of(body)
+    event = body.get("event")
+    event = event if isinstance(event, dict) else {}
     if response_url:
         WebhookClient(response_url).send(response_type="ephemeral", **reply.payload())
+    elif client is not None and event.get("type") == "message" and event.get("channel_type") == "im":
+        try:
+            client.chat_postMessage(
+                channel=event["channel"], thread_ts=event.get("thread_ts"), **reply.payload()
+            )
+        except (SlackClientError, OSError, KeyError) as failed:
+            log.warning("could not tell the person about the error in their DM: %s", failed)
 
 
 def store_down_response(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -74,10 +74,27 @@ def help_message(command: str) -> Reply:
         section(f"*BZPEER for Slack* looks up researchers from scholarly records.\n{lines}"),
         context(
             "QUERY is a name (typos and accents are fine), an OpenAlex author id or URL, or an ORCID. "
-            "Replies are only visible to you until you press *Share in channel*."
+            "Replies are only visible to you until you press *Share in channel*. "
+            f"The same works without `{command}` in a direct message to me (the Messages tab)."
         ),
     ]
     return Reply(f"{command} help: look up researchers by name, OpenAlex id or ORCID", blocks)
+
+
+def dm_hint(command: str) -> Reply:
+    """Text typed in the bot's DM that names no researcher: what to type instead."""
+    text = f"Type a researcher's name, e.g. {EXAMPLE_NAME}, or help for everything I can do."
+    return Reply(
+        text,
+        [
+            section(
+                f"Type a researcher's name to see their card, e.g. `{EXAMPLE_NAME}`, "
+                f"or a command as after `{command}`: `papers {EXAMPLE_NAME}`, `following`, "
+                "`digest weekly`."
+            ),
+            context("`help` lists everything I can do."),
+        ],
+    )
 
 
 def empty_query(command: str, subcommand: str | None = None) -> Reply:

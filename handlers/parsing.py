@@ -82,3 +82,24 @@ def parse_slash_text(text: str) -> ParsedCommand:
         if 0 < Levenshtein.distance(word, close) <= 2:
             suggestion = f"{close} {rest}"
     return ParsedCommand("profile", text, suggestion=suggestion)
+
+
+# What people type to a bot in its DM that is not a researcher's name.
+_CHAT_WORDS = frozenset({"hi", "hello", "hey", "hiya", "yo", "thanks", "thank you", "thx", "ok", "okay"})
+
+
+def parse_dm_text(text: str, command: str) -> ParsedCommand:
+    """Text typed to the bot in its DM, as Slack sends it: the slash grammar without the command
+    (a leading `command` is tolerated). Kind "unusable" for what cannot be a researcher: nothing,
+    a greeting, or no letter or digit at all."""
+    words = (text or "").split()
+    if words and words[0].casefold() == command.casefold():
+        words = words[1:]
+    parsed = parse_slash_text(" ".join(words))
+    if parsed.kind == "empty" and parsed.subcommand is None:
+        return ParsedCommand("unusable")
+    if parsed.kind == "profile":
+        said = parsed.query.casefold().strip(" !.,?")
+        if said in _CHAT_WORDS or not any(char.isalnum() for char in parsed.query):
+            return ParsedCommand("unusable")
+    return parsed

@@ -5,7 +5,7 @@ bot/local/signed_requests.py), and reading back what a person would see."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from bot.local.signed_requests import (
     Actor,
     SourceMessage,
     block_actions,
+    direct_message,
     event_callback,
     interactive_body,
     signed_headers,
@@ -45,10 +46,14 @@ class SlackDriver:
         """The driver's person, workspace and channel, or someone else somewhere else."""
         return Actor(team_id or self.team_id, user_id or self.user_id, channel_id or self.channel_id)
 
-    def dispatch(self, body: str, *, content_type: str = FORM) -> BoltResponse:
-        """Sign `body` and hand it to the app, as Slack's POST to /slack/events."""
+    def dispatch(
+        self, body: str, *, content_type: str = FORM, extra_headers: Mapping[str, str] | None = None
+    ) -> BoltResponse:
+        """Sign `body` and hand it to the app, as Slack's POST to /slack/events (with any
+        `extra_headers`, e.g. Slack's X-Slack-Retry-Num)."""
         headers: dict[str, str | Sequence[str]] = {
-            **signed_headers(self.secret, body, content_type=content_type)
+            **signed_headers(self.secret, body, content_type=content_type),
+            **(extra_headers or {}),
         }
         return self.app.dispatch(BoltRequest(body=body, headers=headers))
 
@@ -150,6 +155,25 @@ def open_home(
     """An `app_home_opened` Events API delivery (JSON)."""
     event = {"type": "app_home_opened", "user": user_id or driver.user_id, "channel": "D0HOME", "tab": tab}
     return driver.dispatch(event_callback(team_id or driver.team_id, event), content_type=JSON)
+
+
+def dm_body(
+    driver: SlackDriver,
+    text: str,
+    *,
+    user_id: str | None = None,
+    channel_id: str = "D0ALICE",
+    event_id: str | None = None,
+    **fields: Any,
+) -> str:
+    """The Events API delivery (JSON) of `text` typed in a DM with the app (see direct_message)."""
+    actor = driver.actor(user_id=user_id, channel_id=channel_id)
+    return event_callback(driver.team_id, direct_message(actor, text, **fields), event_id=event_id)
+
+
+def send_dm(driver: SlackDriver, text: str, **kwargs: Any) -> BoltResponse:
+    """Type `text` to the app in its DM (the Messages tab); the answer is a chat.postMessage."""
+    return driver.dispatch(dm_body(driver, text, **kwargs), content_type=JSON)
 
 
 def published_home(driver: SlackDriver, user_id: str | None = None) -> dict[str, Any]:

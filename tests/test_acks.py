@@ -24,6 +24,7 @@ from bot.local.signed_requests import (
     Actor,
     SourceMessage,
     block_actions,
+    direct_message,
     event_callback,
     interactive_body,
     signed_headers,
@@ -286,6 +287,11 @@ def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
         Delivery(
             "app_home_opened",
             event_callback(TEAM, {"type": "app_home_opened", "user": USER, "tab": "home"}),
+            "application/json",
+        ),
+        Delivery(
+            "message.im",
+            event_callback(TEAM, direct_message(Actor(TEAM, USER, "D0ALICE"), f"papers {SEED}")),
             "application/json",
         ),
         # Last: both park the workspace.

@@ -31,3 +31,11 @@ def test_the_bot_may_read_back_its_own_dms_and_group_dms() -> None:
     # history of the bot's own DMs and group DMs.
     scopes = build_manifest("/peer")["oauth_config"]["scopes"]["bot"]
     assert {"im:history", "mpim:history"} <= set(scopes)
+
+
+def test_members_can_type_to_the_bot_in_its_messages_tab() -> None:
+    for manifest in (build_manifest("/peer"), build_manifest("/peer", "https://bzpeer.example.org")):
+        home = manifest["features"]["app_home"]
+        assert home["messages_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False
+        assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
+        assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]

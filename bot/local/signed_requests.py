@@ -213,3 +213,20 @@ def event_callback(
             ],
         }
     )
+
+
+def direct_message(actor: Actor, text: str, **fields: Any) -> dict[str, Any]:
+    """A `message` event (subscription `message.im`): `actor` typed `text` in their DM with the
+    app, `actor.channel_id` being that DM; `text` as Slack sends it (see escape_typed). `fields`
+    add or override keys (`subtype`, `bot_id`, `thread_ts`)."""
+    return {
+        "type": "message",
+        "channel": actor.channel_id,
+        "user": actor.user_id,
+        "text": text,
+        "ts": f"{time.time():.6f}",
+        "team": actor.team_id,
+        "client_msg_id": str(uuid.uuid4()),
+        "channel_type": "im",
+        **fields,
+    }

@@ -21,6 +21,7 @@ from handlers.background import after_ack, hand_over, handed_over, in_background
 from handlers.blocks import Reply
 from handlers.collaboration.invitation_blocks import answer_notice, answer_refusal
 from handlers.collaboration.invite_modal import (
+    invite_button_reply,
     invite_modal,
     no_sender_reply,
     no_sender_view,
@@ -73,6 +74,8 @@ def open_invite_modal(
         return refusal_reply(check, command)
     if not services.invitations.can_send:
         return no_sender_reply()
+    if not trigger_id:
+        return invite_button_reply(check, command)
     client.views_open(trigger_id=trigger_id, view=invite_modal(check, message=message))
     return None
 

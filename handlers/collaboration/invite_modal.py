@@ -6,6 +6,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
+    ButtonElement,
     InputBlock,
     Option,
     OptionGroup,
@@ -17,9 +18,9 @@ from slack_sdk.models.views import View
 from handlers.blocks import Reply, context, escape, section, shown_name
 from handlers.collaboration.claim_blocks import INVITE_LOCKED_SENTENCE
 from handlers.collaboration.invitation_blocks import brief_card, follow_instead_button, short_date
-from handlers.ids import InviteInput
+from handlers.ids import Action, InviteInput
 from handlers.ids import View as ViewId
-from handlers.values import InviteMetadata
+from handlers.values import InviteMetadata, ResearcherValue
 from services.collaboration.invitation_policy import OPEN_LIMIT
 from services.collaboration.invitation_service import MESSAGE_MAX
 from services.collaboration.invitation_types import AboutOption, InviteCheck, InviteOutcome
@@ -184,4 +185,27 @@ def no_sender_reply() -> Reply:
 def no_sender_view() -> View:
     return View(
         type="modal", title="Invite to collaborate", close="Close", blocks=[section(no_sender_text())]
+    )
+
+
+def invite_button_reply(check: InviteCheck, command: str) -> Reply:
+    """`invite` typed in the bot's DM: a typed message cannot open the form (only a button or a
+    slash command can, with a trigger_id), so the button that opens it, and the command."""
+    name = shown_name(check.name)
+    text = f"Press Invite to collaborate to write your invitation to {check.name}, or use {command} invite."
+    button = ButtonElement(
+        text="Invite to collaborate",
+        action_id=Action.INVITE,
+        value=ResearcherValue(researcher_id=check.researcher_id).dump(),
+        style="primary",
+    )
+    return Reply(
+        escape(text),
+        [
+            section(
+                f"A message typed here cannot open the invitation form: press *Invite to collaborate* "
+                f"to write your invitation to *{name}*, or type `{escape(command)} invite {name}`.",
+                accessory=button,
+            )
+        ],
     )
