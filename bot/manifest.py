@@ -8,7 +8,7 @@ import yaml
 
 # Only scopes the bot actually calls: slash commands and response_url replies need `commands`;
 # the research graph upload needs `files:write` and `chat:write` (the file is shared as a bot
-# message), and `im:write` to open a DM when the bot is not in the channel; `users:read` for
+# message), and `im:write` to open the asker's DM, where it goes first; `users:read` for
 # users.info (each member's time zone, so digests arrive at their own local time). Digest DMs
 # use `im:write` (conversations.open) and `chat:write` (chat.postMessage), and `im:history` to
 # look a digest up by its metadata key when Slack never answered its post (never sending twice);

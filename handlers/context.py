@@ -89,6 +89,16 @@ def pressed_value(body: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def pressed_channel(body: dict[str, Any]) -> str:
+    """The conversation a button was pressed in ("" for a view: the Home tab, a modal)."""
+    channel = body.get("channel") or {}
+    container = body.get("container") or {}
+    found = channel.get("id") if isinstance(channel, dict) else None
+    if not found and isinstance(container, dict):
+        found = container.get("channel_id")
+    return str(found or "")
+
+
 def pressed_message(body: dict[str, Any]) -> PostedMessage | None:
     """The message a button was pressed in (channel and ts), when it is one the app posted:
     Slack signs the payload, so a press proves the message exists. None for ephemeral ones."""

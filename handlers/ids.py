@@ -21,6 +21,8 @@ class Action(StrEnum):
     PAPERS_CLEAR_FILTER = "papers_clear_filter"
     COLLABORATORS = "collaborators_show"
     GRAPH = "graph_show"
+    # On the private answer to /peer graph: post the picture in the channel where it was asked.
+    GRAPH_SHARE = "graph_share"
     # "View profile" on a suggestion: the card comes as a new message, the suggestions stay.
     VIEW_PROFILE_NEW_MESSAGE = "profile_view_new_message"
     # Following and digests.

@@ -44,7 +44,7 @@ def help_message(command: str) -> Reply:
         (
             f"{command} graph QUERY",
             f"{command} graph {EXAMPLE_NAME}",
-            "a picture of their research neighbourhood, posted in the channel",
+            "a picture of their research neighbourhood, sent to you in a DM; *Share in channel* posts it",
         ),
         (
             f"{command} follow QUERY",

@@ -14,6 +14,8 @@ Value = TypeVar("Value", bound="ButtonValue")
 # Row ids are 32-bit integer columns; a larger number in an edited value would make the
 # database driver raise (SQLite: OverflowError) instead of finding nothing.
 MAX_ROW_ID = 2**31 - 1
+# A public or private channel, group DM or DM, as Slack spells conversation ids.
+CHANNEL_ID = r"^[CGD][A-Z0-9]{2,20}$"
 # Far past any real list; the papers service clamps to the last page anyway.
 MAX_PAGE = 100_000
 
@@ -41,6 +43,14 @@ class ResearcherValue(ButtonValue):
     """Names one researcher: cards, pick lists, Follow / Mute, Claim, Invite, Edit profile."""
 
     researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
+
+
+class GraphShareValue(ButtonValue):
+    """Which research graph to share, and the channel where it was asked ("Share in channel").
+    The press must come from that channel; who shares is the presser, never a value."""
+
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
+    channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
 
 
 class LookupValue(ButtonValue):

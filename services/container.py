@@ -79,7 +79,7 @@ def build_services(
         digests=DigestService(engine, digest_sender),
         papers=PaperService(engine),
         collaborators=collaborators,
-        graph_pictures=GraphPictureService(collaborators),
+        graph_pictures=GraphPictureService(engine),
         follows=FollowService(engine),
         workspaces=WorkspaceService(ack_engine),
         dedupe=DedupeService(ack_engine),

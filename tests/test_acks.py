@@ -40,6 +40,7 @@ from handlers.values import (
     AuthorIdValue,
     ClaimValue,
     EditMetadata,
+    GraphShareValue,
     InvitationValue,
     InviteMetadata,
     LookupValue,
@@ -243,6 +244,12 @@ def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
         Delivery(
             Action.PAPERS_CLEAR_FILTER,
             _button(local, f"{Action.PAPERS_CLEAR_FILTER}:year", PapersValue(researcher_id=rid).dump()),
+        ),
+        Delivery(
+            Action.GRAPH_SHARE,
+            _button(
+                local, Action.GRAPH_SHARE, GraphShareValue(researcher_id=rid, channel_id="C0GENERAL").dump()
+            ),
         ),
         Delivery(
             Action.OPENALEX_LOOKUP, _button(local, Action.OPENALEX_LOOKUP, LookupValue(query="Nobody").dump())

@@ -25,6 +25,7 @@ from handlers.values import (
     AuthorIdValue,
     ButtonValue,
     ClaimValue,
+    GraphShareValue,
     InvitationValue,
     LookupValue,
     PapersValue,
@@ -67,6 +68,7 @@ VALUE_OF: dict[Action, type[ButtonValue] | None] = {
     Action.PAPERS_CLEAR_FILTER: PapersValue,
     Action.COLLABORATORS: ResearcherValue,
     Action.GRAPH: ResearcherValue,
+    Action.GRAPH_SHARE: GraphShareValue,
     Action.VIEW_PROFILE_NEW_MESSAGE: ResearcherValue,
     Action.FOLLOW: ResearcherValue,
     Action.UNFOLLOW: ResearcherValue,
@@ -205,7 +207,7 @@ def test_any_button_value_gets_a_clear_answer_and_a_tampered_one_changes_nothing
     @example(value=None, surface="view", block_id="b1")
     def run(value: str | None, surface: Surface, block_id: str) -> None:
         for action, model in VALUE_OF.items():
-            if action == Action.GRAPH and _valid(model, value):
+            if action in (Action.GRAPH, Action.GRAPH_SHARE) and _valid(model, value):
                 continue  # a real picture takes a second to draw; tests/test_graph.py presses it
             where: Surface = surface if surface != "view" or action in HOME_ACTIONS else "ephemeral"
             before, start = state.snapshot(), len(local_slack.calls)

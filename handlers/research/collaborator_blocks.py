@@ -1,4 +1,5 @@
-"""Close and suggested collaborators, each suggestion with its reason; the graph upload notes."""
+"""Close and suggested collaborators, each suggestion with its reason; the research graph's private
+answer, its Share in channel button, and the notes that go with the picture."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerB
 from handlers.blocks import NAME, Reply, context, escape, header, plural, section, shown_name
 from handlers.ids import Action, BlockId
 from handlers.research.profile_blocks import FIELD
-from handlers.values import LookupValue, ResearcherValue
+from handlers.values import GraphShareValue, LookupValue, ResearcherValue
 from services.research.collaborators import Collaborators, Suggestion
 from services.research.graph_picture import GraphPicture
 from services.store.text import truncate
 
 NAMES_IN_REASON = 3
 TOPICS_IN_REASON = 2
+# Close collaborators named in the picture's text version (the picture may hold more).
+CLOSE_IN_FALLBACK = 10
 # Co-authors offered for an OpenAlex look-up when nobody is in reach.
 LOOKUPS_OFFERED = 3
 
@@ -139,7 +142,10 @@ def collaborators_message(found: Collaborators) -> Reply:
 def graph_fallback(picture: GraphPicture) -> str:
     """Who is in the picture, as text (the picture's fallback for anyone who cannot see it)."""
     found = picture.collaborators
-    close = [f"{shown_name(c.name)} ({plural(c.shared_works, 'shared work')})" for c in found.close]
+    close = [
+        f"{shown_name(c.name)} ({plural(c.shared_works, 'shared work')})"
+        for c in found.close[:CLOSE_IN_FALLBACK]
+    ]
     suggested = [
         f"{shown_name(s.name)} ({plural(s.shared_coauthor_count, 'shared co-author')})"
         for s in found.suggestions
@@ -155,26 +161,60 @@ def graph_fallback(picture: GraphPicture) -> str:
 
 
 def graph_comment(picture: GraphPicture) -> str:
-    """The message that introduces the uploaded picture."""
+    """The message that comes with the picture in the asker's DM."""
     name = shown_name(picture.collaborators.researcher_name)
-    return f"Research graph of *{name}*: close collaborators in green, suggested collaborators in orange."
+    return f"Research graph of *{name}*, as you asked. Only you can see it here."
 
 
-def graph_posted(picture: GraphPicture, *, in_dm: bool) -> Reply:
-    """Where the picture went (the channel, or a DM when the bot is not in the channel) and a text version."""
+def graph_shared_comment(picture: GraphPicture, *, shared_by: str) -> str:
+    """The message that comes with the picture in a channel; `shared_by` is the presser's user id."""
     name = shown_name(picture.collaborators.researcher_name)
-    if in_dm:
-        where = (
-            f"I'm not a member of this channel, so I sent the research graph of {name} "
-            "to you in a direct message."
-        )
-        hint = "Invite me to the channel (`/invite @bzpeer`) to post graphs there."
-    else:
-        where = f"The research graph of {name} is posted in this channel."
-        hint = "The picture shows the researcher, their close collaborators and suggested collaborators."
+    return f"Research graph of *{name}*. Shared by <@{shared_by}>"
+
+
+def graph_sent(picture: GraphPicture, *, share: GraphShareValue | None) -> Reply:
+    """Told only to the asker: the picture is in their DM, with Share in channel when there is one."""
+    name = shown_name(picture.collaborators.researcher_name)
+    where = f"I sent the research graph of {name} to you in a direct message; only you can see it."
     blocks: list[Block] = [
         section(f":frame_with_picture: {where}"),
         section(f"*In the picture*\n{graph_fallback(picture)}"),
-        context(hint),
     ]
+    if share is not None:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(text="Share in channel", action_id=Action.GRAPH_SHARE, value=share.dump())
+                ]
+            )
+        )
+        blocks.append(context("*Share in channel* posts it here for everyone, saying you shared it."))
     return Reply(where, blocks)
+
+
+def graph_shared(picture: GraphPicture) -> Reply:
+    """The asker's private note once the picture is in the channel (no second Share button)."""
+    name = shown_name(picture.collaborators.researcher_name)
+    text = f":white_check_mark: You shared the research graph of {name} in this channel."
+    return Reply(text, [section(text)])
+
+
+# Why the bot cannot post in a channel, by Slack's error code.
+CANNOT_POST = {
+    "not_in_channel": "I'm not a member of this channel",
+    "channel_not_found": "I'm not a member of this channel",
+    "is_archived": "This channel is archived",
+    "restricted_action": "This workspace does not let me post in this channel",
+}
+
+
+def graph_share_refused(error: str) -> Reply:
+    """Told only to the presser: why the picture could not be shared here, and what to do."""
+    why = CANNOT_POST.get(error, "I cannot post in this channel")
+    hint = (
+        "Invite me with `/invite @bzpeer`, then press *Share in channel* again."
+        if error in ("not_in_channel", "channel_not_found")
+        else "The picture is still in your direct messages with me."
+    )
+    text = f"{why}, so I could not share the research graph here. {hint}"
+    return Reply(text, [section(text)])

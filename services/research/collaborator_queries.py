@@ -1,6 +1,6 @@
 """Query helpers behind collaborators (take a session, never commit): co-author counts, each
-researcher's strongest ties in the stored graph (coauthor_graph.py), people and their standing,
-and shared topics."""
+researcher's strongest ties in the stored graph (coauthor_graph.py), the edges among a few
+people (the graph picture), people and their standing, and shared topics."""
 
 from __future__ import annotations
 
@@ -132,6 +132,22 @@ def list_strongest_ties(
 
 def _capped(researchers: Sequence[int], per_researcher: int) -> bool:
     return max(Counter(researchers).values(), default=0) >= per_researcher
+
+
+def list_links_among(*, session: Session, researcher_ids: Iterable[int]) -> list[tuple[int, int, int]]:
+    """(a, b, shared small works) for every stored co-author edge between two of the researchers,
+    once each (a < b). For a picture's few dozen people: both ends are looked up in the index."""
+    ids = sorted(set(researcher_ids))
+    connection = session.connection()
+    links = []
+    for where in id_filters(connection, col(Coauthor.researcher_id), ids):
+        rows = connection.execute(
+            select(col(Coauthor.researcher_id), col(Coauthor.coauthor_id), col(Coauthor.works)).where(
+                where, col(Coauthor.coauthor_id).in_(ids)
+            )
+        )
+        links += [(a, b, works) for a, b, works in rows.all() if a < b]
+    return sorted(links)
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,7 @@ class SearchStats:
 class Collaborators:
     researcher_id: int
     researcher_name: str
-    close: tuple[CloseCollaborator, ...]  # the CLOSE_SHOWN strongest
+    close: tuple[CloseCollaborator, ...]  # the strongest (CLOSE_SHOWN unless the limits say)
     close_total: int
     suggestions: tuple[Suggestion, ...]
     stats: SearchStats
@@ -116,6 +116,8 @@ class Limits:
     max_frontier: int = MAX_FRONTIER
     max_pairs_per_coauthor: int = MAX_PAIRS_PER_COAUTHOR
     suggestions: int = SUGGESTIONS
+    # Close collaborators kept (the graph picture draws more than the message lists).
+    close_shown: int = CLOSE_SHOWN
 
 
 class CollaboratorService:
@@ -156,17 +158,17 @@ def first_ranked(
     return sorted(ranked, key=lambda item: (key(item), tie_break(item)))[:wanted]
 
 
-def _close(session: Session, counts: dict[int, int]) -> tuple[CloseCollaborator, ...]:
-    """The CLOSE_SHOWN strongest co-authors: most shared works, then name, then id."""
-    if not counts:
+def _close(session: Session, counts: dict[int, int], shown: int) -> tuple[CloseCollaborator, ...]:
+    """The `shown` strongest co-authors: most shared works, then name, then id."""
+    if not counts or shown <= 0:
         return ()
     shared = sorted(counts.values(), reverse=True)
-    cutoff = shared[min(CLOSE_SHOWN, len(shared)) - 1]
+    cutoff = shared[min(shown, len(shared)) - 1]
     # Only the co-authors that can make the list (ties at the cut included) need their names.
     people = list_people(session=session, researcher_ids=[rid for rid, n in counts.items() if n >= cutoff])
     ranked = first_ranked(
         people.values(),
-        CLOSE_SHOWN,
+        shown,
         key=lambda r: -counts[r.id],
         tie_break=lambda r: (normalize_name(r.name), r.id),
     )
@@ -181,7 +183,7 @@ def collaborators_of(*, session: Session, researcher: Researcher, limits: Limits
     rid = researcher.id
     assert rid is not None
     counts = list_coauthor_counts(session=session, researcher_id=rid)
-    close = _close(session, counts)
+    close = _close(session, counts, limits.close_shown)
     ties, capped = list_strongest_ties(
         session=session, researcher_ids=[rid], per_researcher=limits.max_frontier
     )

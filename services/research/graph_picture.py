@@ -1,9 +1,10 @@
-"""The research graph picture: a researcher, their close and suggested collaborators, as a PNG.
+"""The research graph picture: a researcher's co-authorship neighbourhood as a PNG.
 
-Drawn with matplotlib's object API on an Agg canvas (no pyplot, no display, no global state),
-on concentric shells: the researcher in the middle, close collaborators on the inner ring,
-suggestions on the outer ring. Positions depend only on the input, so the same neighbourhood
-always gives the same picture.
+The graph and its layout come from graph_layout.py (networkx); this draws it with matplotlib's
+object API on an Agg canvas (no pyplot, no display, no global state), 1200 × 1200 px with large
+type so that it reads on a phone: lines as wide as the shared works, suggestions as orange
+diamonds on dashed links, labels pushed apart so that none overlaps another or a node, and a
+legend of only what is drawn.
 """
 
 from __future__ import annotations
@@ -11,33 +12,54 @@ from __future__ import annotations
 import io
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from services.research.collaborators import Collaborators, CollaboratorService
-from services.research.profiles import Resolved
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.research.collaborator_queries import list_links_among
+from services.research.collaborators import Collaborators, Limits, collaborators_of
+from services.research.graph_layout import (
+    AMONG,
+    COAUTHOR,
+    MAX_COAUTHORS,
+    RESEARCHER,
+    SUGGESTED,
+    TIE,
+    TO_SUGGESTION,
+    Box,
+    GraphEdge,
+    GraphNode,
+    edges_of,
+    layout,
+    neighbourhood_graph,
+    nodes_of,
+    spread_labels,
+)
+from services.research.profiles import Resolved, find_researcher
+from services.store.models import Researcher
 from services.store.text import truncate
 
-RESEARCHER_COLOUR = "#1d3557"
-CLOSE_COLOUR = "#2a9d8f"
-SUGGESTED_COLOUR = "#e76f51"
-EDGE_COLOUR = "#9aa5b1"
-# Close collaborators drawn: the strongest ones, plus those that link to a suggestion.
-MAX_CLOSE_NODES = 16
-LABEL = 24
-# Smallest angle between two suggestions on the outer ring (radians), so labels do not collide.
-MIN_SPACING = 0.55
+if TYPE_CHECKING:
+    from matplotlib.artist import Artist
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
+
+Link = tuple[int, int, int]  # a stored co-author edge: a, b, shared works
+COLOUR = {RESEARCHER: "#1d3557", COAUTHOR: "#2a9d8f", SUGGESTED: "#e76f51"}
+EDGE_COLOUR = {TIE: "#a3acbd", AMONG: "#2a9d8f", TO_SUGGESTION: "#e76f51"}
+MARKER = {RESEARCHER: "o", COAUTHOR: "o", SUGGESTED: "D"}
+NODE_SIZE = {RESEARCHER: 1400, COAUTHOR: 420, SUGGESTED: 460}  # points², as scatter takes them
+FONT = {RESEARCHER: 22, COAUTHOR: 15, SUGGESTED: 15}
+SIZE_INCHES, DPI = 12, 100  # 1200 × 1200 px
+# Nodes fill [-1, 1]; the axes reach LIMIT, leaving room for the labels on the rim.
+LIMIT = 1.22
+LABEL = 22  # characters of a name on the picture
 ALT_TEXT = 1000  # Slack's limit on a file's alt text
 # The PNG carries no timestamp; pinning the software tag keeps the bytes stable across upgrades.
 PNG_METADATA = {"Software": "bzpeer"}
-
-
-@dataclass(frozen=True)
-class GraphNode:
-    id: int
-    name: str
-    kind: str  # "researcher" | "close" | "suggested"
-    x: float
-    y: float
 
 
 @dataclass(frozen=True)
@@ -47,162 +69,216 @@ class GraphPicture:
     title: str
     alt_text: str
     nodes: tuple[GraphNode, ...]
-    edges: tuple[tuple[int, int], ...]
+    edges: tuple[GraphEdge, ...]
     collaborators: Collaborators
 
 
 class GraphPictureService:
-    """Renders a researcher's neighbourhood to PNG bytes (the upload is the caller's business)."""
+    """Reads a researcher's neighbourhood and draws it (the upload is the caller's business)."""
 
-    def __init__(self, collaborators: CollaboratorService) -> None:
-        self._collaborators = collaborators
+    def __init__(self, engine: Engine, *, limits: Limits | None = None) -> None:
+        self._engine = engine
+        self._limits = replace(limits or Limits(), close_shown=MAX_COAUTHORS)
 
     def find(self, query: str) -> Resolved[GraphPicture]:
         """The picture for whoever QUERY names, or why there is none (pick list, nobody…)."""
-        found = self._collaborators.find(query)
-        if found.result is None:
-            return Resolved(found.lookup)
-        return Resolved(found.lookup, graph_picture(found.result))
+        with Session(self._engine) as session:
+            lookup, researcher = find_researcher(session=session, query=query)
+            if researcher is None:
+                return Resolved(lookup)
+            found = self._read(session, researcher)
+        return Resolved(lookup, graph_picture(*found))
 
     def picture(self, researcher_id: int) -> GraphPicture | None:
         """The picture of one researcher's neighbourhood; None when they are gone."""
-        collaborators = self._collaborators.collaborators(researcher_id)
-        return graph_picture(collaborators) if collaborators else None
+        with Session(self._engine) as session:
+            researcher = session.get(Researcher, researcher_id)
+            if researcher is None:
+                return None
+            found = self._read(session, researcher)
+        return graph_picture(*found)  # drawn after the session is back in the pool
+
+    def _read(self, session: Session, researcher: Researcher) -> tuple[Collaborators, list[Link]]:
+        collaborators = collaborators_of(session=session, researcher=researcher, limits=self._limits)
+        people = {
+            collaborators.researcher_id,
+            *(c.id for c in collaborators.close),
+            *(s.id for s in collaborators.suggestions),
+            *(p.id for s in collaborators.suggestions for p in s.shared_coauthors[:1]),
+        }
+        return collaborators, list_links_among(session=session, researcher_ids=people)
 
 
-def _ring(ids: list[int], radius: float, start: float = math.pi / 2) -> dict[int, tuple[float, float]]:
-    step = 2 * math.pi / max(len(ids), 1)
-    return {
-        node: (radius * math.cos(start - i * step), radius * math.sin(start - i * step))
-        for i, node in enumerate(ids)
-    }
+def short_name(name: str, limit: int = LABEL) -> str:
+    """A name that fits a label: given names cut to initials when it is long, then truncated."""
+    name = " ".join(name.split())
+    parts = name.split(" ")
+    if len(name) <= limit or len(parts) < 2:
+        return truncate(name, limit)
+    initials = " ".join(p[0] + "." for p in parts[:-1])
+    for shorter in (f"{initials} {parts[-1]}", f"{parts[0][0]}. {parts[-1]}"):
+        if len(shorter) <= limit:
+            return shorter
+    return shorter[: limit - 1] + "…"  # one long family name: cut it, not the whole label
 
 
-def _outer_ring(
-    collaborators: Collaborators, inner: dict[int, tuple[float, float]]
-) -> dict[int, tuple[float, float]]:
-    """Suggestions on the outer ring, each near the co-authors it shares (spread apart)."""
-    suggestions = collaborators.suggestions
-    if not suggestions:
-        return {}
-    spacing = min(MIN_SPACING, 2 * math.pi / len(suggestions))
-    wanted: list[tuple[float, int]] = []
-    for i, suggestion in enumerate(suggestions):
-        points = [inner[p.id] for p in suggestion.shared_coauthors if p.id in inner]
-        if points:
-            angle = math.atan2(sum(y for _, y in points), sum(x for x, _ in points))
-        else:
-            angle = math.pi / 2 - i * 2 * math.pi / len(suggestions)
-        wanted.append((angle % (2 * math.pi), suggestion.id))
-    placed: dict[int, tuple[float, float]] = {}
-    previous = -math.inf
-    for angle, sid in sorted(wanted):
-        angle = max(angle, previous + spacing)
-        previous = angle
-        placed[sid] = (2.0 * math.cos(angle), 2.0 * math.sin(angle))
-    return placed
+def line_width(works: int) -> float:
+    """Points: 1.5 for one shared work, growing with the logarithm, at most 9."""
+    return min(1.5 + 2.5 * math.log2(max(works, 1)), 9.0)
 
 
-def layout(collaborators: Collaborators) -> tuple[tuple[GraphNode, ...], tuple[tuple[int, int], ...]]:
-    """Nodes on concentric shells and the edges between them; a pure function of the input."""
-    rid = collaborators.researcher_id
-    names = {rid: collaborators.researcher_name}
-    close: list[int] = []
-    for person in collaborators.close:
-        names[person.id] = person.name
-        close.append(person.id)
-    for suggestion in collaborators.suggestions:
-        for bridge in suggestion.shared_coauthors[:2]:
-            names.setdefault(bridge.id, bridge.name)
-            if bridge.id not in close:
-                close.append(bridge.id)
-    close = close[:MAX_CLOSE_NODES]
-    suggested = [s.id for s in collaborators.suggestions]
-    names.update({s.id: s.name for s in collaborators.suggestions})
-    inner = _ring(close, 1.0)
-    positions = {rid: (0.0, 0.0), **inner, **_outer_ring(collaborators, inner)}
-    kinds = {rid: "researcher", **dict.fromkeys(close, "close"), **dict.fromkeys(suggested, "suggested")}
-    edges = [(rid, c) for c in close]
-    edges += [
-        (s.id, person.id)
-        for s in collaborators.suggestions
-        for person in s.shared_coauthors
-        if person.id in positions
-    ]
-    nodes = tuple(GraphNode(n, names[n], kinds[n], *positions[n]) for n in [rid, *close, *suggested])
-    return nodes, tuple(edges)
+def subtitle(collaborators: Collaborators, nodes: tuple[GraphNode, ...]) -> str:
+    drawn = sum(1 for n in nodes if n.kind == COAUTHOR)
+    total = max(collaborators.close_total, drawn)
+    coauthors = f"{drawn} co-author{'s' if drawn != 1 else ''}"
+    if total > drawn:
+        coauthors = f"top {drawn} of {total} co-authors by shared works"
+    suggested = len(collaborators.suggestions)
+    return f"{coauthors} · {suggested} suggested collaborator{'s' if suggested != 1 else ''}"
 
 
-def render_png(nodes: tuple[GraphNode, ...], edges: tuple[tuple[int, int], ...], title: str) -> bytes:
-    """Draw the laid-out graph; the same input gives the same bytes."""
-    # Imported here: matplotlib costs ~0.5 s at start-up, which CLI commands need not pay.
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+def _legend(nodes: tuple[GraphNode, ...], edges: tuple[GraphEdge, ...]) -> list[Artist]:
     from matplotlib.lines import Line2D
 
-    figure = Figure(figsize=(9, 7.5), dpi=100)
-    FigureCanvasAgg(figure)
-    ax = figure.add_subplot()
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    ax.set_xlim(-2.9, 2.9)
-    ax.set_ylim(-2.7, 2.7)
-    at = {node.id: node for node in nodes}
-    for a, b in edges:
-        dashed = "suggested" in (at[a].kind, at[b].kind)
-        ax.plot(
-            [at[a].x, at[b].x],
-            [at[a].y, at[b].y],
-            color=EDGE_COLOUR,
-            linewidth=1.2,
-            linestyle="--" if dashed else "-",
-            zorder=1,
-        )
-    style = {
-        "researcher": (RESEARCHER_COLOUR, 900),
-        "close": (CLOSE_COLOUR, 420),
-        "suggested": (SUGGESTED_COLOUR, 420),
-    }
-    for node in nodes:
-        colour, size = style[node.kind]
-        ax.scatter([node.x], [node.y], s=size, color=colour, zorder=2, edgecolors="white", linewidths=1.5)
-        ax.text(
-            node.x,
-            node.y - (0.24 if node.kind == "researcher" else 0.17),
-            truncate(node.name, LABEL),
-            ha="center",
-            va="top",
-            fontsize=10 if node.kind == "researcher" else 8.5,
-            fontweight="bold" if node.kind == "researcher" else "normal",
-            parse_math=False,  # a "$" in a name is text, not mathtext
-            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0},
-            zorder=3,
-        )
-    ax.set_title(title, fontsize=13, parse_math=False)
-    legend = [
-        Line2D([], [], marker="o", linestyle="", markersize=10, color=colour, label=label)
-        for colour, label in (
-            (RESEARCHER_COLOUR, "Researcher"),
-            (CLOSE_COLOUR, "Close collaborator (co-author)"),
-            (SUGGESTED_COLOUR, "Suggested collaborator"),
-        )
-    ]
-    ax.legend(handles=legend, loc="lower center", bbox_to_anchor=(0.5, -0.06), ncol=3, frameon=False)
-    buffer = io.BytesIO()
+    kinds = {n.kind for n in nodes}
+    edge_kinds = {e.kind for e in edges}
+    entries: list[Artist] = []
+    for kind, label in (
+        (RESEARCHER, "Researcher"),
+        (COAUTHOR, "Co-author"),
+        (SUGGESTED, "Suggested collaborator"),
+    ):
+        if kind in kinds:
+            marker = MARKER[kind]
+            entries.append(
+                Line2D([], [], marker=marker, linestyle="", markersize=16, color=COLOUR[kind], label=label)
+            )
+    for kind, label in (
+        (TIE, "Shared works (wider: more)"),
+        (AMONG, "Co-authors who wrote together"),
+        (TO_SUGGESTION, "Suggestion's shared co-author"),
+    ):
+        if kind in edge_kinds:
+            dashed = kind == TO_SUGGESTION
+            entries.append(
+                Line2D(
+                    [],
+                    [],
+                    color=EDGE_COLOUR[kind],
+                    linewidth=4,
+                    linestyle="--" if dashed else "-",
+                    label=label,
+                )
+            )
+    return entries
+
+
+def _label_boxes(ax: Axes, figure: Figure, nodes: tuple[GraphNode, ...], texts: list[Text]) -> list[Box]:
+    """Each label's first place: just outside its node, away from the centre."""
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]  # Agg's canvas has one
+    to_data = ax.transData.inverted()
+    boxes = []
+    for node, text in zip(nodes, texts, strict=True):
+        extent = text.get_window_extent(renderer)
+        (x0, y0), (x1, y1) = to_data.transform([(extent.x0, extent.y0), (extent.x1, extent.y1)])
+        width, height = abs(x1 - x0), abs(y1 - y0)
+        if node.kind == RESEARCHER:
+            boxes.append(Box(node.x, node.y - 0.09 - height / 2, width, height))
+            continue
+        distance = math.hypot(node.x, node.y) or 1.0
+        ux, uy = node.x / distance, node.y / distance
+        gap = 0.045
+        boxes.append(Box(node.x + ux * (gap + width / 2), node.y + uy * (gap + height / 2), width, height))
+    return boxes
+
+
+def render_png(
+    nodes: tuple[GraphNode, ...], edges: tuple[GraphEdge, ...], title: str, subtitle: str
+) -> bytes:
+    """Draw the laid-out graph; the same input gives the same bytes."""
     with warnings.catch_warnings():
         # Names in scripts the bundled font lacks draw as boxes; that is not worth a warning.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font", category=UserWarning)
-        figure.savefig(buffer, format="png", metadata=PNG_METADATA)
+        return _draw(nodes, edges, title, subtitle)
+
+
+def _draw(nodes: tuple[GraphNode, ...], edges: tuple[GraphEdge, ...], title: str, subtitle: str) -> bytes:
+    # Imported here: matplotlib costs ~0.5 s at start-up, which CLI commands need not pay.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(SIZE_INCHES, SIZE_INCHES), dpi=DPI)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.01, 0.1, 0.98, 0.8))
+    ax.set_axis_off()
+    ax.set_xlim(-LIMIT, LIMIT)
+    ax.set_ylim(-LIMIT, LIMIT)
+    at = {node.id: node for node in nodes}
+    for edge in edges:
+        a, b = at[edge.a], at[edge.b]
+        ax.plot(
+            [a.x, b.x],
+            [a.y, b.y],
+            color=EDGE_COLOUR[edge.kind],
+            linewidth=line_width(edge.works),
+            linestyle="--" if edge.kind == TO_SUGGESTION else "-",
+            alpha=0.4 if edge.kind == TIE else 0.85,
+            solid_capstyle="round",
+            zorder=1,
+        )
+    for node in nodes:
+        ax.scatter(
+            [node.x],
+            [node.y],
+            s=NODE_SIZE[node.kind],
+            marker=MARKER[node.kind],
+            color=COLOUR[node.kind],
+            edgecolors="white",
+            linewidths=2,
+            zorder=2,
+        )
+    texts = [
+        ax.text(
+            node.x,
+            node.y,
+            short_name(node.name, 30 if node.kind == RESEARCHER else LABEL),
+            ha="center",
+            va="center",
+            fontsize=FONT[node.kind],
+            fontweight="bold" if node.kind == RESEARCHER else "normal",
+            color="#1b1b1b",
+            parse_math=False,  # a "$" in a name is text, not mathtext
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5},
+            zorder=4,
+        )
+        for node in nodes
+    ]
+    first = _label_boxes(ax, figure, nodes, texts)
+    dot = 0.05  # a node's box for the labels to keep off, in data units
+    obstacles = [Box(n.x, n.y, dot * (2 if n.kind == RESEARCHER else 1), dot) for n in nodes]
+    placed = spread_labels(first, obstacles, limit=LIMIT, pad=0.02)
+    for node, text, box, start in zip(nodes, texts, placed, first, strict=True):
+        text.set_position((box.x, box.y))
+        if math.hypot(box.x - start.x, box.y - start.y) > 0.08:  # moved far: show whose it is
+            ax.plot([node.x, box.x], [node.y, box.y], color="#adb5bd", linewidth=1, zorder=3)
+    figure.text(0.5, 0.965, title, ha="center", va="center", fontsize=26, fontweight="bold", parse_math=False)
+    figure.text(0.5, 0.925, subtitle, ha="center", va="center", fontsize=16, color="#495057")
+    figure.legend(handles=_legend(nodes, edges), loc="lower center", ncol=3, fontsize=14, frameon=False)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata=PNG_METADATA)
     return buffer.getvalue()
 
 
-def alt_text(collaborators: Collaborators) -> str:
+def alt_text(collaborators: Collaborators, nodes: tuple[GraphNode, ...], edges: tuple[GraphEdge, ...]) -> str:
     """What the picture shows, in words, for screen readers (Slack's alt text limit)."""
-    close = ", ".join(p.name for p in collaborators.close)
-    more = collaborators.close_total - len(collaborators.close)
+    coauthors = [n for n in nodes if n.kind == COAUTHOR]
     text = f"Research graph of {collaborators.researcher_name}. "
-    if close:
-        text += f"Close collaborators (co-authors): {close}{f' and {more} more' if more > 0 else ''}. "
+    if coauthors:
+        more = collaborators.close_total - len(coauthors)
+        listed = ", ".join(f"{n.name} ({n.works})" for n in coauthors)
+        text += f"Co-authors, with shared works: {listed}{f' and {more} more' if more > 0 else ''}. "
+        among = sum(1 for e in edges if e.kind == AMONG)
+        text += f"{among} link{'s' if among != 1 else ''} between co-authors who wrote together. "
     else:
         text += "No co-authors in the store. "
     if collaborators.suggestions:
@@ -212,15 +288,17 @@ def alt_text(collaborators: Collaborators) -> str:
     return truncate(text, ALT_TEXT)
 
 
-def graph_picture(collaborators: Collaborators) -> GraphPicture:
-    """Lay out, draw and describe one neighbourhood."""
-    nodes, edges = layout(collaborators)
+def graph_picture(collaborators: Collaborators, links: list[Link]) -> GraphPicture:
+    """Build, lay out, draw and describe one neighbourhood."""
+    graph = neighbourhood_graph(collaborators, links)
+    nodes = nodes_of(graph, layout(graph, collaborators.researcher_id))
+    edges = edges_of(graph)
     title = truncate(f"Research graph: {collaborators.researcher_name}", 100)
     return GraphPicture(
-        png=render_png(nodes, edges, title),
+        png=render_png(nodes, edges, truncate(title, 60), subtitle(collaborators, nodes)),
         filename=f"bzpeer-research-graph-{collaborators.researcher_id}.png",
         title=title,
-        alt_text=alt_text(collaborators),
+        alt_text=alt_text(collaborators, nodes, edges),
         nodes=nodes,
         edges=edges,
         collaborators=collaborators,
