@@ -46,6 +46,8 @@ class CommandContext:
     reply: Callable[[Reply], None]
     # Opens a modal (once, within 3 s): the invitation modal. Empty for text typed in the DM.
     trigger_id: str = ""
+    # True for text typed in the bot's DM: `channel_id` is then that DM.
+    in_bot_dm: bool = False
 
     @property
     def viewer(self) -> Viewer:

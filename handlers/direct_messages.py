@@ -49,6 +49,7 @@ def register(app: App, services: Services, *, command: str) -> None:
             channel_id=channel,
             client=client,
             reply=post_in_dm,
+            in_bot_dm=True,
         )
         answer_command(services, parse_dm_text(str(event.get("text") or ""), command), ctx, routes)
 

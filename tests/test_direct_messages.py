@@ -151,6 +151,8 @@ def test_a_graph_asked_for_in_the_dm_is_uploaded_to_the_dm(driver: SlackDriver) 
     assert completed["channel_id"] == DM
     assert "• Researcher: Samyadeep Basu" in all_text(answer)
     assert not driver.local.calls_to("conversations.open")
+    # Already private: nowhere else to share it from here.
+    assert Action.GRAPH_SHARE not in {b.get("action_id") for b in buttons(answer).values()}
 
 
 def test_invite_in_the_dm_offers_the_button_that_opens_the_form(driver: SlackDriver) -> None:

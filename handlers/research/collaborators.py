@@ -51,10 +51,13 @@ def _share_value(researcher_id: int, channel_id: str) -> GraphShareValue | None:
         return None
 
 
-def send_graph_privately(client: WebClient, picture: GraphPicture, *, user_id: str, asked_in: str) -> Reply:
+def send_graph_privately(
+    client: WebClient, picture: GraphPicture, *, user_id: str, asked_in: str, bot_dm: str | None = None
+) -> Reply:
     """Upload the picture to the asker's DM with the bot (nobody else sees it) and say so, with
-    Share in channel for the channel where it was asked (none when that is the DM itself)."""
-    dm = str(client.conversations_open(users=user_id)["channel"]["id"])
+    Share in channel for the channel where it was asked (none when that is the DM itself).
+    `bot_dm`: that DM, when the question was typed there."""
+    dm = bot_dm or str(client.conversations_open(users=user_id)["channel"]["id"])
     _upload(client, picture, channel_id=dm, comment=graph_comment(picture))
     share = _share_value(picture.collaborators.researcher_id, asked_in) if asked_in != dm else None
     return graph_sent(picture, share=share)
@@ -73,7 +76,10 @@ def handle_graph_command(services: Services, parsed: ParsedCommand, ctx: Command
     found = services.graph_pictures.find(parsed.query)
     if found.result is None:
         return unresolved(ctx.command, found.lookup, action=Action.GRAPH)
-    return send_graph_privately(ctx.client, found.result, user_id=ctx.user_id, asked_in=ctx.channel_id)
+    bot_dm = ctx.channel_id if ctx.in_bot_dm else None
+    return send_graph_privately(
+        ctx.client, found.result, user_id=ctx.user_id, asked_in=ctx.channel_id, bot_dm=bot_dm
+    )
 
 
 def register(app: App, services: Services) -> None:
