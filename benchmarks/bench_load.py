@@ -312,9 +312,16 @@ def run_head_of_line(
     slack.forget()
     openalex.reset()
     rng = random.Random(seed)
+    # One press per member: a member may have only 2 look-ups in flight (services/openalex/lookup_slots.py), so 16
+    # presses by one person would measure that limit rather than the pool.
     press_posts = [
-        button_post(slack, "openalex_lookup", json.dumps({"q": f"Nobody Here {rng.randrange(10**6)}"}))
-        for _ in range(presses)
+        button_post(
+            slack,
+            "openalex_lookup",
+            json.dumps({"q": f"Nobody Here {rng.randrange(10**6)}"}),
+            user_id=f"U0BENCH{i:03d}",
+        )
+        for i in range(presses)
     ]
     press_waiters = [slack.expect(p.response_url, count=2) for p in press_posts]
     fast_posts = [slash_post(slack, rng.choice(names)) for _ in range(fast)]
