@@ -55,7 +55,8 @@ def help_message(command: str) -> Reply:
         (
             f"{command} digest daily|weekly|instant|off [at HH:MM]",
             f"{command} digest weekly on friday at 16:00",
-            "when your digest arrives, in your time zone; `digest preview` shows the next one",
+            "when your digest arrives, in your time zone (times like 09:00, 19:30, 7am, 7:30pm); "
+            "`digest preview` shows the next one",
         ),
         (
             f"{command} claim QUERY",
