@@ -26,6 +26,7 @@ from bot.logs import configure_logging
 from bot.manifest import manifest_yaml
 from bot.runtime import Runtime, build_runtime
 from bot.settings import Settings
+from handlers.blocks import plural
 from services.openalex.records import OpenAlexError
 from services.research.identifiers import AuthorRef, InvalidReference, parse_author_ref
 
@@ -118,7 +119,8 @@ def _run(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
         return 0
     if command == "demo":
         result = runtime.services.demo.load()
-        print(f"Demo store ready: {result.researchers} researchers, {result.works} works.")
+        loaded = f"{plural(result.researchers, 'researcher')}, {plural(result.works, 'work')}"
+        print(f"Demo store ready: {loaded}.")
         return 0
     if command == "import":
         return _import(runtime, args.refs, first=args.first)
@@ -177,7 +179,7 @@ def _rotate_key(runtime: Runtime) -> int:
         changed = build_installation_store(settings, runtime.services.engine).rotate_key()
     except SecretKeyError as error:
         raise SystemExit(f"error: {error}") from None
-    print(f"Re-encrypted {changed} stored token(s) with the first BZPEER_SECRET_KEY.")
+    print(f"Re-encrypted {plural(changed, 'stored token')} with the first BZPEER_SECRET_KEY.")
     return 0
 
 
@@ -247,7 +249,7 @@ def _resolve(runtime: Runtime, ref: AuthorRef, *, first: bool) -> AuthorRef | No
         hint = candidate.hint or "no institution listed"
         err.print(
             f"[{number}] {candidate.display_name} ({candidate.openalex_id}) · {hint} · "
-            f"{candidate.works_count or 0:,} works"
+            f"{plural(candidate.works_count or 0, 'work')}"
         )
     if not sys.stdin.isatty():
         err.print("error: several authors match; pass --first or an OpenAlex id.")
@@ -290,9 +292,10 @@ def _import(runtime: Runtime, refs: Sequence[str], *, first: bool) -> int:
             continue
         merged = f" (merged from {result.merged_from})" if result.merged_from else ""
         skipped = result.works_skipped
-        refused = f"; {skipped} work{'s' if skipped != 1 else ''} could not be stored (named in the log)"
+        refused = f"; {plural(skipped, 'work')} could not be stored (named in the log)"
         print(
             f"Imported {result.name} ({result.openalex_id}){merged}: "
-            f"{result.works} works, {result.coauthors} co-authors{refused if skipped else ''}."
+            f"{plural(result.works, 'work')}, {plural(result.coauthors, 'co-author')}"
+            f"{refused if skipped else ''}."
         )
     return 1 if failures else 0

@@ -8,6 +8,8 @@ from typing import Any
 
 from slack_sdk.models.blocks import (
     Block,
+    ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -15,6 +17,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+# plural lives with the text helpers so services' log lines count the same way; renderers import it here.
+from services.store.text import plural as plural
 from services.store.text import truncate
 
 MAX_BLOCKS = 50
@@ -23,6 +27,8 @@ MAX_SECTION_TEXT = 3000
 MAX_MESSAGE_TEXT = 10_000
 # Longer links are left out: a record's URL is rarely that long, and never worth the text budget.
 MAX_URL = 1000
+# Slack reads a button's accessibility_label to screen readers instead of its text; ≤ 75 characters.
+MAX_ACCESSIBILITY_LABEL = 75
 # Names (researchers, people, institutions) are cut to this many characters in messages.
 NAME = 150
 # http(s), a host, and no white space (which would end the link early in mrkdwn).
@@ -44,11 +50,6 @@ def link(url: str | None, label: str, *, max_url: int = MAX_URL) -> str:
     return f"<{safe_url}|{escape(label).replace('|', '¦')}>"
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """`1 work`, `3 works`; `many` for irregular plurals."""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
-
-
 def shown_name(name: str) -> str:
     """A person's or record's name, escaped and cut to NAME characters, for mrkdwn."""
     return escape(truncate(name, NAME))
@@ -57,6 +58,39 @@ def shown_name(name: str) -> str:
 def clip(text: str, limit: int) -> str:
     """Hard-cut text to a Slack field limit, marking the cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def accessibility_label(text: str, limit: int = MAX_ACCESSIBILITY_LABEL) -> str:
+    """`text` escaped and cut at a word boundary so that the escaped result fits `limit`:
+    cutting after escaping could split an entity such as `&amp;`."""
+    text = " ".join(text.split())
+    cut = limit
+    while len(label := escape(truncate(text, cut))) > limit:
+        cut -= len(label) - limit
+    return label
+
+
+def button(
+    text: str,
+    *,
+    action_id: str,
+    label: str,
+    value: str | None = None,
+    style: str | None = None,
+    url: str | None = None,
+    confirm: ConfirmObject | None = None,
+) -> ButtonElement:
+    """A button whose screen-reader label names what it acts on ("Follow Jane Doe"), so five
+    Follow buttons in a list do not all sound the same."""
+    return ButtonElement(
+        text=text,
+        action_id=action_id,
+        value=value,
+        style=style,
+        url=url,
+        confirm=confirm,
+        accessibility_label=accessibility_label(label),
+    )
 
 
 def header(text: str) -> HeaderBlock:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock, Block
 
-from handlers.blocks import NAME, Reply, context, escape, plural, section, shown_name
+from handlers.blocks import NAME, Reply, button, context, escape, plural, section, shown_name
 from handlers.ids import Action
 from handlers.parsing import MAX_QUERY
 from handlers.values import AuthorIdValue, LookupValue, ResearcherValue
@@ -55,7 +55,8 @@ def help_message(command: str) -> Reply:
         (
             f"{command} digest daily|weekly|instant|off [at HH:MM]",
             f"{command} digest weekly on friday at 16:00",
-            "when your digest arrives, in your time zone; `digest preview` shows the next one",
+            "when your digest arrives, in your time zone (times like 09:00, 19:30, 7am, 7:30pm); "
+            "`digest preview` shows the next one",
         ),
         (
             f"{command} claim QUERY",
@@ -149,11 +150,12 @@ def not_found(command: str, query: str, openalex_ref: str, suggestion: str | Non
     blocks.append(
         ActionsBlock(
             elements=[
-                ButtonElement(
-                    text="Look up on OpenAlex",
+                button(
+                    "Look up on OpenAlex",
                     action_id=Action.OPENALEX_LOOKUP,
                     value=LookupValue(query=openalex_ref[:MAX_QUERY]).dump(),
                     style="primary",
+                    label=f"Look up {query} on OpenAlex",
                 )
             ]
         )
@@ -189,7 +191,7 @@ def lookup_limit(limit: int) -> Reply:
 
 def lookup_queued(ahead: int) -> Reply:
     """Every look-up thread is busy: this one waits its turn."""
-    behind = f" behind {ahead} other{'s' if ahead != 1 else ''}" if ahead else ""
+    behind = f" behind {plural(ahead, 'other')}" if ahead else ""
     text = f"Every OpenAlex look-up slot is busy: yours is queued{behind} and starts as soon as one is free."
     return Reply(text, [section(f":hourglass_flowing_sand: {text}")])
 
@@ -220,22 +222,25 @@ def openalex_result_message(result: OpenAlexLookup) -> Reply:
         section(f"OpenAlex has several authors matching “{escape(result.query)}”. Import the one you mean:")
     ]
     for candidate in result.candidates:
+        works = plural(candidate.works_count, "work") if candidate.works_count is not None else None
         details = " · ".join(
             part
             for part in (
                 escape(candidate.hint) if candidate.hint else "no institution listed",
-                f"{candidate.works_count:,} works" if candidate.works_count is not None else None,
+                works,
                 f"ORCID {candidate.orcid}" if candidate.orcid else None,
             )
             if part
         )
+        about = ", ".join(part for part in (candidate.hint, works) if part)
         blocks.append(
             section(
                 f"*{escape(candidate.display_name)}* ({candidate.openalex_id})\n{details}",
-                accessory=ButtonElement(
-                    text="Import",
+                accessory=button(
+                    "Import",
                     action_id=Action.OPENALEX_IMPORT,
                     value=AuthorIdValue(openalex_id=candidate.openalex_id).dump(),
+                    label=f"Import {candidate.display_name}" + (f" ({about})" if about else ""),
                 ),
             )
         )
@@ -280,10 +285,12 @@ def pick_list(
         blocks.append(
             section(
                 f"*{shown_name(candidate.name)}*{also}\n{escape(' · '.join(details))}",
-                accessory=ButtonElement(
-                    text="View",
+                accessory=button(
+                    "View",
                     action_id=action,
                     value=(value or _researcher_value)(candidate.id),
+                    label=f"View {candidate.name}"
+                    + (f" ({candidate.affiliation})" if candidate.affiliation else ""),
                 ),
             )
         )

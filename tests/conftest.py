@@ -20,7 +20,7 @@ from bot.settings import Settings
 from services.openalex.client import OpenAlexClient
 from services.store.engine import make_engine, normalize_database_url, upgrade
 from tests.fake_openalex import FakeOpenAlex
-from tests.slack_support import SlackDriver
+from tests.slack_support import SlackDriver, assert_buttons_labelled
 
 SIGNING_SECRET = "test-signing-secret"
 
@@ -140,9 +140,13 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def local_slack() -> Iterator[LocalSlack]:
-    """The fake Slack Web API and response_url endpoint, a real HTTP server on 127.0.0.1:0."""
+    """The fake Slack Web API and response_url endpoint, a real HTTP server on 127.0.0.1:0.
+
+    Every message and view a test made the app send is checked afterwards for buttons a screen
+    reader could not tell apart (no accessibility_label, or one over Slack's 75 characters)."""
     with LocalSlack(team_id="T0TEAM1") as local:
         yield local
+        assert_buttons_labelled(local.calls)
 
 
 @pytest.fixture

@@ -25,7 +25,8 @@ from bot.local.signed_requests import (
     slash_command_body,
     view_submission,
 )
-from bot.local.slack_server import LocalSlack
+from bot.local.slack_server import LocalSlack, RecordedCall
+from handlers.ids import Action
 
 
 @dataclass
@@ -237,3 +238,65 @@ def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
 def element_ids(message: dict[str, Any]) -> set[str]:
     """Every action_id of a message's buttons and menus."""
     return {str(e["action_id"]) for _, e in placed_elements(message) if e.get("action_id")}
+
+
+# -- accessibility -----------------------------------------------------------------------------
+
+# Buttons drawn by the profile card and the papers list, whose renderers another slice of issue 16
+# is changing: checked there. Every other button the app sends must carry its own label.
+CARD_ONLY_ACTIONS = frozenset(
+    {
+        Action.WHY_SCORE,
+        Action.SHARE_PROFILE,
+        Action.PAPERS,
+        Action.COLLABORATORS,
+        Action.GRAPH,
+    }
+)
+CARD_ONLY_PREFIXES = (Action.OPEN_LINK, Action.PAPERS_PAGE, Action.PAPERS_CLEAR_FILTER)
+
+
+def _card_only(elements: list[dict[str, Any]]) -> bool:
+    ids = [str(e.get("action_id", "")) for e in elements]
+    return any(i in CARD_ONLY_ACTIONS or i.startswith(CARD_ONLY_PREFIXES) for i in ids)
+
+
+def sent_surfaces(call: RecordedCall) -> list[dict[str, Any]]:
+    """The messages and views one recorded call carried (blocks as lists, JSON decoded)."""
+    params = call.params
+    surfaces: list[dict[str, Any]] = []
+    view = params.get("view")
+    if view:
+        surfaces.append(json.loads(view) if isinstance(view, str) else dict(view))
+    blocks = params.get("blocks")
+    if blocks:
+        surfaces.append({"blocks": json.loads(blocks) if isinstance(blocks, str) else blocks})
+    return surfaces
+
+
+def unlabelled_buttons(surface: dict[str, Any]) -> list[str]:
+    """Buttons of a message or view without an accessibility_label of 1–75 characters, as
+    "text (action_id)", leaving out the card's and papers list's own buttons."""
+    found = []
+    for block in surface.get("blocks", []):
+        elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
+        if block.get("accessory"):
+            elements.append(block["accessory"])
+        if _card_only(elements):
+            continue
+        for element in elements:
+            label = element.get("accessibility_label")
+            if element.get("type") == "button" and not (isinstance(label, str) and 0 < len(label) <= 75):
+                found.append(f"{element['text']['text']} ({element.get('action_id')}): {label!r}")
+    return found
+
+
+def assert_buttons_labelled(calls: list[RecordedCall]) -> None:
+    """Fail when any message or view sent to Slack has a button a screen reader cannot name."""
+    missing = [
+        f"{call.method}: {problem}"
+        for call in calls
+        for surface in sent_surfaces(call)
+        for problem in unlabelled_buttons(surface)
+    ]
+    assert not missing, "buttons without a usable accessibility_label:\n" + "\n".join(missing)

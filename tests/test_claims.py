@@ -126,6 +126,9 @@ def test_claim_waits_for_an_admin_who_approves_from_a_dm(people: SlackDriver, en
 
     review = review_request(people, ADMIN)
     assert "<@U0SAM> claims the profile *Samyadeep Basu*" in all_text(review)
+    assert (
+        button(review, Action.CLAIM_APPROVE)["accessibility_label"] == "Approve the claim on Samyadeep Basu"
+    )
     assert not dms_to(people, "U0ALICE"), "only admins are asked"
     press_as(people, review, Action.CLAIM_APPROVE, ADMIN)
 

@@ -48,7 +48,7 @@ def test_follow_new_work_refresh_then_digest_now_sends_one_dm_and_then_nothing(
         refreshed = bzpeer("refresh", env=env, cwd=tmp_path)
         sent = bzpeer("digest", "--now", env=env, cwd=tmp_path)
         assert refreshed.returncode == 0 and sent.returncode == 0, refreshed.stderr + sent.stderr
-        assert "1 works seen, 1 new" in refreshed.stdout and "1 digest item queued" in refreshed.stdout
+        assert "1 work seen, 1 new" in refreshed.stdout and "1 digest item queued" in refreshed.stdout
         assert "Digest: 1 message sent (1 item)" in sent.stdout
 
         [dm] = local_slack.calls_to("chat.postMessage")

@@ -157,7 +157,12 @@ def _open_schedule_modal(driver: SlackDriver) -> dict[str, Any]:
     return view
 
 
-def _state(frequency: str | None, time: str | None, weekday: str | None = None) -> dict[str, Any]:
+def _state(
+    frequency: str | None, time: str | None, weekday: str | None = None, *, typed: bool = False
+) -> dict[str, Any]:
+    """The modal's submitted state: the time from the time picker, or (`typed`) from the text box
+    a modal opened before the picker replaced it still has."""
+
     def option(value: str | None) -> dict[str, Any] | None:
         return {"text": {"type": "plain_text", "text": value or ""}, "value": value} if value else None
 
@@ -165,7 +170,11 @@ def _state(frequency: str | None, time: str | None, weekday: str | None = None) 
         ScheduleInput.FREQUENCY: {
             ScheduleInput.FREQUENCY: {"type": "static_select", "selected_option": option(frequency)}
         },
-        ScheduleInput.TIME: {ScheduleInput.TIME: {"type": "plain_text_input", "value": time}},
+        ScheduleInput.TIME: {
+            ScheduleInput.TIME: {"type": "plain_text_input", "value": time}
+            if typed
+            else {"type": "timepicker", "selected_time": time}
+        },
         ScheduleInput.WEEKDAY: {
             ScheduleInput.WEEKDAY: {"type": "static_select", "selected_option": option(weekday)}
         },
@@ -177,15 +186,18 @@ def test_schedule_modal_validates_and_saves(home_driver: SlackDriver, runtime: R
     text = all_text(view)
     assert "How often" in text and "Your time: Asia/Kolkata." in text
     time_input = next(b for b in view["blocks"] if b.get("block_id") == ScheduleInput.TIME)
-    assert time_input["element"]["initial_value"] == "09:00"
+    assert time_input["element"]["type"] == "timepicker"
+    assert time_input["element"]["initial_time"] == "09:00"
 
-    response = submit_view(home_driver, view, _state("daily", "25:00"))
+    response = submit_view(home_driver, view, _state("daily", "25:00", typed=True))
     assert response.status == 200
     answer = json.loads(response.body)
     assert answer["response_action"] == "errors"
-    assert "is not a time: type HH:MM (24-hour), e.g. 09:00." in answer["errors"][ScheduleInput.TIME]
+    assert "is not a time: type e.g. 09:00, 19:30, 7am or 7:30pm." in answer["errors"][ScheduleInput.TIME]
     answer = json.loads(submit_view(home_driver, view, _state(None, "")).body)
     assert set(answer["errors"]) == {ScheduleInput.FREQUENCY}
+    answer = json.loads(submit_view(home_driver, view, _state("daily", None)).body)
+    assert answer["errors"] == {ScheduleInput.TIME: "Pick the time your digest should arrive, e.g. 09:00."}
 
     publishes = len(home_driver.local.calls_to("views.publish"))
     response = submit_view(home_driver, view, _state("weekly", "7:15", "4"))
@@ -197,6 +209,24 @@ def test_schedule_modal_validates_and_saves(home_driver: SlackDriver, runtime: R
     home = all_text(published_home(home_driver))
     assert "Saved: your digest arrives weekly on Fridays at 07:15 (Asia/Kolkata)." in home
     assert "*Your digest:* weekly on Fridays at 07:15 (Asia/Kolkata)" in home
+
+
+def test_a_schedule_modal_opened_before_the_time_picker_still_saves(
+    home_driver: SlackDriver, runtime: Runtime
+) -> None:
+    # Opened before the deploy: its time is a text box, and what was typed is read as before.
+    view = _open_schedule_modal(home_driver)
+    response = submit_view(home_driver, view, _state("daily", "7:30pm", typed=True))
+    assert response.status == 200 and not response.body
+    with Session(runtime.services.engine) as session:
+        assert session.exec(select(Member)).one().digest_time == "19:30"
+
+
+def test_the_time_picker_starts_at_the_stored_time(home_driver: SlackDriver) -> None:
+    home_driver.command("digest daily at 6:45pm")
+    view = _open_schedule_modal(home_driver)
+    time_input = next(b for b in view["blocks"] if b.get("block_id") == ScheduleInput.TIME)
+    assert time_input["element"]["initial_time"] == "18:45"
 
 
 def test_a_forged_submission_changes_only_the_submitters_schedule(

@@ -74,6 +74,10 @@ def test_several_openalex_authors_give_an_import_pick_list(
     assert "Bangor University" in all_text(choices)
     first = next(b["accessory"] for b in choices["blocks"] if b.get("accessory"))
     assert first["text"]["text"] == "Import"
+    # A screen reader hears whom each Import brings in, not "Import" twice.
+    labels = [b["accessory"]["accessibility_label"] for b in choices["blocks"] if b.get("accessory")]
+    assert labels[0].startswith("Import Joseph Mearman (Bangor University, ")
+    assert labels[1].startswith("Import Joe Mearman")
     driver.press(first["action_id"], first["value"])
     assert "Joseph Mearman" in all_text(driver.last_reply())
 

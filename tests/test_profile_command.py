@@ -190,3 +190,23 @@ def test_edited_button_value_is_refused_politely(driver: SlackDriver) -> None:
     assert "That button is out of date" in all_text(driver.last_reply())
     driver.press(Action.VIEW_PROFILE, '{"r": 99999}')
     assert "no longer in the store" in all_text(driver.last_reply())
+
+
+@pytest.mark.parametrize(
+    ("subcommand", "expected"),
+    [
+        ("", "Soheil Feizi"),
+        ("papers ", "Published work of Soheil Feizi"),
+        ("collaborators ", "Collaborators of Soheil Feizi"),
+        ("follow ", "You now follow *Soheil Feizi*"),
+    ],
+)
+def test_a_single_fuzzy_match_is_answered_without_a_pick_list(
+    driver: SlackDriver, subcommand: str, expected: str
+) -> None:
+    # "Soheel Faizi" matches one researcher, below the clear-winner score: a pick list of one
+    # would only ask the member to press View.
+    driver.command(f"{subcommand}Soheel Faizi")
+    text = all_text(driver.last_reply())
+    assert "Several researchers match" not in text
+    assert expected in text

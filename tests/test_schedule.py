@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from bot.local.slack_objects import SlackUser
@@ -15,6 +17,7 @@ from handlers.digests.schedule import parse_digest_args
 from services.digests.follows import FollowService
 from services.digests.schedule import (
     DigestPrefs,
+    format_time,
     is_due,
     last_slot_at_or_before,
     next_digest_at,
@@ -117,16 +120,46 @@ def test_times_are_dst_safe_and_unknown_zones_mean_utc() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("09:00", (9, 0)), ("9:30", (9, 30)), ("23:59", (23, 59)), ("00:00", (0, 0))],
+    [
+        ("09:00", (9, 0)),
+        ("9:30", (9, 30)),
+        ("23:59", (23, 59)),
+        ("00:00", (0, 0)),
+        ("19:00", (19, 0)),
+        ("7am", (7, 0)),
+        ("7 am", (7, 0)),
+        ("7:30pm", (19, 30)),
+        ("7:30 PM", (19, 30)),
+        ("7 p.m.", (19, 0)),
+        ("12am", (0, 0)),
+        ("12:15pm", (12, 15)),
+        # An hour alone is on the 24-hour clock, as the schedule is shown.
+        ("9", (9, 0)),
+        ("21", (21, 0)),
+        ("0", (0, 0)),
+    ],
 )
 def test_times_parse(text: str, expected: tuple[int, int]) -> None:
     parsed = parse_time(text)
     assert parsed is not None and (parsed.hour, parsed.minute) == expected
 
 
-@pytest.mark.parametrize("text", ["9", "25:00", "12:60", "9.30", "9am", "", "0900", "-1:00"])
+@pytest.mark.parametrize(
+    "text",
+    ["25:00", "12:60", "9.30", "", "0900", "-1:00", "24", "13pm", "0am", "7:3pm", "7 xm", "pm", "nine"],
+)
 def test_bad_times_are_refused(text: str) -> None:
     assert parse_time(text) is None
+
+
+@given(st.text(alphabet="0123456789: apmAPM.x", max_size=9))
+def test_any_typed_time_is_a_valid_clock_or_refused(text: str) -> None:
+    parsed = parse_time(text)
+    assert parsed is None or parse_time(format_time(parsed)) == parsed
+    request = parse_digest_args(f"daily at {text}")
+    assert request.kind in ("set", "error")
+    if request.kind == "error":
+        assert "`7am`" in request.problem or "didn't understand" in request.problem
 
 
 def test_weekdays_parse() -> None:
@@ -147,6 +180,12 @@ def test_weekdays_parse() -> None:
         ("preview", "preview", "daily", "09:00", 0),
         ("daily", "set", "daily", "09:00", 0),
         ("Daily at 7:05", "set", "daily", "07:05", 0),
+        ("daily at 7am", "set", "daily", "07:00", 0),
+        ("daily at 7 am", "set", "daily", "07:00", 0),
+        ("daily at 7:30 p.m.", "set", "daily", "19:30", 0),
+        ("daily at 9", "set", "daily", "09:00", 0),
+        ("weekly at 7:30pm on fri", "set", "weekly", "19:30", 4),
+        ("weekly on fri at 19:00", "set", "weekly", "19:00", 4),
         ("weekly", "set", "weekly", "09:00", 0),
         ("weekly on friday at 16:00", "set", "weekly", "16:00", 4),
         ("weekly at 16:00 on fri", "set", "weekly", "16:00", 4),
@@ -169,11 +208,10 @@ def test_digest_grammar(args: str, kind: str, frequency: str, time: str, weekday
     ("args", "problem"),
     [
         ("hourly", "“hourly” is not a digest schedule: choose daily, weekly, instant or off."),
-        ("daily at 25:00", "“25:00” is not a time: type it as HH:MM on a 24-hour clock"),
-        (
-            "daily at 9",
-            "“9” is not a time: type it as HH:MM on a 24-hour clock, e.g. `/peer digest daily at 09:00`",
-        ),
+        ("daily at 25:00", "“25:00” is not a time: type e.g. `09:00`, `19:30`, `7am` or `7:30pm`"),
+        ("daily at 13 pm", "“13 pm” is not a time: type e.g. `09:00`, `19:30`, `7am` or `7:30pm`"),
+        ("daily at 9.30", "as in `/peer digest daily at 7am`"),
+        ("daily at 7 am please", "I didn't understand “please”: add `at TIME` for the time"),
         ("daily at", "I didn't understand “at”"),
         ("weekly on funday", "“funday” is not a day of the week"),
         ("daily on friday", "`on DAY` is for weekly digests: type `/peer digest weekly on friday`."),
@@ -241,7 +279,7 @@ def test_digest_preferences_in_the_members_time_zone(kolkata_alice: SlackDriver,
     [
         ("digest hourly", "“hourly” is not a digest schedule"),
         ("digest daily at 25:00", "“25:00” is not a time"),
-        ("digest daily at 9", "e.g. `/peer digest daily at 09:00`"),
+        ("digest daily at 9.30", "e.g. `09:00`, `19:30`, `7am` or `7:30pm`"),
     ],
 )
 def test_bad_digest_input_changes_nothing(

@@ -181,5 +181,5 @@ def test_rotate_key_command(database_url: str, engine: Engine, tmp_path: Path) -
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert "Re-encrypted 6 stored token(s)" in result.stdout
+    assert "Re-encrypted 6 stored tokens" in result.stdout
     _store(engine, KEY_B).check_key()

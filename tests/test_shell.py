@@ -30,9 +30,15 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.local.block_render import mrkdwn, render_blocks
+from bot.local.modals import modal_inputs, submitted_view
 from bot.local.shell import LocalShell, RenderedMessage, ShellButton, local_authorize, run_one
 from bot.local.slack_objects import SlackUser
 from bot.local.slack_server import LocalSlack
+from handlers.digests.schedule import read_schedule_form
+from handlers.digests.schedule_blocks import schedule_modal
+from handlers.ids import ScheduleInput
+from services.digests.follow_views import DigestSettings
+from services.digests.schedule import DigestPrefs
 
 SECRET = "shell-test-secret"
 OPENALEX = "https://openalex.org/A5023888391"
@@ -498,3 +504,33 @@ def test_rendered_message_is_plain_data() -> None:
     message = RenderedMessage("hi", [ShellButton(1, "Go", "go", "v", None)])
     number, label, action_id, value, url = message.buttons[0]
     assert (number, label, action_id, value, url) == (1, "Go", "go", "v", None)
+
+
+def test_the_shell_fills_in_the_schedule_modals_time_picker() -> None:
+    # `make run` edits the schedule through the same modal Slack shows: a time picker whose
+    # initial time is kept on Enter, and whose answer arrives as `selected_time`.
+    settings = DigestSettings(
+        prefs=DigestPrefs(frequency="daily", time="18:45", tz="Europe/Paris"),
+        next_at=None,
+        last_digest_at=None,
+        last_digest_items=0,
+        following=0,
+        muted=0,
+    )
+    view = schedule_modal(settings).to_dict()
+    fields = {field.block_id: field for field in modal_inputs(view)}
+    picker = fields[ScheduleInput.TIME]
+    assert picker.element["type"] == "timepicker" and picker.picker_initial == "18:45"
+    assert picker.state(None) == {"type": "timepicker", "selected_time": "18:45"}
+
+    def read(time: str | None) -> tuple[str, str] | None:
+        answers = [
+            (f, {ScheduleInput.FREQUENCY: "1", ScheduleInput.TIME: time}.get(f.block_id))
+            for f in fields.values()
+        ]
+        form = read_schedule_form(submitted_view(view, answers)["state"]["values"])
+        return None if form.errors else (form.frequency, form.time)
+
+    assert read(None) == ("daily", "18:45")
+    assert read("07:10") == ("daily", "07:10")
+    assert read("7am") == ("daily", "07:00")

@@ -7,7 +7,7 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.store.text import storable, storable_tree
+from services.store.text import plural, storable, storable_tree
 
 
 def test_drops_controls_but_tab_and_newline_and_replaces_lone_surrogates() -> None:
@@ -38,3 +38,11 @@ def test_a_payload_as_deep_as_json_allows_is_walked_without_recursion() -> None:
         assert isinstance(node, list)
         node = node[0]
     assert node == "end"
+
+
+def test_plural_counts_one_and_many_and_groups_thousands() -> None:
+    assert plural(1, "work") == "1 work"
+    assert plural(0, "work") == "0 works"
+    assert plural(2, "published item") == "2 published items"
+    assert plural(1200, "work") == "1,200 works"
+    assert plural(3, "batch", "batches") == "3 batches"

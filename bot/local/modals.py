@@ -17,6 +17,8 @@ _TEXT_INPUTS = {
     "datepicker": "selected_date",
     "timepicker": "selected_time",
 }
+# A picker keeps its initial choice until changed (it cannot be emptied), so Enter keeps it.
+_PICKER_INITIAL = {"datepicker": "initial_date", "timepicker": "initial_time"}
 _SINGLE_CHOICE = frozenset({"static_select", "radio_buttons"})
 _MULTI_CHOICE = frozenset({"multi_static_select", "checkboxes"})
 
@@ -55,13 +57,20 @@ class ModalInput:
         """True when the person picks options rather than typing."""
         return self.element.get("type") in _SINGLE_CHOICE | _MULTI_CHOICE
 
+    @property
+    def picker_initial(self) -> str | None:
+        """A date or time picker's initial value ("09:00"), which it submits when left alone."""
+        key = _PICKER_INITIAL.get(str(self.element.get("type")))
+        value = self.element.get(key) if key else None
+        return str(value) if value else None
+
     def state(self, answer: str | None) -> dict[str, Any]:
         """Slack's `state.values[block_id][action_id]` for a typed answer (None: untouched)."""
         kind = str(self.element.get("type"))
         state: dict[str, Any] = {"type": kind}
         answer = answer.strip() if answer is not None else None
         if kind in _TEXT_INPUTS:
-            state[_TEXT_INPUTS[kind]] = answer or None
+            state[_TEXT_INPUTS[kind]] = answer or self.picker_initial
         elif kind in _SINGLE_CHOICE:
             chosen = self._choose(answer)
             state["selected_option"] = chosen[0] if chosen else None

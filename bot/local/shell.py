@@ -217,6 +217,10 @@ class LocalShell:
             label = (option.get("text") or {}).get("text", "")
             self.console.print(f"  [cyan]\\[{number}][/] {escape(str(label))}")
         hint = " (number)" if field.is_choice else ""
+        if field.element.get("type") == "timepicker":
+            hint += (
+                f" (HH:MM or 7am; Enter keeps {field.picker_initial})" if field.picker_initial else " (HH:MM)"
+            )
         hint += " (optional)" if field.optional else ""
         return self.console.input(f"[bold]{escape(field.label)}[/]{hint}: ") or None
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     CheckboxesElement,
     ConfirmObject,
     InputBlock,
@@ -16,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.blocks import Reply, context, escape, section, shown_name
+from handlers.blocks import Reply, button, context, escape, plural, section, shown_name
 from handlers.ids import Action, ProfileInput
 from handlers.ids import View as ViewId
 from handlers.values import ClaimValue, EditMetadata, ResearcherValue
@@ -60,11 +59,17 @@ def trust_summary(profile: Profile) -> str:
 def card_collaboration_blocks(profile: Profile) -> list[Block]:
     """The card's "Identity and collaboration" and "Direct collaboration" part (two blocks)."""
     value = ResearcherValue(researcher_id=profile.id).dump()
+    name = profile.name
     if profile.claim_status == "unclaimed":
         return [
             section(
                 f"*Identity and collaboration*\n{CLAIM_SENTENCE}",
-                accessory=ButtonElement(text="Claim this profile", action_id=Action.CLAIM, value=value),
+                accessory=button(
+                    "Claim this profile",
+                    action_id=Action.CLAIM,
+                    value=value,
+                    label=f"Claim the profile of {name}",
+                ),
             ),
             context(f"*Direct collaboration* · {INVITE_LOCKED_SENTENCE}"),
         ]
@@ -80,7 +85,12 @@ def card_collaboration_blocks(profile: Profile) -> list[Block]:
         return [
             section(
                 f"*Identity and collaboration*\nThis is your claimed profile; you are {openness}.",
-                accessory=ButtonElement(text="Edit profile", action_id=Action.PROFILE_EDIT, value=value),
+                accessory=button(
+                    "Edit profile",
+                    action_id=Action.PROFILE_EDIT,
+                    value=value,
+                    label=f"Edit your profile {name}",
+                ),
             )
         ]
     if not profile.open_to_collaborate:
@@ -93,8 +103,12 @@ def card_collaboration_blocks(profile: Profile) -> list[Block]:
     return [
         section(
             "*Direct collaboration*\nOpen a focused conversation when the fit is right.",
-            accessory=ButtonElement(
-                text="Invite to collaborate", action_id=Action.INVITE, value=value, style="primary"
+            accessory=button(
+                "Invite to collaborate",
+                action_id=Action.INVITE,
+                value=value,
+                style="primary",
+                label=f"Invite {name} to collaborate",
             ),
         )
     ]
@@ -161,7 +175,7 @@ def review_message(review: ClaimReview) -> Reply:
     details = [
         shown_name(affiliation) if affiliation else "Affiliation not imported",
         trust_summary(profile),
-        f"{profile.works_count} work{'s' if profile.works_count != 1 else ''}",
+        plural(profile.works_count, "work"),
     ]
     why = f"Not approved automatically: {escape(review.reason)}."
     if review.email_domain:
@@ -175,12 +189,19 @@ def review_message(review: ClaimReview) -> Reply:
         context(why),
         ActionsBlock(
             elements=[
-                ButtonElement(text="Approve", action_id=Action.CLAIM_APPROVE, value=value, style="primary"),
-                ButtonElement(
-                    text="Reject",
+                button(
+                    "Approve",
+                    action_id=Action.CLAIM_APPROVE,
+                    value=value,
+                    style="primary",
+                    label=f"Approve the claim on {claim.researcher_name}",
+                ),
+                button(
+                    "Reject",
                     action_id=Action.CLAIM_REJECT,
                     value=value,
                     style="danger",
+                    label=f"Reject the claim on {claim.researcher_name}",
                     confirm=ConfirmObject(
                         title="Reject this claim?",
                         text="The claimant will be told by DM.",
@@ -212,10 +233,11 @@ def decided_message(outcome: DecisionOutcome) -> Reply:
             section(f":white_check_mark: {who}'s claim on *{name}* was {how}."),
             ActionsBlock(
                 elements=[
-                    ButtonElement(
-                        text="Revoke",
+                    button(
+                        "Revoke",
                         action_id=Action.CLAIM_REVOKE,
                         value=ClaimValue(claim_id=claim.id).dump(),
+                        label=f"Revoke the claim on {claim.researcher_name}",
                         confirm=ConfirmObject(
                             title="Revoke this claim?",
                             text="The profile goes back to unclaimed and the claimant is told by DM.",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ButtonElement, DividerBlock
+from slack_sdk.models.blocks import Block, DividerBlock
 
-from handlers.blocks import escape, section, shown_name
+from handlers.blocks import button, escape, section, shown_name
 from handlers.collaboration.claim_blocks import mention
 from handlers.collaboration.invitation_blocks import brief_card, short_date
 from handlers.ids import Action
@@ -50,10 +50,11 @@ def collaboration_blocks(home: InvitationHome, command: str) -> list[Block]:
         blocks.append(
             section(
                 f"*Your researcher profile*\n{brief_card(profile)}\n{openness}",
-                accessory=ButtonElement(
-                    text="Edit profile",
+                accessory=button(
+                    "Edit profile",
                     action_id=Action.PROFILE_EDIT,
                     value=ResearcherValue(researcher_id=profile.id).dump(),
+                    label=f"Edit your profile {profile.name}",
                 ),
             )
         )
@@ -72,8 +73,11 @@ def collaboration_blocks(home: InvitationHome, command: str) -> list[Block]:
         blocks.append(
             section(
                 "You have muted all invitations.",
-                accessory=ButtonElement(
-                    text="Turn back on", action_id=Action.INVITE_UNMUTE, value=UnmuteValue(member_id=0).dump()
+                accessory=button(
+                    "Turn back on",
+                    action_id=Action.INVITE_UNMUTE,
+                    value=UnmuteValue(member_id=0).dump(),
+                    label="Turn invitations back on",
                 ),
             )
         )
@@ -89,10 +93,11 @@ def collaboration_blocks(home: InvitationHome, command: str) -> list[Block]:
         blocks.append(
             section(
                 f"Muted: invitations from {who}",
-                accessory=ButtonElement(
-                    text="Unmute",
+                accessory=button(
+                    "Unmute",
                     action_id=Action.INVITE_UNMUTE,
                     value=UnmuteValue(member_id=muted.member_id).dump(),
+                    label=f"Unmute invitations from {muted.name or 'this person'}",
                 ),
             )
         )

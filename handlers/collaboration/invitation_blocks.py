@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import (
     ButtonElement,
 )
 
-from handlers.blocks import Reply, context, escape, section, shown_name
+from handlers.blocks import Reply, button, context, escape, plural, section, shown_name
 from handlers.collaboration.claim_blocks import mention, trust_summary
 from handlers.ids import Action
 from handlers.values import (
@@ -49,7 +49,7 @@ def brief_card(profile: Profile | None) -> str:
     parts = [
         shown_name(profile.affiliation) if profile.affiliation else None,
         trust_summary(profile),
-        f"{profile.works_count} work{'s' if profile.works_count != 1 else ''}",
+        plural(profile.works_count, "work"),
     ]
     line = f"*{shown_name(profile.name)}* · " + " · ".join(p for p in parts if p)
     if profile.topics:
@@ -57,12 +57,13 @@ def brief_card(profile: Profile | None) -> str:
     return line
 
 
-def follow_instead_button(researcher_id: int) -> ButtonElement:
-    return ButtonElement(
-        text="Follow instead",
+def follow_instead_button(researcher_id: int, name: str) -> ButtonElement:
+    return button(
+        "Follow instead",
         action_id=Action.FOLLOW,
         value=ResearcherValue(researcher_id=researcher_id).dump(),
         style="primary",
+        label=f"Follow {name} instead",
     )
 
 
@@ -77,7 +78,7 @@ def _quote(message: str) -> str:
 def _in_common(view: InvitationView) -> str:
     parts = []
     if view.coauthored_works:
-        parts.append(f"{view.coauthored_works} work{'s' if view.coauthored_works != 1 else ''} together")
+        parts.append(f"{plural(view.coauthored_works, 'work')} together")
     if view.shared_topics:
         parts.append("shared topics: " + ", ".join(escape(truncate(t, 80)) for t in view.shared_topics))
     if view.shared_coauthors:
@@ -110,15 +111,39 @@ def intro_message(view: InvitationView, *, inviter: SlackContact | None = None) 
     """The invitation with Accept / Decline / Mute, which only the invitee can use."""
     inviter_name, invitee_name = _who(view, inviter)
     value = InvitationValue(invitation_id=view.id).dump()
+    # A screen reader cannot read a mention: the label names the inviter's researcher profile.
+    profile = view.inviter.profile
+    sender = profile.name if profile is not None else (inviter.name if inviter else "a colleague")
     blocks: list[Block] = [
         section(f":wave: {inviter_name} would like to collaborate with {invitee_name}."),
         *_context_blocks(view, inviter_name, invitee_name),
         ActionsBlock(
             elements=[
-                ButtonElement(text="Accept", action_id=Action.INVITE_ACCEPT, value=value, style="primary"),
-                ButtonElement(text="Decline", action_id=Action.INVITE_DECLINE, value=value),
-                ButtonElement(text="Mute this person", action_id=Action.INVITE_MUTE_PERSON, value=value),
-                ButtonElement(text="Mute all invitations", action_id=Action.INVITE_MUTE_ALL, value=value),
+                button(
+                    "Accept",
+                    action_id=Action.INVITE_ACCEPT,
+                    value=value,
+                    style="primary",
+                    label=f"Accept the invitation from {sender}",
+                ),
+                button(
+                    "Decline",
+                    action_id=Action.INVITE_DECLINE,
+                    value=value,
+                    label=f"Decline the invitation from {sender}",
+                ),
+                button(
+                    "Mute this person",
+                    action_id=Action.INVITE_MUTE_PERSON,
+                    value=value,
+                    label=f"Mute invitations from {sender}",
+                ),
+                button(
+                    "Mute all invitations",
+                    action_id=Action.INVITE_MUTE_ALL,
+                    value=value,
+                    label="Mute all invitations, from anyone",
+                ),
             ]
         ),
     ]
@@ -188,7 +213,9 @@ def declined_dm(view: InvitationView, *, invitee_name: str) -> Reply:
     )
     blocks: list[Block] = [section(text)]
     if view.invitee.profile is not None:
-        blocks.append(ActionsBlock(elements=[follow_instead_button(view.invitee.profile.id)]))
+        blocks.append(
+            ActionsBlock(elements=[follow_instead_button(view.invitee.profile.id, view.invitee.profile.name)])
+        )
     return Reply(escape(f"About your invitation to {invitee_name}"), blocks)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    ButtonElement,
     InputBlock,
     Option,
     OptionGroup,
@@ -15,7 +14,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from handlers.blocks import Reply, context, escape, section, shown_name
+from handlers.blocks import Reply, button, context, escape, section, shown_name
 from handlers.collaboration.claim_blocks import INVITE_LOCKED_SENTENCE
 from handlers.collaboration.invitation_blocks import brief_card, follow_instead_button, short_date
 from handlers.ids import Action, InviteInput
@@ -66,7 +65,7 @@ def refusal_reply(check: InviteCheck, command: str) -> Reply:
     text = refusal_text(check, command)
     blocks: list[Block] = [section(text)]
     if check.status in ("unclaimed", "pending_claim", "closed", "muted", "cooldown"):
-        blocks.append(ActionsBlock(elements=[follow_instead_button(check.researcher_id)]))
+        blocks.append(ActionsBlock(elements=[follow_instead_button(check.researcher_id, check.name)]))
     return Reply(escape(f"{check.name or 'That researcher'} cannot be invited right now"), blocks)
 
 
@@ -193,11 +192,12 @@ def invite_button_reply(check: InviteCheck, command: str) -> Reply:
     slash command can, with a trigger_id), so the button that opens it, and the command."""
     name = shown_name(check.name)
     text = f"Press Invite to collaborate to write your invitation to {check.name}, or use {command} invite."
-    button = ButtonElement(
-        text="Invite to collaborate",
+    invite = button(
+        "Invite to collaborate",
         action_id=Action.INVITE,
         value=ResearcherValue(researcher_id=check.researcher_id).dump(),
         style="primary",
+        label=f"Invite {check.name} to collaborate",
     )
     return Reply(
         escape(text),
@@ -205,7 +205,7 @@ def invite_button_reply(check: InviteCheck, command: str) -> Reply:
             section(
                 f"A message typed here cannot open the invitation form: press *Invite to collaborate* "
                 f"to write your invitation to *{name}*, or type `{escape(command)} invite {name}`.",
-                accessory=button,
+                accessory=invite,
             )
         ],
     )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
+from slack_sdk.models.blocks import ActionsBlock, Block
 
 from handlers.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_TEXT,
     MAX_SECTION_TEXT,
     Reply,
+    button,
     context,
     escape,
     header,
@@ -84,8 +85,8 @@ def group_blocks(group: DigestGroup, text: str) -> list[Block]:
     value = ResearcherValue(researcher_id=group.researcher_id).dump()
     buttons = ActionsBlock(
         elements=[
-            ButtonElement(text=UNFOLLOW, action_id=Action.UNFOLLOW, value=value),
-            ButtonElement(text=MUTE, action_id=Action.MUTE_RESEARCHER, value=value),
+            button(UNFOLLOW, action_id=Action.UNFOLLOW, value=value, label=f"Unfollow {group.name}"),
+            button(MUTE, action_id=Action.MUTE_RESEARCHER, value=value, label=f"Mute {group.name}"),
         ]
     )
     return [section(text), buttons]

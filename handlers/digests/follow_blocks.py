@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from handlers.blocks import Reply, context, link, plural, section, shown_name
+from handlers.blocks import Reply, button, context, link, plural, section, shown_name
 from handlers.digests.schedule_blocks import delivery_note
 from handlers.ids import Action, BlockId
 from handlers.research.profile_blocks import profile_card
@@ -41,22 +41,30 @@ def outcome_note(outcome: FollowOutcome, command: str) -> str:
     return notes[outcome.status].strip()
 
 
-def _button(label: str, action: Action, researcher_id: int, *, style: str | None = None) -> ButtonElement:
+def _button(
+    text: str, action: Action, researcher_id: int, name: str, *, style: str | None = None
+) -> ButtonElement:
     value = ResearcherValue(researcher_id=researcher_id).dump()
-    return ButtonElement(text=label, action_id=action, value=value, style=style)
+    return button(text, action_id=action, value=value, style=style, label=f"{text} {name}")
 
 
 def undo_buttons(outcome: FollowOutcome) -> list[ButtonElement]:
     """The button that reverses (or continues from) what just happened."""
-    rid = outcome.researcher_id
+    rid, name = outcome.researcher_id, outcome.name
     if outcome.status in ("followed", "already_following"):
-        return [_button("Unfollow", Action.UNFOLLOW, rid)]
+        return [_button("Unfollow", Action.UNFOLLOW, rid, name)]
     if outcome.status in ("unfollowed", "not_following"):
-        return [_button("Follow", Action.FOLLOW, rid, style="primary")]
+        return [_button("Follow", Action.FOLLOW, rid, name, style="primary")]
     if outcome.status in ("muted", "already_muted"):
-        return [_button("Unmute", Action.UNMUTE_RESEARCHER, rid), _button("Unfollow", Action.UNFOLLOW, rid)]
+        return [
+            _button("Unmute", Action.UNMUTE_RESEARCHER, rid, name),
+            _button("Unfollow", Action.UNFOLLOW, rid, name),
+        ]
     if outcome.status in ("unmuted", "not_muted"):
-        return [_button("Mute", Action.MUTE_RESEARCHER, rid), _button("Unfollow", Action.UNFOLLOW, rid)]
+        return [
+            _button("Mute", Action.MUTE_RESEARCHER, rid, name),
+            _button("Unfollow", Action.UNFOLLOW, rid, name),
+        ]
     return []
 
 
@@ -91,19 +99,19 @@ def newest_work_line(item: FollowedResearcher) -> str:
 
 def followed_blocks(item: FollowedResearcher, *, block_prefix: str) -> list[Block]:
     """One followed researcher: name, newest work, muted or not; Mute/Unmute and Unfollow."""
-    rid = item.researcher_id
+    rid, name = item.researcher_id, item.name
     muted = " · :mute: _muted_" if item.muted else ""
     text = f"*{shown_name(item.name)}*{muted}\n{newest_work_line(item)}"
     mute = (
-        _button("Unmute", Action.UNMUTE_RESEARCHER, rid)
+        _button("Unmute", Action.UNMUTE_RESEARCHER, rid, name)
         if item.muted
-        else _button("Mute", Action.MUTE_RESEARCHER, rid)
+        else _button("Mute", Action.MUTE_RESEARCHER, rid, name)
     )
     return [
         section(text, block_id=f"{block_prefix}:{rid}"),
         ActionsBlock(
             block_id=f"{block_prefix}:{rid}:actions",
-            elements=[_button("Unfollow", Action.UNFOLLOW, rid), mute],
+            elements=[_button("Unfollow", Action.UNFOLLOW, rid, name), mute],
         ),
     ]
 

@@ -29,12 +29,15 @@ from services.digests.schedule import (
     DEFAULT_TIME,
     DEFAULT_WEEKDAY,
     FREQUENCIES,
+    TIME_EXAMPLES,
     format_time,
     parse_time,
     parse_weekday,
 )
 
 _FREQUENCY_ALIASES = {"asap": "instant", "immediately": "instant", "never": "off"}
+# The word after the hour in "at 7 am" / "at 7:30 p.m." belongs to the time.
+_MERIDIEM = ("am", "pm", "a.m", "p.m")
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,16 @@ def parse_digest_args(args: str, command: str = "/peer") -> DigestRequest:
     clock, weekday, day, rest = None, None, "", words[1:]
     while rest:
         word, value = rest[0].casefold(), rest[1] if len(rest) > 1 else None
+        taken = 2
         if word == "at" and value is not None:
+            if len(rest) > 2 and rest[2].casefold().rstrip(".") in _MERIDIEM:  # "at 7 am"
+                value, taken = f"{value} {rest[2]}", 3
             clock = parse_time(value)
             if clock is None:
                 return DigestRequest(
                     "error",
-                    problem=f"“{_shown(value)}” is not a time: type it as HH:MM on a 24-hour clock, "
-                    f"e.g. `{command} digest {frequency} at 09:00` or `at 17:30`.",
+                    problem=f"“{_shown(value)}” is not a time: type e.g. {TIME_EXAMPLES} "
+                    f"(an hour alone is on the 24-hour clock), as in `{command} digest {frequency} at 7am`.",
                 )
         elif word == "on" and value is not None:
             weekday, day = parse_weekday(value), value
@@ -86,10 +92,10 @@ def parse_digest_args(args: str, command: str = "/peer") -> DigestRequest:
         else:
             return DigestRequest(
                 "error",
-                problem=f"I didn't understand “{_shown(' '.join(rest))}”: add `at HH:MM` for the time "
-                "(and `on DAY` for weekly digests).",
+                problem=f"I didn't understand “{_shown(' '.join(rest))}”: add `at TIME` for the time, "
+                f"e.g. {TIME_EXAMPLES} (and `on DAY` for weekly digests).",
             )
-        rest = rest[2:]
+        rest = rest[taken:]
     if frequency in ("instant", "off") and (clock is not None or weekday is not None):
         return DigestRequest(
             "error",
@@ -161,12 +167,15 @@ def read_schedule_form(values: dict[str, Any]) -> ScheduleForm:
     frequency = str((chosen(ScheduleInput.FREQUENCY).get("selected_option") or {}).get("value") or "")
     if frequency not in FREQUENCY_LABELS:
         errors[ScheduleInput.FREQUENCY] = "Choose how often your digest arrives."
-    typed = str(chosen(ScheduleInput.TIME).get("value") or "").strip()
+    # The time picker submits `selected_time` ("HH:mm"); a modal opened before it replaced the
+    # text box (still on someone's screen across a deploy) submits the typed `value`.
+    time_state = chosen(ScheduleInput.TIME)
+    typed = str(time_state.get("selected_time") or time_state.get("value") or "").strip()
     clock = parse_time(typed) if typed else None
     if typed and clock is None:
-        errors[ScheduleInput.TIME] = f"“{typed[:20]}” is not a time: type HH:MM (24-hour), e.g. 09:00."
+        errors[ScheduleInput.TIME] = f"“{typed[:20]}” is not a time: type e.g. 09:00, 19:30, 7am or 7:30pm."
     elif not typed and frequency in ("daily", "weekly"):
-        errors[ScheduleInput.TIME] = "Type the time your digest should arrive, e.g. 09:00."
+        errors[ScheduleInput.TIME] = "Pick the time your digest should arrive, e.g. 09:00."
     day = str((chosen(ScheduleInput.WEEKDAY).get("selected_option") or {}).get("value") or "")
     weekday = int(day) if day.isdecimal() and int(day) < 7 else DEFAULT_WEEKDAY
     if errors:

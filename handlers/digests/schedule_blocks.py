@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextInputElement, StaticSelectElement
+from slack_sdk.models.blocks import Block, InputBlock, Option, StaticSelectElement, TimePickerElement
 from slack_sdk.models.views import View
 
 from handlers.blocks import Reply, context, escape, plural, section
@@ -13,7 +13,7 @@ from handlers.ids import ScheduleInput
 from handlers.ids import View as ViewId
 from services.digests.compose import DigestView
 from services.digests.follow_views import DigestSettings
-from services.digests.schedule import WEEKDAYS, format_time
+from services.digests.schedule import TIME_EXAMPLES, WEEKDAYS, format_time
 
 
 def slack_date(moment: datetime) -> str:
@@ -71,8 +71,9 @@ def digest_settings_message(settings: DigestSettings, command: str, *, saved: bo
         blocks.append(context("Times are in UTC until Slack tells us your time zone."))
     blocks.append(
         context(
-            f"Change it: `{command} digest daily|weekly|instant|off [at HH:MM]`, "
-            f"e.g. `{command} digest weekly on friday at 16:00`. "
+            f"Change it: `{command} digest daily|weekly|instant|off [on DAY] [at HH:MM]`, "
+            f"e.g. `{command} digest weekly on friday at 16:00` or `{command} digest daily at 7am` "
+            f"(times like {TIME_EXAMPLES}). "
             f"`{command} digest preview` shows what the next one would hold."
         )
     )
@@ -157,13 +158,13 @@ def schedule_modal(settings: DigestSettings) -> View:
             ),
             InputBlock(
                 block_id=ScheduleInput.TIME,
-                label="At (24-hour time, HH:MM)",
+                label="At",
                 hint=f"Your time: {zone}. Daily and weekly digests only.",
-                element=PlainTextInputElement(
+                # Slack's own time picker: a list on mobile, typed on desktop, no format to learn.
+                element=TimePickerElement(
                     action_id=ScheduleInput.TIME,
-                    initial_value=format_time(prefs.clock),
-                    placeholder="09:00",
-                    max_length=5,
+                    initial_time=format_time(prefs.clock),
+                    placeholder="Pick a time",
                 ),
             ),
             InputBlock(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import (
     Block,
-    ButtonElement,
     DividerBlock,
 )
 from slack_sdk.models.views import View
 
-from handlers.blocks import context, header, section
+from handlers.blocks import button, context, header, section
 from handlers.collaboration.home_blocks import collaboration_blocks
 from handlers.digests.follow_blocks import followed_blocks, following_summary
 from handlers.digests.schedule_blocks import digest_times, schedule_line
@@ -36,7 +35,12 @@ def home_view(
         section(
             "\n".join(lines),
             block_id=f"{BlockId.HOME}:schedule",
-            accessory=ButtonElement(text="Edit schedule", action_id=Action.DIGEST_SCHEDULE, value="edit"),
+            accessory=button(
+                "Edit schedule",
+                action_id=Action.DIGEST_SCHEDULE,
+                value="edit",
+                label="Edit when your digest arrives",
+            ),
         )
     )
     if settings.prefs.tz is None and settings.prefs.frequency in ("daily", "weekly"):

@@ -3,9 +3,9 @@ answer, its Share in channel button, and the notes that go with the picture."""
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
+from slack_sdk.models.blocks import ActionsBlock, Block, DividerBlock
 
-from handlers.blocks import NAME, Reply, context, escape, header, plural, section, shown_name
+from handlers.blocks import NAME, Reply, button, context, escape, header, plural, section, shown_name
 from handlers.ids import Action, BlockId
 from handlers.research.profile_blocks import FIELD
 from handlers.values import GraphShareValue, LookupValue, ResearcherValue
@@ -65,13 +65,26 @@ def _suggestion_blocks(suggestion: Suggestion) -> list[Block]:
         if part
     )
     value = ResearcherValue(researcher_id=suggestion.id).dump()
+    who = suggestion.name
     buttons = [
-        ButtonElement(text="View profile", action_id=Action.VIEW_PROFILE_NEW_MESSAGE, value=value),
-        ButtonElement(text="Follow", action_id=Action.FOLLOW, value=value),
+        button(
+            "View profile",
+            action_id=Action.VIEW_PROFILE_NEW_MESSAGE,
+            value=value,
+            label=f"View profile of {who}",
+        ),
+        button("Follow", action_id=Action.FOLLOW, value=value, label=f"Follow {who}"),
     ]
     if suggestion.claimed and suggestion.open_to_collaborate:
         # Only a claimed profile has a member to invite; the press re-checks everything.
-        buttons.append(ButtonElement(text="Invite to collaborate", action_id=Action.INVITE, value=value))
+        buttons.append(
+            button(
+                "Invite to collaborate",
+                action_id=Action.INVITE,
+                value=value,
+                label=f"Invite {who} to collaborate",
+            )
+        )
     return [
         section(f"*{shown_name(suggestion.name)}* · {details}\n{reason(suggestion)}"),
         ActionsBlock(block_id=f"{BlockId.SUGGESTION}:{suggestion.id}", elements=buttons),
@@ -104,10 +117,11 @@ def _nobody_in_reach(found: Collaborators) -> list[Block]:
         blocks.append(
             section(
                 f"• {shown_name(person.name)}",
-                accessory=ButtonElement(
-                    text="Look up on OpenAlex",
+                accessory=button(
+                    "Look up on OpenAlex",
                     action_id=Action.OPENALEX_LOOKUP,
                     value=LookupValue(query=person.openalex_id or truncate(person.name, 200)).dump(),
+                    label=f"Look up {person.name} on OpenAlex",
                 ),
             )
         )
@@ -174,7 +188,8 @@ def graph_shared_comment(picture: GraphPicture, *, shared_by: str) -> str:
 
 def graph_sent(picture: GraphPicture, *, share: GraphShareValue | None) -> Reply:
     """Told only to the asker: the picture is in their DM, with Share in channel when there is one."""
-    name = shown_name(picture.collaborators.researcher_name)
+    found_name = picture.collaborators.researcher_name
+    name = shown_name(found_name)
     where = f"I sent the research graph of {name} to you in a direct message; only you can see it."
     blocks: list[Block] = [
         section(f":frame_with_picture: {where}"),
@@ -184,7 +199,12 @@ def graph_sent(picture: GraphPicture, *, share: GraphShareValue | None) -> Reply
         blocks.append(
             ActionsBlock(
                 elements=[
-                    ButtonElement(text="Share in channel", action_id=Action.GRAPH_SHARE, value=share.dump())
+                    button(
+                        "Share in channel",
+                        action_id=Action.GRAPH_SHARE,
+                        value=share.dump(),
+                        label=f"Share in channel the research graph of {found_name}",
+                    )
                 ]
             )
         )

@@ -10,6 +10,7 @@ from typing import Literal, Protocol
 
 from services.collaboration.claim_types import ClaimView
 from services.research.profiles import Lookup, Profile
+from services.store.text import plural
 from services.workspaces.members import Viewer
 
 Refusal = Literal[
@@ -219,6 +220,7 @@ class CheckBackReport:
     def summary(self) -> str:
         """One line for logs."""
         return (
-            f"Invitations: {self.sent} check-back(s) sent, {self.talking} thread(s) already talking, "
+            f"Invitations: {plural(self.sent, 'check-back')} sent, "
+            f"{plural(self.talking, 'thread')} already talking, "
             f"{self.unknown} unknown, {self.expired} expired"
         )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from services.digests.compose import DigestView
+from services.store.text import plural
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,9 @@ class DeliveryReport:
     def summary(self) -> str:
         """One line for logs and the command line."""
         line = (
-            f"Digest: {self.messages_sent} message{'s' if self.messages_sent != 1 else ''} sent "
-            f"({self.items_sent} item{'s' if self.items_sent != 1 else ''}) to {self.members_due} due "
-            f"member{'s' if self.members_due != 1 else ''}; {self.members_parked} parked, "
+            f"Digest: {plural(self.messages_sent, 'message')} sent "
+            f"({plural(self.items_sent, 'item')}) to {plural(self.members_due, 'due member')}; "
+            f"{self.members_parked} parked, "
             f"{self.failures} failed (retried next cycle)"
         )
         if self.unconfirmed:

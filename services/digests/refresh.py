@@ -28,6 +28,7 @@ from services.openalex.works import StoredWork, store_works
 from services.research.researchers import refresh_researcher_topics
 from services.store.engine import session_scope
 from services.store.sql import chunks
+from services.store.text import plural
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +61,15 @@ class RefreshReport:
     def summary(self) -> str:
         """One line for logs and the command line."""
         line = (
-            f"Refresh: {self.researchers} followed researcher{'s' if self.researchers != 1 else ''} "
-            f"in {self.batches} batch{'es' if self.batches != 1 else ''} "
+            f"Refresh: {plural(self.researchers, 'followed researcher')} "
+            f"in {plural(self.batches, 'batch', 'batches')} "
             f"({self.batches_done} done, {self.batches_skipped} skipped); "
-            f"{self.works_seen} works seen, {self.works_new} new, {self.works_published} now published; "
-            f"{self.items_queued} digest item{'s' if self.items_queued != 1 else ''} queued"
+            f"{plural(self.works_seen, 'work')} seen, {self.works_new} new, "
+            f"{self.works_published} now published; "
+            f"{plural(self.items_queued, 'digest item')} queued"
         )
         if self.works_skipped:
-            line += (
-                f"; {self.works_skipped} work{'s' if self.works_skipped != 1 else ''} "
-                "could not be stored (named in the log)"
-            )
+            line += f"; {plural(self.works_skipped, 'work')} could not be stored (named in the log)"
         if self.stopped:
             line += f"; stopped early: {self.stopped}"
         return line + "."

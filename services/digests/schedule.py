@@ -27,7 +27,11 @@ DEFAULT_ZONE = "UTC"
 # undelivered items stay pending in the ledger.
 CATCH_UP: dict[str, timedelta] = {"daily": timedelta(hours=2), "weekly": timedelta(hours=24)}
 
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+# 24-hour "19:00", "9:30" or an hour alone ("9", "19"); 12-hour "7am", "7 am", "7:30pm", "7 p.m.".
+_TIME_24 = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?")
+_TIME_12 = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
+# What every "that is not a time" answer suggests typing.
+TIME_EXAMPLES = "`09:00`, `19:30`, `7am` or `7:30pm`"
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,21 @@ class DigestPrefs:
 
 
 def parse_time(text: str) -> TimeOfDay | None:
-    """A 24-hour `H:MM` or `HH:MM` time of day, or None (e.g. "9", "25:00", "9.30")."""
-    match = _TIME.match(text.strip())
-    if not match:
+    """A time of day typed as `19:00` / `9:30` (24-hour), `7am`, `7 am`, `7:30pm` (12-hour), or
+    an hour alone, or None ("25:00", "9.30", "13pm", "0900").
+
+    An hour alone is read on the 24-hour clock, like the `HH:MM` the schedule is shown in:
+    `9` is 09:00 and `19` is 19:00; whoever means the evening types `9pm` or `21`."""
+    text = text.strip()
+    if match := _TIME_12.fullmatch(text):
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if match.group(3).casefold() == "p" else 0)
+    elif match := _TIME_24.fullmatch(text):
+        hour, minute = int(match.group(1)), int(match.group(2) or 0)
+    else:
         return None
-    hour, minute = int(match.group(1)), int(match.group(2))
     if hour > 23 or minute > 59:
         return None
     return TimeOfDay(hour, minute)

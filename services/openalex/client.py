@@ -37,7 +37,7 @@ from services.openalex.records import (
     parse_work,
     short_id,
 )
-from services.store.text import storable_tree
+from services.store.text import plural, storable_tree
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def _parse_retry_after(value: str | None) -> float | None:
 def _human_duration(seconds: float) -> str:
     if seconds < 90:
         n = max(1, round(seconds))
-        return f"{n} second{'s' if n != 1 else ''}"
+        return plural(n, "second")
     if seconds < 90 * 60:
         return f"{round(seconds / 60)} minutes"
     hours = seconds / 3600

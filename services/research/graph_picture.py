@@ -39,7 +39,7 @@ from services.research.graph_layout import (
 )
 from services.research.profiles import Resolved, find_researcher
 from services.store.models import Researcher
-from services.store.text import truncate
+from services.store.text import plural, truncate
 
 if TYPE_CHECKING:
     from matplotlib.artist import Artist
@@ -130,11 +130,11 @@ def line_width(works: int) -> float:
 def subtitle(collaborators: Collaborators, nodes: tuple[GraphNode, ...]) -> str:
     drawn = sum(1 for n in nodes if n.kind == COAUTHOR)
     total = max(collaborators.close_total, drawn)
-    coauthors = f"{drawn} co-author{'s' if drawn != 1 else ''}"
+    coauthors = plural(drawn, "co-author")
     if total > drawn:
-        coauthors = f"top {drawn} of {total} co-authors by shared works"
+        coauthors = f"top {drawn} of {plural(total, 'co-author')} by shared works"
     suggested = len(collaborators.suggestions)
-    return f"{coauthors} · {suggested} suggested collaborator{'s' if suggested != 1 else ''}"
+    return f"{coauthors} · {plural(suggested, 'suggested collaborator')}"
 
 
 def _legend(nodes: tuple[GraphNode, ...], edges: tuple[GraphEdge, ...]) -> list[Artist]:
@@ -278,7 +278,7 @@ def alt_text(collaborators: Collaborators, nodes: tuple[GraphNode, ...], edges: 
         listed = ", ".join(f"{n.name} ({n.works})" for n in coauthors)
         text += f"Co-authors, with shared works: {listed}{f' and {more} more' if more > 0 else ''}. "
         among = sum(1 for e in edges if e.kind == AMONG)
-        text += f"{among} link{'s' if among != 1 else ''} between co-authors who wrote together. "
+        text += f"{plural(among, 'link')} between co-authors who wrote together. "
     else:
         text += "No co-authors in the store. "
     if collaborators.suggestions:

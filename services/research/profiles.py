@@ -177,12 +177,20 @@ def find_researcher(*, session: Session, query: str) -> tuple[Lookup, Researcher
         return Lookup("none", query, openalex_ref=query), None
     top = matches[0]
     runner_up = matches[1].score if len(matches) > 1 else 0.0
-    # A clear winner, or the only candidate and a good one: straight to the card.
-    if (top.score >= 90 and top.score - runner_up >= 5) or (len(matches) == 1 and top.score >= 85):
-        researcher = session.get(Researcher, top.researcher_id)
-        assert researcher is not None
-        return Lookup("found", query), researcher
-    return Lookup("choices", query, candidates=_candidates(session, matches)), None
+    chosen = top.researcher_id
+    # A clear winner goes straight to the card; so does the only candidate, however fuzzy the
+    # match: a pick list of one asks a question with one answer. Every subcommand resolves here.
+    if not (top.score >= 90 and top.score - runner_up >= 5):
+        candidates = _candidates(session, matches)
+        if len(candidates) > 1:
+            return Lookup("choices", query, candidates=candidates), None
+        if not candidates:
+            return Lookup("none", query, openalex_ref=query), None
+        chosen = candidates[0].id
+    researcher = session.get(Researcher, chosen)
+    if researcher is None:  # removed since the search read it
+        return Lookup("none", query, openalex_ref=query), None
+    return Lookup("found", query), researcher
 
 
 def _by_identifier(session: Session, kind: str, value: str) -> Researcher | None:

@@ -31,6 +31,11 @@ def normalize_title(title: str) -> str:
     return normalize_name(title)[:512]
 
 
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """`1 work`, `3 works`, `1,200 works`; `many` for irregular plurals."""
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
+
+
 def truncate(text: str, limit: int) -> str:
     """Cut text to at most `limit` characters at a word boundary, with an ellipsis."""
     text = text.strip()
