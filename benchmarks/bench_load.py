@@ -312,8 +312,8 @@ def run_head_of_line(
     slack.forget()
     openalex.reset()
     rng = random.Random(seed)
-    # One press per member: a member may have only 2 look-ups in flight (services/openalex/lookup_slots.py), so 16
-    # presses by one person would measure that limit rather than the pool.
+    # One press per member: a member may have only 2 look-ups in flight
+    # (services/openalex/lookup_slots.py), so 16 presses by one person would measure that limit.
     press_posts = [
         button_post(
             slack,
