@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.prompt import IntPrompt
 
 from bot.app import build_bolt_app
+from bot.claims_cli import add_claims_parser, run_claims
 from bot.installations import SecretKeyError, build_installation_store, check_secret_key
 from bot.logs import configure_logging
 from bot.manifest import manifest_yaml
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     forget = sub.add_parser("forget-member", help="delete a member's data (follows, digests, invitations…)")
     forget.add_argument("team_id", metavar="TEAM_ID")
     forget.add_argument("user_id", metavar="USER_ID")
+    add_claims_parser(sub)
     return parser
 
 
@@ -73,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     command = args.command or "start"
     # Long-running processes log their work; one-shot commands only say what went wrong.
-    one_shot = ("shell", "demo", "import", "db", "manifest", "refresh", "digest", "forget-member")
+    one_shot = ("shell", "demo", "import", "db", "manifest", "refresh", "digest", "forget-member", "claims")
     quiet = command in one_shot or (command == "start" and not settings.has_slack_credentials)
     # Processes that serve Slack log one JSON object per line; people at a terminal get text.
     json_lines = command in ("serve", "socket", "scheduler") or (
@@ -104,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     runtime = build_runtime(settings)
     try:
-        if command in ("start", "socket", "scheduler", "digest", "rotate-key"):
+        if command in ("start", "socket", "scheduler", "digest", "rotate-key", "claims"):
             _check_secret_key(runtime)
         return _run(command, args, runtime)
     finally:
@@ -128,6 +130,8 @@ def _run(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
         return _rotate_key(runtime)
     if command == "forget-member":
         return _forget_member(runtime, args.team_id, args.user_id)
+    if command == "claims":
+        return run_claims(runtime, args)
     if command == "socket":
         return _socket(runtime)
     if command in ("scheduler", "refresh", "digest"):
