@@ -30,6 +30,8 @@ from bot.settings import Settings
 from services.openalex.records import OpenAlexError
 from services.research.identifiers import AuthorRef, InvalidReference, parse_author_ref
 
+# The commands that talk to OpenAlex (look-ups from Slack or the shell, imports, the refresh job).
+OPENALEX_COMMANDS = ("start", "serve", "socket", "scheduler", "shell", "import", "refresh")
 # soft_wrap: an error stays one line in a log or a pipe, however narrow the terminal.
 err = Console(stderr=True, soft_wrap=True)
 
@@ -101,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_secret_key(runtime)
         finally:
             runtime.close()
+        _warn_keyless_openalex(command, settings)
         host, port = args.host or settings.bzpeer_host, args.port or settings.port
         serve(settings, host=host, port=port, workers=args.workers, threads=args.threads)
         return 0
@@ -108,6 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command in ("start", "socket", "scheduler", "digest", "rotate-key", "claims"):
             _check_secret_key(runtime)
+        _warn_keyless_openalex(command, settings)
         return _run(command, args, runtime)
     finally:
         runtime.close()
@@ -162,6 +166,18 @@ def _secret_values(settings: Settings) -> list[str | None]:
         settings.openalex_api_key,
         settings.bzpeer_secret_key,
     ]
+
+
+def _warn_keyless_openalex(command: str, settings: Settings) -> None:
+    """One start-up line when the live OpenAlex would be asked without a key: through the
+    process's log handler, so a JSON line for the services and on stderr at a terminal. After the
+    fail-fast checks (their error stays the only line) and before anything asks OpenAlex."""
+    if command in OPENALEX_COMMANDS and settings.live_openalex_without_key:
+        logging.getLogger("bzpeer.openalex").warning(
+            "OPENALEX_API_KEY is not set: the live OpenAlex (%s) wants a free API key; without one, "
+            "look-ups, imports and refreshes may be throttled or refused.",
+            settings.openalex_url,
+        )
 
 
 def _check_secret_key(runtime: Runtime) -> None:
