@@ -1,6 +1,6 @@
 """Claims: `/peer claim QUERY`, `/peer claim revoke QUERY` (admins), `/peer unclaim`, the card's
-Claim this profile and Edit profile buttons, the admin's Approve / Reject / Revoke buttons and the
-profile edit modal.
+Claim this profile and Edit profile buttons, the admin's Approve / Reject / Revoke buttons (in the
+review message, or Approve / Reject on the admin's Home tab) and the profile edit modal.
 
 Every press acts for whoever pressed it (the signed payload's user and team). An admin action
 takes place in one workspace (`admin_actor`): the presser's right to decide comes from
@@ -10,7 +10,6 @@ workspace and is not the admin's own.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -50,8 +49,6 @@ from handlers.values import ClaimValue, EditMetadata, ResearcherValue
 from services.collaboration.claim_service import HEADLINE_MAX
 from services.collaboration.claim_types import ClaimOutcome, DecisionOutcome
 from services.container import Services
-
-log = logging.getLogger("bzpeer.claims")
 
 
 def claim_reply(outcome: ClaimOutcome, command: str) -> Reply:
