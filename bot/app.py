@@ -25,6 +25,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.signature import SignatureVerifier
 
 from bot.logs import LoggingApp
+from bot.metrics import Metrics
 from bot.middleware import dedupe_middleware, restore_once_middleware
 from bot.oauth import oauth_app_options
 from bot.pools import ListenerPools
@@ -188,6 +189,7 @@ def build_bolt_app(
     lookup_executor: Executor | None = None,
     authorize: Callable[..., AuthorizeResult] | None = None,
     socket_mode: bool = False,
+    metrics: Metrics | None = None,
 ) -> App:
     """The Bolt app with every listener; no module-level state.
 
@@ -236,4 +238,5 @@ def build_bolt_app(
     if not (oauth or authorize):
         app.use(restore_once_middleware(services.workspaces))
     register_all(app, services, command=settings.bzpeer_command)
+    app.metrics = metrics
     return app

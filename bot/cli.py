@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.prompt import IntPrompt
 
 from bot.app import build_bolt_app
+from bot.claims_cli import add_claims_parser, run_claims
 from bot.installations import SecretKeyError, build_installation_store, check_secret_key
 from bot.logs import configure_logging
 from bot.manifest import manifest_yaml
@@ -30,6 +31,8 @@ from handlers.blocks import plural
 from services.openalex.records import OpenAlexError
 from services.research.identifiers import AuthorRef, InvalidReference, parse_author_ref
 
+# The commands that talk to OpenAlex (look-ups from Slack or the shell, imports, the refresh job).
+OPENALEX_COMMANDS = ("start", "serve", "socket", "scheduler", "shell", "import", "refresh")
 # soft_wrap: an error stays one line in a log or a pipe, however narrow the terminal.
 err = Console(stderr=True, soft_wrap=True)
 
@@ -65,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     forget = sub.add_parser("forget-member", help="delete a member's data (follows, digests, invitations…)")
     forget.add_argument("team_id", metavar="TEAM_ID")
     forget.add_argument("user_id", metavar="USER_ID")
+    add_claims_parser(sub)
     return parser
 
 
@@ -74,7 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     command = args.command or "start"
     # Long-running processes log their work; one-shot commands only say what went wrong.
-    one_shot = ("shell", "demo", "import", "db", "manifest", "refresh", "digest", "forget-member")
+    one_shot = ("shell", "demo", "import", "db", "manifest", "refresh", "digest", "forget-member", "claims")
     quiet = command in one_shot or (command == "start" and not settings.has_slack_credentials)
     # Processes that serve Slack log one JSON object per line; people at a terminal get text.
     json_lines = command in ("serve", "socket", "scheduler") or (
@@ -100,13 +104,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _check_secret_key(runtime)
         finally:
             runtime.close()
+        _warn_keyless_openalex(command, settings)
         host, port = args.host or settings.bzpeer_host, args.port or settings.port
         serve(settings, host=host, port=port, workers=args.workers, threads=args.threads)
         return 0
     runtime = build_runtime(settings)
     try:
-        if command in ("start", "socket", "scheduler", "digest", "rotate-key"):
+        if command in ("start", "socket", "scheduler", "digest", "rotate-key", "claims"):
             _check_secret_key(runtime)
+        _warn_keyless_openalex(command, settings)
         return _run(command, args, runtime)
     finally:
         runtime.close()
@@ -130,6 +136,8 @@ def _run(command: str, args: argparse.Namespace, runtime: Runtime) -> int:
         return _rotate_key(runtime)
     if command == "forget-member":
         return _forget_member(runtime, args.team_id, args.user_id)
+    if command == "claims":
+        return run_claims(runtime, args)
     if command == "socket":
         return _socket(runtime)
     if command in ("scheduler", "refresh", "digest"):
@@ -160,6 +168,18 @@ def _secret_values(settings: Settings) -> list[str | None]:
         settings.openalex_api_key,
         settings.bzpeer_secret_key,
     ]
+
+
+def _warn_keyless_openalex(command: str, settings: Settings) -> None:
+    """One start-up line when the live OpenAlex would be asked without a key: through the
+    process's log handler, so a JSON line for the services and on stderr at a terminal. After the
+    fail-fast checks (their error stays the only line) and before anything asks OpenAlex."""
+    if command in OPENALEX_COMMANDS and settings.live_openalex_without_key:
+        logging.getLogger("bzpeer.openalex").warning(
+            "OPENALEX_API_KEY is not set: the live OpenAlex (%s) wants a free API key; without one, "
+            "look-ups, imports and refreshes may be throttled or refused.",
+            settings.openalex_url,
+        )
 
 
 def _check_secret_key(runtime: Runtime) -> None:

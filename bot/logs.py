@@ -22,6 +22,7 @@ from typing import Any
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
 
+from bot.metrics import Metrics
 from bot.request_body import MalformedBody
 from handlers.parsing import parse_slash_text
 
@@ -186,7 +187,9 @@ def log_request(*, started: float, status: int, kind: str, **fields: Any) -> Non
 
 class LoggingApp(App):
     """Bolt's App, logging one line per dispatched request (commands, interactivity, events),
-    including those refused by signature verification."""
+    including those refused by signature verification, and counting it in `metrics` when set."""
+
+    metrics: Metrics | None = None
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         started = time.perf_counter()
@@ -200,10 +203,13 @@ class LoggingApp(App):
             return response
         finally:
             retry = req.headers.get("x-slack-retry-num", [None])[0]
+            kind = request_kind(req.body)
+            if self.metrics is not None:
+                self.metrics.observe_request(kind, status, time.perf_counter() - started)
             log_request(
                 started=started,
                 status=status,
-                kind=request_kind(req.body),
+                kind=kind,
                 request_id=request_id,
                 team_id=req.context.team_id,
                 user_id=req.context.user_id,

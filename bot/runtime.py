@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.app import web_client
 from bot.collaboration_sender import SlackClaimNotifier, SlackInvitationSender, WorkspaceClients
 from bot.installations import InstallationTokens
+from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
 from services.container import Services, build_services
@@ -27,6 +28,9 @@ class Runtime:
     settings: Settings
     services: Services
     openalex: OpenAlexClient
+    # This process's counters and histograms (GET /metrics); the runtime's own OpenAlex client
+    # reports to it.
+    metrics: Metrics = field(default_factory=Metrics)
 
     def close(self) -> None:
         """Release the OpenAlex connection pool and the database pools."""
@@ -49,7 +53,10 @@ def build_runtime(
     )
     if migrate:
         upgrade(engine)
-    openalex = openalex or OpenAlexClient(settings.openalex_url, settings.openalex_api_key)
+    metrics = Metrics()
+    openalex = openalex or OpenAlexClient(
+        settings.openalex_url, settings.openalex_api_key, observe=metrics.observe_openalex
+    )
     # Digest DMs need a bot token; without one, previews still work and `bzpeer digest` says so.
     sender = SlackDigestSender(settings) if settings.slack_bot_token else None
     # Claims and invitations send through one "which client for workspace X" look-up.
@@ -81,4 +88,4 @@ def build_runtime(
         invitation_sender=invitations,
         ack_engine=ack_engine,
     )
-    return Runtime(settings=settings, services=services, openalex=openalex)
+    return Runtime(settings=settings, services=services, openalex=openalex, metrics=metrics)

@@ -11,10 +11,12 @@ from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
 from bot.app import build_bolt_app
+from bot.metrics import reset_multiprocess_dir, worker_exited
 from bot.pools import ListenerPools, pools_of
 from bot.runtime import build_runtime
 from bot.settings import Settings
 from bot.web import WebApp
+from services.digests.ledger import count_pending
 
 # What a stopping worker keeps back from its grace period: gunicorn first lingers up to 2 s on
 # kept-alive connections, and the try-again notices must go out before the arbiter's SIGKILL.
@@ -25,9 +27,11 @@ def build_wsgi_app(settings: Settings) -> tuple[WebApp, ListenerPools]:
     """The WSGI callable for one process, and the pools its listener work runs on (migrations
     are applied by the launcher, not here)."""
     runtime = build_runtime(settings, migrate=False)
-    bolt = build_bolt_app(settings, runtime.services)
-    # /healthz probes the store through the request path's engine, with its bounded waits.
-    return WebApp(bolt, runtime.services.ack_engine), pools_of(bolt)
+    bolt = build_bolt_app(settings, runtime.services, metrics=runtime.metrics)
+    ack_engine = runtime.services.ack_engine
+    # /healthz and the /metrics queue gauge use the request path's engine, with its bounded waits.
+    app = WebApp(bolt, ack_engine, metrics=runtime.metrics, queue_depth=lambda: count_pending(ack_engine))
+    return app, pools_of(bolt)
 
 
 class GunicornLogger(glogging.Logger):
@@ -55,6 +59,7 @@ class GunicornServer(BaseApplication):
             if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
                 self.cfg.set(key, value)
         self.cfg.set("worker_exit", self.finish_listener_work)
+        self.cfg.set("child_exit", lambda _arbiter, worker: worker_exited(worker.pid))
 
     def load(self) -> WebApp:
         # Called in each worker after the fork, so no pooled connection crosses processes.
@@ -103,4 +108,5 @@ def serve(settings: Settings, *, host: str, port: int, workers: int | None = Non
         # `bzpeer serve` processes on one box would fight over it, and nothing here uses it.
         "control_socket_disable": True,
     }
+    reset_multiprocess_dir()  # before any worker writes its counts there
     GunicornServer(settings, options).run()

@@ -6,6 +6,9 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The live OpenAlex API; it wants a (free) key since 2026-02.
+DEFAULT_OPENALEX_URL = "https://api.openalex.org"
+
 
 class Settings(BaseSettings):
     """The contract's environment variables, with their defaults."""
@@ -19,7 +22,7 @@ class Settings(BaseSettings):
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: str | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
-    openalex_url: str = Field(default="https://api.openalex.org", alias="OPENALEX_URL")
+    openalex_url: str = Field(default=DEFAULT_OPENALEX_URL, alias="OPENALEX_URL")
     openalex_api_key: str | None = Field(default=None, alias="OPENALEX_API_KEY")
     port: int = Field(default=3000, alias="PORT")
     # The address the web process listens on: every interface by default (a load balancer on
@@ -59,6 +62,11 @@ class Settings(BaseSettings):
     def _leading_slash(cls, value: str) -> str:
         value = value.strip()
         return value if value.startswith("/") else "/" + value
+
+    @property
+    def live_openalex_without_key(self) -> bool:
+        """The live OpenAlex is used without OPENALEX_API_KEY (a stand-in or a mirror needs none)."""
+        return self.openalex_url == DEFAULT_OPENALEX_URL and not self.openalex_api_key
 
     @property
     def has_slack_credentials(self) -> bool:

@@ -1,4 +1,5 @@
-"""The WSGI web process: Bolt's handler for /slack/events (and OAuth paths) plus /healthz."""
+"""The WSGI web process: Bolt's handler for /slack/events (and OAuth paths), /healthz and
+/metrics."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.engine import Engine
 
 from bot.logs import log_request, new_request_id, request_id_var
+from bot.metrics import Metrics
 from services.store.health import check_writable
 
 StartResponse = Callable[..., Any]
@@ -21,11 +23,20 @@ OAUTH_KINDS = {"/slack/install": "oauth install", "/slack/oauth_redirect": "oaut
 
 
 class WebApp:
-    """Routes /healthz here and everything else to Bolt."""
+    """Routes /healthz and /metrics here and everything else to Bolt."""
 
-    def __init__(self, app: App, engine: Engine) -> None:
+    def __init__(
+        self,
+        app: App,
+        engine: Engine,
+        *,
+        metrics: Metrics | None = None,
+        queue_depth: Callable[[], int] | None = None,
+    ) -> None:
         self._slack = SlackRequestHandler(app, path="/slack/events")
         self._engine = engine
+        self._metrics = metrics
+        self._queue_depth = queue_depth
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -34,15 +45,20 @@ class WebApp:
             "HEAD",
         ):
             return self._health(start_response)
+        if path == "/metrics" and self._metrics is not None and environ.get("REQUEST_METHOD") == "GET":
+            payload, content_type = self._metrics.scrape(self._queue_depth)
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
+            return [payload]
         if path in OAUTH_KINDS:
             return self._logged(OAUTH_KINDS[path], environ, start_response)
         started = time.perf_counter()
         refusal = _unreadable_body(environ)
         if refusal is not None:
             status, reason = refusal
-            log_request(
-                started=started, status=int(status[:3]), kind="unreadable body", request_id=new_request_id()
-            )
+            code = int(status[:3])
+            if self._metrics is not None:
+                self._metrics.observe_request("unreadable body", code, time.perf_counter() - started)
+            log_request(started=started, status=code, kind="unreadable body", request_id=new_request_id())
             return _plain(start_response, status, reason)
         # POST /slack/events is logged by the app's dispatch (bot/logs.py LoggingApp).
         return self._slack(environ, start_response)
@@ -58,6 +74,8 @@ class WebApp:
         try:
             return self._slack(environ, recording)
         finally:
+            if self._metrics is not None:
+                self._metrics.observe_request(kind, seen["status"], time.perf_counter() - started)
             log_request(started=started, status=seen["status"], kind=kind, request_id=request_id_var.get())
             request_id_var.reset(reset)
 

@@ -21,6 +21,7 @@ from handlers.ids import View as ViewId
 from handlers.values import ClaimValue, EditMetadata, ResearcherValue
 from services.collaboration.claim_service import HEADLINE_MAX
 from services.collaboration.claim_types import (
+    OPERATOR,
     ClaimOutcome,
     ClaimReview,
     ClaimView,
@@ -41,6 +42,13 @@ INVITE_LOCKED_SENTENCE = "Claim this author entity first to unlock direct invita
 def mention(user_id: str) -> str:
     """A mention of a Slack user id (ids come from signed payloads, never from button values)."""
     return f"<@{user_id}>"
+
+
+def decider(decided_by: str | None) -> str:
+    """Who decided a claim: an admin's mention, or the operator at the command line."""
+    if decided_by == OPERATOR:
+        return "the operator"
+    return mention(decided_by) if decided_by else "an admin"
 
 
 def trust_summary(profile: Profile) -> str:
@@ -170,7 +178,6 @@ def unclaim_notice(outcome: UnclaimOutcome, command: str) -> Reply:
 def review_message(review: ClaimReview) -> Reply:
     """Asks an admin to approve or reject a pending claim."""
     claim, profile = review.claim, review.profile
-    value = ClaimValue(claim_id=claim.id).dump()
     affiliation = profile.affiliation
     details = [
         shown_name(affiliation) if affiliation else "Affiliation not imported",
@@ -187,33 +194,39 @@ def review_message(review: ClaimReview) -> Reply:
             f"\n{' · '.join(details)}"
         ),
         context(why),
-        ActionsBlock(
-            elements=[
-                button(
-                    "Approve",
-                    action_id=Action.CLAIM_APPROVE,
-                    value=value,
-                    style="primary",
-                    label=f"Approve the claim on {claim.researcher_name}",
-                ),
-                button(
-                    "Reject",
-                    action_id=Action.CLAIM_REJECT,
-                    value=value,
-                    style="danger",
-                    label=f"Reject the claim on {claim.researcher_name}",
-                    confirm=ConfirmObject(
-                        title="Reject this claim?",
-                        text="The claimant will be told by DM.",
-                        confirm="Reject",
-                        deny="Cancel",
-                    ),
-                ),
-            ]
-        ),
+        review_buttons(claim.id, claim.researcher_name),
         context("Approving makes the profile Verification L2 (+30 trust) and opens it to invitations."),
     ]
     return Reply(escape(f"Claim to review: {claim.researcher_name}"), blocks)
+
+
+def review_buttons(claim_id: int, researcher_name: str) -> ActionsBlock:
+    """Approve / Reject for one pending claim (in the review message and on admins' Home tab)."""
+    value = ClaimValue(claim_id=claim_id).dump()
+    return ActionsBlock(
+        elements=[
+            button(
+                "Approve",
+                action_id=Action.CLAIM_APPROVE,
+                value=value,
+                style="primary",
+                label=f"Approve the claim on {researcher_name}",
+            ),
+            button(
+                "Reject",
+                action_id=Action.CLAIM_REJECT,
+                value=value,
+                style="danger",
+                label=f"Reject the claim on {researcher_name}",
+                confirm=ConfirmObject(
+                    title="Reject this claim?",
+                    text="The claimant will be told by DM.",
+                    confirm="Reject",
+                    deny="Cancel",
+                ),
+            ),
+        ]
+    )
 
 
 def decided_message(outcome: DecisionOutcome) -> Reply:
@@ -221,7 +234,7 @@ def decided_message(outcome: DecisionOutcome) -> Reply:
     claim = outcome.claim
     assert claim is not None
     who = mention(claim.claimant.user_id)
-    by = mention(claim.decided_by) if claim.decided_by else "an admin"
+    by = decider(claim.decided_by)
     name = shown_name(claim.researcher_name)
     if claim.status == "approved":
         how = (
@@ -270,7 +283,7 @@ def decision_refusal(outcome: DecisionOutcome, command: str) -> Reply:
     if text is None:
         claim = outcome.claim
         state = claim.status if claim else "decided"
-        by = f" by {mention(claim.decided_by)}" if claim and claim.decided_by else ""
+        by = f" by {decider(claim.decided_by)}" if claim and claim.decided_by else ""
         text = f"Nothing changed: that claim was already {escape(state)}{by}."
     return Reply(text, [section(f":no_entry: {text}"), context(f"`{command} help` lists what you can do.")])
 
@@ -289,6 +302,7 @@ def admin_elsewhere_refusal(command: str) -> Reply:
 def claimant_dm(claim: ClaimView, command: str) -> Reply:
     """The decision, told to the claimant."""
     name = shown_name(claim.researcher_name)
+    admin = "the operator of this BZPEER app" if claim.decided_by == OPERATOR else "a workspace admin"
     if claim.status == "approved":
         text = (
             f":white_check_mark: Your claim on *{name}* was approved. The profile now shows "
@@ -298,11 +312,11 @@ def claimant_dm(claim: ClaimView, command: str) -> Reply:
         )
     elif claim.status == "rejected":
         text = (
-            f"Your claim on *{name}* was not approved by a workspace admin. "
+            f"Your claim on *{name}* was not approved by {admin}. "
             "If this is your profile, talk to them and claim it again."
         )
     else:
-        text = f"Your claim on *{name}* was revoked by a workspace admin; the profile is unclaimed again."
+        text = f"Your claim on *{name}* was revoked by {admin}; the profile is unclaimed again."
     return Reply(escape(f"Your claim on {claim.researcher_name}: {claim.status}"), [section(text)])
 
 

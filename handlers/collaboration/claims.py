@@ -1,6 +1,6 @@
 """Claims: `/peer claim QUERY`, `/peer claim revoke QUERY` (admins), `/peer unclaim`, the card's
-Claim this profile and Edit profile buttons, the admin's Approve / Reject / Revoke buttons and the
-profile edit modal.
+Claim this profile and Edit profile buttons, the admin's Approve / Reject / Revoke buttons (in the
+review message, or Approve / Reject on the admin's Home tab) and the profile edit modal.
 
 Every press acts for whoever pressed it (the signed payload's user and team). An admin action
 takes place in one workspace (`admin_actor`): the presser's right to decide comes from
@@ -10,13 +10,10 @@ workspace and is not the admin's own.
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackClientError
 
 from handlers import messages
 from handlers.background import after_ack, hand_over, handed_over, in_background
@@ -31,6 +28,7 @@ from handlers.collaboration.claim_blocks import (
     profile_saved_view,
     unclaim_notice,
 )
+from handlers.collaboration.reviewers import AdminActor, admin_actor, reviewer_of, slack_identity
 from handlers.context import (
     CommandContext,
     accept_form,
@@ -49,80 +47,8 @@ from handlers.parsing import ParsedCommand
 from handlers.research.profile_blocks import profile_card
 from handlers.values import ClaimValue, EditMetadata, ResearcherValue
 from services.collaboration.claim_service import HEADLINE_MAX
-from services.collaboration.claim_types import ClaimOutcome, DecisionOutcome, Reviewer, SlackIdentity
+from services.collaboration.claim_types import ClaimOutcome, DecisionOutcome
 from services.container import Services
-from services.workspaces.members import Viewer
-
-log = logging.getLogger("bzpeer.claims")
-
-
-def _user_info(client: WebClient, user_id: str) -> dict[str, Any] | None:
-    """`users.info`'s user object; None when Slack cannot say (a claim then waits for an admin,
-    and an admin action is refused)."""
-    try:
-        response = client.users_info(user=user_id)
-    except (SlackClientError, OSError) as error:
-        log.warning("users.info for %s failed (%s)", user_id, error)
-        return None
-    user = response.get("user")
-    return user if isinstance(user, dict) else None
-
-
-def _active(user: dict[str, Any]) -> bool:
-    return not user.get("deleted") and not user.get("is_bot")
-
-
-def slack_identity(client: WebClient, user_id: str) -> SlackIdentity | None:
-    """What `users.info` says about a user: name, e-mail (when visible), workspace admin or owner."""
-    user = _user_info(client, user_id)
-    if user is None:
-        return None
-    profile = user.get("profile") or {}
-    return SlackIdentity(
-        real_name=profile.get("real_name") or user.get("real_name"),
-        email=profile.get("email"),
-        is_admin=bool(_active(user) and (user.get("is_admin") or user.get("is_owner"))),
-    )
-
-
-@dataclass(frozen=True)
-class AdminActor:
-    """Who takes an admin action, and where their rights are checked: their workspace, or (an
-    org-wide install) their Enterprise Grid org."""
-
-    viewer: Viewer
-    enterprise_id: str | None = None
-
-
-def admin_actor(body: dict[str, Any]) -> AdminActor | None:
-    """The one workspace an admin button acts in; None when the press crossed workspaces.
-
-    A payload names two teams: `user.team_id`, the presser's own workspace, and `team.id`, the
-    workspace it came from, whose token Bolt's authorize picked and so answers users.info. They
-    differ for a member of another organisation in a Slack Connect channel and for a member of
-    another workspace of an Enterprise Grid org; users.info would then answer about rights
-    elsewhere, so the press is refused. Except with an org-wide install (`is_enterprise_install`,
-    one token for the whole org): there the presser must be an admin or owner of the org
-    (users.info's `enterprise_user`), and acts for their own workspace.
-    """
-    viewer = presser(body)
-    if viewer is None:
-        return None
-    here = str((body.get("team") or {}).get("id") or viewer.team_id)
-    if here == viewer.team_id:
-        return AdminActor(viewer)
-    enterprise_id = str((body.get("enterprise") or {}).get("id") or "")
-    org_install = body.get("is_enterprise_install") in (True, "true")
-    return AdminActor(viewer, enterprise_id=enterprise_id) if org_install and enterprise_id else None
-
-
-def _reviewer(client: WebClient, actor: AdminActor) -> Reviewer:
-    user = _user_info(client, actor.viewer.user_id) or {}
-    # A workspace's admins and owners are flagged on the user; an org's on its enterprise_user.
-    rights = user if actor.enterprise_id is None else user.get("enterprise_user") or {}
-    in_scope = actor.enterprise_id is None or rights.get("enterprise_id") == actor.enterprise_id
-    admin = bool(rights.get("is_admin") or rights.get("is_owner"))
-    return Reviewer(viewer=actor.viewer, is_admin=bool(user) and _active(user) and in_scope and admin)
 
 
 def claim_reply(outcome: ClaimOutcome, command: str) -> Reply:
@@ -152,7 +78,7 @@ def handle_claim_command(services: Services, parsed: ParsedCommand, ctx: Command
     head, _, rest = parsed.query.partition(" ")
     if head.casefold() == "revoke" and rest.strip():
         # A slash command names one team: the workspace it was typed in.
-        reviewer = _reviewer(ctx.client, AdminActor(viewer))
+        reviewer = reviewer_of(ctx.client, AdminActor(viewer))
         revoked = services.claims.revoke_query(rest, reviewer=reviewer, now=now)
         if revoked.outcome is None:
             return unresolved(ctx.command, revoked.lookup)
@@ -216,14 +142,26 @@ def register(app: App, services: Services, *, command: str) -> None:
 
     def decide(body: dict[str, Any], respond: Respond, client: WebClient, kind: str) -> None:
         viewer, value = presser(body), ClaimValue.load(pressed_value(body))
+        from_home = (body.get("container") or {}).get("type") == "view"
+
+        def answer(reply: Reply, *, decided: bool = False) -> None:
+            if from_home:
+                # A press on the Home tab has no response_url: the answer is the tab, published again.
+                if viewer is not None:
+                    publish_home(services, client, viewer, command, now=now_utc(), notice=reply.text)
+            elif decided:
+                respond(replace_original=True, **reply.payload())
+            else:
+                tell_presser(respond, reply)
+
         if viewer is None or value is None:
-            tell_presser(respond, messages.stale_button())
+            answer(messages.stale_button())
             return
         actor = admin_actor(body)
         if actor is None:
-            tell_presser(respond, admin_elsewhere_refusal(command))
+            answer(admin_elsewhere_refusal(command))
             return
-        reviewer = _reviewer(client, actor)
+        reviewer = reviewer_of(client, actor)
         outcome: DecisionOutcome
         if kind == "revoke":
             outcome = services.claims.revoke(value.claim_id, reviewer=reviewer, now=now_utc())
@@ -232,9 +170,9 @@ def register(app: App, services: Services, *, command: str) -> None:
                 value.claim_id, approve=kind == "approve", reviewer=reviewer, now=now_utc()
             )
         if outcome.status in ("approved", "rejected", "revoked"):
-            respond(replace_original=True, **decided_message(outcome).payload())
+            answer(decided_message(outcome), decided=True)
         else:
-            tell_presser(respond, decision_refusal(outcome, command))
+            answer(decision_refusal(outcome, command))
 
     @after_ack(app.action(Action.CLAIM_APPROVE))
     def handle_claim_approve(body: dict[str, Any], respond: Respond, client: WebClient) -> None:

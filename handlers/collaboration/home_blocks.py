@@ -1,14 +1,16 @@
-"""My researcher profile and my invitations, as the Home tab shows them."""
+"""My researcher profile and my invitations, and (for a workspace admin) the claims waiting for a
+decision, as the Home tab shows them."""
 
 from __future__ import annotations
 
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from handlers.blocks import button, escape, section, shown_name
-from handlers.collaboration.claim_blocks import mention
+from handlers.collaboration.claim_blocks import mention, review_buttons
 from handlers.collaboration.invitation_blocks import brief_card, short_date
 from handlers.ids import Action
 from handlers.values import ResearcherValue, UnmuteValue
+from services.collaboration.claim_types import ClaimView
 from services.collaboration.invitation_policy import OPEN_LIMIT
 from services.collaboration.invitation_types import InvitationHome, InvitationSummary
 
@@ -101,4 +103,27 @@ def collaboration_blocks(home: InvitationHome, command: str) -> list[Block]:
                 ),
             )
         )
+    return blocks
+
+
+# Each pending claim takes two blocks; the oldest few keep the tab inside Slack's 100 blocks.
+HOME_REVIEWS = 5
+
+
+def claim_review_blocks(pending: list[ClaimView]) -> list[Block]:
+    """For a workspace admin: the oldest pending claims (given up to HOME_REVIEWS + 1, to know
+    whether more wait), each with Approve / Reject."""
+    if not pending:
+        return []
+    count = len(pending)
+    summary = f"the oldest {HOME_REVIEWS} of more" if count > HOME_REVIEWS else f"{count} pending"
+    blocks: list[Block] = [DividerBlock(), section(f"*Claims to review* · {summary}")]
+    for claim in pending[:HOME_REVIEWS]:
+        blocks.append(
+            section(
+                f"{mention(claim.claimant.user_id)} claims the profile "
+                f"*{shown_name(claim.researcher_name)}* · since {short_date(claim.created_at)}"
+            )
+        )
+        blocks.append(review_buttons(claim.id, claim.researcher_name))
     return blocks

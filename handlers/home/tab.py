@@ -10,6 +10,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from handlers.background import after_ack
+from handlers.collaboration.home_blocks import HOME_REVIEWS
+from handlers.collaboration.reviewers import is_workspace_admin
 from handlers.context import fresh_time_zone, now_utc, viewer_of
 from handlers.home.tab_blocks import HOME_FOLLOWS, home_view
 from services.container import Services
@@ -30,7 +32,13 @@ def publish_home(
         viewer, time_zone=fresh_time_zone(services, client, viewer, now), now=now, limit=HOME_FOLLOWS
     )
     collaboration = services.invitations.home(viewer, now=now)
-    view = home_view(data, command, notice=notice, collaboration=collaboration)
+    # Admin rights are Slack's to say (users.info), asked only when some claim of the workspace
+    # waits: a pending claim is rare and short-lived, so nearly every publish skips the call, and
+    # an admin who lost the role stops seeing the claims at once (no stored flag to go stale).
+    reviews = services.claims.pending_for_review(viewer, limit=HOME_REVIEWS + 1)
+    if reviews and not is_workspace_admin(client, viewer):
+        reviews = []
+    view = home_view(data, command, notice=notice, collaboration=collaboration, reviews=reviews)
     client.views_publish(user_id=viewer.user_id, view=view)
 
 

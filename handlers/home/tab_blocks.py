@@ -9,10 +9,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.blocks import button, context, header, section
-from handlers.collaboration.home_blocks import collaboration_blocks
+from handlers.collaboration.home_blocks import claim_review_blocks, collaboration_blocks
 from handlers.digests.follow_blocks import followed_blocks, following_summary
 from handlers.digests.schedule_blocks import digest_times, schedule_line
 from handlers.ids import Action, BlockId
+from services.collaboration.claim_types import ClaimView
 from services.collaboration.invitation_types import InvitationHome
 from services.digests.follow_views import HomeData
 
@@ -22,9 +23,15 @@ MAX_VIEW_BLOCKS = 100
 
 
 def home_view(
-    data: HomeData, command: str, *, notice: str | None = None, collaboration: InvitationHome | None = None
+    data: HomeData,
+    command: str,
+    *,
+    notice: str | None = None,
+    collaboration: InvitationHome | None = None,
+    reviews: list[ClaimView] | None = None,
 ) -> View:
-    """The Home tab: the schedule (editable), whom I follow (Unfollow / Mute), help; ≤ 100 blocks."""
+    """The Home tab: the schedule (editable), whom I follow (Unfollow / Mute), my profile and
+    invitations, claims to review (admins), help; ≤ 100 blocks."""
     settings, page = data.settings, data.following
     blocks: list[Block] = [header("BZPEER for Slack")]
     if notice:
@@ -62,6 +69,7 @@ def home_view(
             blocks.append(context(f"…and {hidden} more: `{command} following` lists them all."))
     if collaboration is not None:
         blocks.extend(collaboration_blocks(collaboration, command))
+    blocks.extend(claim_review_blocks(reviews or []))
     blocks.append(DividerBlock())
     blocks.append(
         section(

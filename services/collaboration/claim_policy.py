@@ -11,7 +11,8 @@ an IntegrityError that is retried once and then reads as "taken".
 
 Who decides is never read from a button: the handler passes the presser (payload user and team)
 and what `users.info` says about them; `decide_claim` checks they administer the claimant's
-workspace and are not the claimant.
+workspace and are not the claimant. The operator (`bzpeer claims approve|reject ID`) decides any
+pending claim, recorded like an admin's with `decided_by` "operator".
 """
 
 from __future__ import annotations
@@ -193,9 +194,10 @@ def decide_claim(
         return DecisionOutcome("gone")
     if not reviewer.is_admin:
         return DecisionOutcome("not_admin")
-    if member.team_id != reviewer.viewer.team_id:
+    # The operator runs the deployment, every workspace's, and is nobody's claimant.
+    if not reviewer.operator and member.team_id != reviewer.viewer.team_id:
         return DecisionOutcome("other_workspace")
-    if member.user_id == reviewer.viewer.user_id:
+    if not reviewer.operator and member.user_id == reviewer.viewer.user_id:
         return DecisionOutcome("own_claim", claim_view(session=session, claim=claim))
     refusal: DecisionStatus = "not_pending" if expected == "pending" else "not_approved"
     if claim.status != expected:

@@ -57,6 +57,20 @@ def claim_view(*, session: Session, claim: Claim) -> ClaimView:
     )
 
 
+def list_pending_claims(
+    *, session: Session, team_id: str | None = None, excluding_user: str | None = None, limit: int = 100
+) -> list[ClaimView]:
+    """Pending claims, oldest first: all of them, or one workspace's (without one member's own)."""
+    query = select(Claim).join(Member, col(Member.id) == col(Claim.member_id))
+    query = query.where(col(Claim.status) == "pending")
+    if team_id is not None:
+        query = query.where(col(Member.team_id) == team_id)
+    if excluding_user is not None:
+        query = query.where(col(Member.user_id) != excluding_user)
+    claims = session.exec(query.order_by(col(Claim.created_at), col(Claim.id)).limit(limit)).all()
+    return [claim_view(session=session, claim=claim) for claim in claims]
+
+
 def set_claim_status(session: Session, claim_id: int, expected: str, **values: Any) -> bool:
     """Compare-and-set: change the claim only if it is still `expected` (two admins, one wins)."""
     result = session.execute(

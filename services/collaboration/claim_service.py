@@ -18,9 +18,11 @@ from services.collaboration.claim_queries import (
     claim_view,
     find_live_claim,
     find_member_claim,
+    list_pending_claims,
     set_claim_status,
 )
 from services.collaboration.claim_types import (
+    OPERATOR_REVIEWER,
     ClaimNotifier,
     ClaimOutcome,
     ClaimQueryOutcome,
@@ -96,6 +98,24 @@ class ClaimService:
             self._engine, lambda s: decide_claim(s, claim_id, reviewer, "pending", status, at)
         )
         return self._tell(outcome)
+
+    def decide_as_operator(
+        self, claim_id: int, *, approve: bool, now: datetime | None = None
+    ) -> DecisionOutcome:
+        """`bzpeer claims approve|reject ID`: decide any pending claim, recorded like an admin's."""
+        return self.decide(claim_id, approve=approve, reviewer=OPERATOR_REVIEWER, now=now)
+
+    def pending(self, *, limit: int = 100) -> list[ClaimView]:
+        """Every workspace's pending claims, oldest first (`bzpeer claims list`)."""
+        with Session(self._engine) as session:
+            return list_pending_claims(session=session, limit=limit)
+
+    def pending_for_review(self, viewer: Viewer, *, limit: int = 10) -> list[ClaimView]:
+        """The pending claims an admin of the viewer's workspace may decide (not the viewer's own)."""
+        with Session(self._engine) as session:
+            return list_pending_claims(
+                session=session, team_id=viewer.team_id, excluding_user=viewer.user_id, limit=limit
+            )
 
     def revoke(self, claim_id: int, *, reviewer: Reviewer, now: datetime | None = None) -> DecisionOutcome:
         """Revoke an approved claim, as an admin of the claimant's workspace."""

@@ -84,12 +84,21 @@ DecisionStatus = Literal[
 ]
 
 
+# `decided_by` of a claim an operator decided with `bzpeer claims approve|reject` (no Slack user).
+OPERATOR = "operator"
+
+
 @dataclass(frozen=True)
 class Reviewer:
-    """The admin acting: the presser's Slack ids and whether users.info says they administer it."""
+    """The admin acting: the presser's Slack ids and whether users.info says they administer it;
+    or the operator at the command line, who may decide any workspace's claims."""
 
     viewer: Viewer
     is_admin: bool
+    operator: bool = False
+
+
+OPERATOR_REVIEWER = Reviewer(viewer=Viewer(team_id="", user_id=OPERATOR), is_admin=True, operator=True)
 
 
 @dataclass(frozen=True)

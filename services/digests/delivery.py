@@ -90,6 +90,10 @@ class DigestService:
         self._max_attempts = max_attempts
         self._max_messages = max(1, max_messages)
 
+    def queue_depth(self) -> int:
+        """Pending digest items, all members together (the /metrics gauge)."""
+        return ledger.count_pending(self._engine)
+
     @property
     def can_send(self) -> bool:
         """False when no sender was configured (e.g. no Slack bot token)."""

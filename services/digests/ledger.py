@@ -35,6 +35,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -346,3 +347,9 @@ def dm_channels(*, session: Session, member_ids: Sequence[int]) -> dict[int, str
         )
         found.update({member_id: channel for member_id, channel in rows if channel})
     return found
+
+
+def count_pending(engine: Engine) -> int:
+    """Pending ledger rows (the digest queue's depth): one count on the (status, member) index."""
+    with Session(engine) as session:
+        return int(session.exec(select(func.count()).where(col(Delivery.status) == "pending")).one())

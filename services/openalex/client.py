@@ -112,6 +112,9 @@ def _install_redaction() -> None:
 # ---------------------------------------------------------------------------------------------
 # Client
 
+# Told of every HTTP request: its seconds, and None or what went wrong (bot/metrics.py counts them).
+RequestObserver = Callable[[float, str | None], None]
+
 
 class OpenAlexClient:
     """Synchronous OpenAlex client; pass `transport=httpx.MockTransport(...)` in tests."""
@@ -122,6 +125,7 @@ class OpenAlexClient:
         api_key: str | None = None,
         *,
         transport: httpx.BaseTransport | None = None,
+        observe: RequestObserver | None = None,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         max_retries: int = 3,
         backoff: float = 0.5,
@@ -134,6 +138,7 @@ class OpenAlexClient:
         self._sleep = sleep
         self._clock = clock
         self._timeout = timeout
+        self._observe = observe or (lambda _seconds, _problem: None)
         if self._api_key:
             _install_redaction()
         self._http = httpx.Client(
@@ -177,21 +182,34 @@ class OpenAlexClient:
         attempt = 0
         while True:
             problem: str
+            started = time.perf_counter()
             try:
                 response = self._http.get(path, params=query, timeout=self._timeout_within(budget, path))
             except httpx.TimeoutException:
                 problem = "timed out"
+                self._seen(started, "timeout")
             except httpx.TooManyRedirects as exc:
+                self._seen(started, "bad_response")
                 raise BadResponse(f"OpenAlex redirected too many times for {path}.") from exc
             except httpx.TransportError as exc:
                 problem = f"could not be reached ({type(exc).__name__})"
+                self._seen(started, "unreachable")
             else:
                 status = response.status_code
                 if status < 400:
-                    return self._json(response, path)
+                    try:
+                        data = self._json(response, path)
+                    except BadResponse:
+                        self._seen(started, "bad_response")
+                        raise
+                    self._seen(started, None)
+                    return data
                 if status < 500:
+                    # A 404 is an answer (no such author), not a failure of OpenAlex.
+                    self._seen(started, {404: None, 429: "rate_limited"}.get(status, "client_error"))
                     raise self._client_error(response, path)
                 problem = f"answered HTTP {status}"
+                self._seen(started, "server_error")
             delay = self._backoff * (2**attempt)
             if budget is not None and budget.left() <= delay:
                 # Someone is waiting: give up rather than sleep past the time they were promised.
@@ -210,6 +228,9 @@ class OpenAlexClient:
             log.warning("OpenAlex %s for %s; retrying in %.1fs", problem, path, delay)
             self._sleep(delay)
             attempt += 1
+
+    def _seen(self, started: float, problem: str | None) -> None:
+        self._observe(time.perf_counter() - started, problem)
 
     def _timeout_within(self, budget: _Budget | None, path: str) -> httpx.Timeout:
         """The client's timeouts, cut to what is left of the look-up's budget."""

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -110,9 +110,29 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# pg_advisory_lock(bigint) key held around migrations by every process of this app: "bzpeerdb" in
+# ASCII (the schedulers' leader lock, bot/scheduler.py, is another key).
+MIGRATION_LOCK_KEY = int.from_bytes(b"bzpeerdb", "big")
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Apply migrations up to `revision`; a no-op when the store is current."""
-    command.upgrade(alembic_config(engine), revision)
+    """Apply migrations up to `revision`; a no-op when the store is current.
+
+    On PostgreSQL, under a session-level advisory lock: N web processes starting together would
+    otherwise all find the store behind and race to create the same tables. One migrates, the
+    others wait for the lock, then find the store current. SQLite has one box and its own write
+    lock, so nothing changes there.
+    """
+    if not is_postgres(engine):
+        command.upgrade(alembic_config(engine), revision)
+        return
+    # Autocommit: the lock's connection holds no transaction open while Alembic migrates on its own.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
 
 
 def is_postgres(engine: Engine) -> bool:
