@@ -29,7 +29,7 @@ from services.research.collaborators import (
     contenders,
 )
 from services.research.demo import DemoService
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, more_buttons
 from tests.store_support import StoreBuilder
 
 
@@ -277,7 +277,7 @@ def test_collaborators_reply_with_reasons_and_view_profile(driver: SlackDriver) 
 
 def test_the_card_collaborators_button_answers_below_the_card(driver: SlackDriver) -> None:
     driver.command("Samyadeep Basu")
-    button = buttons(driver.last_reply())["Collaborators"]
+    button = more_buttons(driver, driver.last_reply())["Collaborators"]
     driver.press(button["action_id"], button["value"])
     reply = driver.last_reply()
     assert reply["replace_original"] is False

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -30,6 +30,9 @@ from services.workspaces.members import Viewer, find_member
 
 CARD_WORKS = 3
 CARD_TOPICS = 5
+# BZPEER's pages show at most four close collaborators (33 of 35 live profiles show exactly 4):
+# the strongest co-authors. `/peer collaborators` still lists everyone it ranks.
+CARD_COLLABORATORS = 4
 PICK_LIST_SIZE = 8
 ABSTRACT_SNIPPET = 280
 T = TypeVar("T")
@@ -51,6 +54,13 @@ class WorkSummary:
 
 
 @dataclass(frozen=True)
+class CardCollaborator:
+    id: int
+    name: str
+    shared_works: int
+
+
+@dataclass(frozen=True)
 class Profile:
     id: int
     name: str
@@ -67,6 +77,11 @@ class Profile:
     recent_works: tuple[WorkSummary, ...]
     openalex_url: str | None
     orcid_url: str | None
+    # The card's close collaborators (at most CARD_COLLABORATORS; collaborators_count is their number).
+    close_collaborators: tuple[CardCollaborator, ...] = ()
+    # OpenAlex's figures for the author, when imported (None: not known, e.g. BZPEER's own records).
+    cited_by_count: int | None = None
+    h_index: int | None = None
     # Whether the viewer follows this researcher; None when the card is for nobody in particular.
     following: bool | None = None
     # Whether the viewer holds this profile's approved claim (may edit it, cannot invite it).
@@ -225,6 +240,54 @@ def count_works(session: Session, researcher_id: int) -> int:
     ).one()
 
 
+def list_close_collaborators(
+    *, session: Session, researcher_id: int, limit: int = CARD_COLLABORATORS
+) -> tuple[CardCollaborator, ...]:
+    """The `limit` strongest co-authors: most shared works, then the most recent shared work
+    (as the publication list dates it), then name."""
+    mine, theirs = aliased(Authorship), aliased(Authorship)
+    shared = func.count(func.distinct(col(theirs.work_id)))
+    rows = session.exec(
+        select(
+            col(theirs.researcher_id),
+            shared,
+            func.max(col(mine.shown_year)),
+            func.max(col(mine.shown_date)),
+        )
+        .select_from(mine)
+        .join(theirs, col(theirs.work_id) == col(mine.work_id))
+        .where(
+            col(mine.researcher_id) == researcher_id,
+            col(theirs.researcher_id).is_not(None),
+            col(theirs.researcher_id) != researcher_id,
+        )
+        .group_by(col(theirs.researcher_id))
+    ).all()
+    if not rows or limit <= 0:
+        return ()
+
+    def strength(row: Any) -> tuple[int, int, int]:
+        _, works, year, day = row
+        return (-works, -(year or 0), -(day.toordinal() if day else 0))
+
+    ranked = sorted(rows, key=strength)
+    # Only those tied with the last one kept need their names for the final tie break.
+    cut = strength(ranked[min(limit, len(ranked)) - 1])
+    contenders = [row for row in ranked if strength(row) <= cut]
+    names = dict(
+        session.exec(
+            select(col(Researcher.id), col(Researcher.name)).where(
+                col(Researcher.id).in_([row[0] for row in contenders])
+            )
+        ).all()
+    )
+    contenders.sort(key=lambda row: (strength(row), names.get(row[0], "").casefold(), row[0]))
+    return tuple(
+        CardCollaborator(id=row[0] or 0, name=names.get(row[0], ""), shared_works=row[1])
+        for row in contenders[:limit]
+    )
+
+
 def count_collaborators(session: Session, researcher_id: int) -> int:
     """Distinct co-authors of a researcher on works in the store."""
     mine, theirs = aliased(Authorship), aliased(Authorship)
@@ -299,6 +362,7 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
     if researcher.institution_id is not None:
         institution = session.get(Institution, researcher.institution_id)
         affiliation = institution.name if institution else None
+    close = list_close_collaborators(session=session, researcher_id=rid)
     return Profile(
         id=rid,
         name=researcher.name,
@@ -310,11 +374,14 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
         works_count=works_count,
         followers_count=followers,
         topics_count=len(topics),
-        collaborators_count=count_collaborators(session, rid),
+        collaborators_count=len(close),
         topics=tuple(topics[:CARD_TOPICS]),
         recent_works=tuple(summarize_work(work) for work in recent),
         openalex_url=f"https://openalex.org/{researcher.openalex_id}" if researcher.openalex_id else None,
         orcid_url=f"https://orcid.org/{researcher.orcid}" if researcher.orcid else None,
+        close_collaborators=close,
+        cited_by_count=researcher.cited_by_count,
+        h_index=researcher.h_index,
         following=is_following(session=session, viewer=viewer, researcher_id=rid) if viewer else None,
         claimed_by_viewer=_claimed_by(session, viewer, claim[2] if approved and claim else None),
     )
