@@ -37,6 +37,8 @@ def _worst_profile() -> Profile:
         url="https://doi.org/" + "9" * 2900,
         abstract=long[:280],
         also="preprint on " + long,
+        cited_by_count=10**9,
+        oa_url="https://example.org/" + "9" * 980,
     )
     return Profile(
         id=1,

@@ -33,7 +33,8 @@ def button_label(text: str) -> str:
 
 
 def work_line(work: WorkSummary, *, abstract: bool = True) -> str:
-    """One work: `type · year · venue`, the linked title, the first authors, an abstract snippet."""
+    """One work: `type · year · venue`, the linked title, the first authors, citations and the
+    open-access link when known, an abstract snippet."""
     parts = (work.type, work.year, work.venue, work.also)
     meta = " · ".join(escape(truncate(str(part), FIELD)) for part in parts if part)
     title_text = truncate(work.title, TITLE)
@@ -42,9 +43,21 @@ def work_line(work: WorkSummary, *, abstract: bool = True) -> str:
     if work.authors:
         byline = ", ".join(truncate(name, NAME) for name in work.authors)
         lines.append(escape(byline + (" et al." if work.more_authors else "")))
+    reach = []
+    if work.cited_by_count is not None:
+        reach.append(citations(work.cited_by_count))
+    if work.oa_url and (free := link(work.oa_url, "Open access ↗")) != escape("Open access ↗"):
+        reach.append(free)
+    if reach:
+        lines.append(" · ".join(reach))
     if abstract and work.abstract:
         lines.append(escape(work.abstract))
     return "\n".join(line for line in lines if line)
+
+
+def citations(count: int) -> str:
+    """`1 citation`, `1,234 citations`."""
+    return f"{count:,} citation{'' if count == 1 else 's'}"
 
 
 def counts_line(profile: Profile) -> str:
@@ -59,8 +72,7 @@ def counts_line(profile: Profile) -> str:
     )
     impact = []
     if profile.cited_by_count is not None:
-        cited = profile.cited_by_count
-        impact.append(f"{cited:,} citation{'' if cited == 1 else 's'}")
+        impact.append(citations(profile.cited_by_count))
     if profile.h_index is not None:
         impact.append(f"h-index {profile.h_index}")
     return counts + ("\n" + " · ".join(impact) if impact else "")

@@ -30,8 +30,7 @@ from services.workspaces.members import Viewer, find_member
 
 CARD_WORKS = 3
 CARD_TOPICS = 5
-# BZPEER's pages show at most four close collaborators (33 of 35 live profiles show exactly 4):
-# the strongest co-authors. `/peer collaborators` still lists everyone it ranks.
+# BZPEER's pages show the four strongest co-authors (33 of 35 live profiles show exactly 4).
 CARD_COLLABORATORS = 4
 PICK_LIST_SIZE = 8
 ABSTRACT_SNIPPET = 280
@@ -51,6 +50,8 @@ class WorkSummary:
     # The first authors in byline order (lists fill it; cards leave it empty) and whether more follow.
     authors: tuple[str, ...] = ()
     more_authors: bool = False
+    cited_by_count: int | None = None
+    oa_url: str | None = None  # a free full text, when OpenAlex knows one
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,7 @@ class Profile:
     recent_works: tuple[WorkSummary, ...]
     openalex_url: str | None
     orcid_url: str | None
-    # The card's close collaborators (at most CARD_COLLABORATORS; collaborators_count is their number).
-    close_collaborators: tuple[CardCollaborator, ...] = ()
+    close_collaborators: tuple[CardCollaborator, ...] = ()  # collaborators_count is their number
     # OpenAlex's figures for the author, when imported (None: not known, e.g. BZPEER's own records).
     cited_by_count: int | None = None
     h_index: int | None = None
@@ -148,6 +148,8 @@ def summarize_work(work: Work, *, authors: tuple[str, ...] = (), more_authors: b
         also=(f"preprint on {work.venue}" if work.venue else "preprint") if published else None,
         authors=authors,
         more_authors=more_authors,
+        cited_by_count=work.cited_by_count,
+        oa_url=work.oa_url,
     )
 
 
