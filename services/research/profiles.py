@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -246,48 +246,28 @@ def list_close_collaborators(
     *, session: Session, researcher_id: int, limit: int = CARD_COLLABORATORS
 ) -> tuple[CardCollaborator, ...]:
     """The `limit` strongest co-authors: most shared works, then the most recent shared work
-    (as the publication list dates it), then name."""
+    (as the publication list dates it), then name. Ranked in SQL: a big collaboration's byline
+    can tie thousands of co-authors, and only `limit` rows come back."""
     mine, theirs = aliased(Authorship), aliased(Authorship)
     shared = func.count(func.distinct(col(theirs.work_id)))
+    year, day = func.max(col(mine.shown_year)), func.max(col(mine.shown_date))
     rows = session.exec(
-        select(
-            col(theirs.researcher_id),
-            shared,
-            func.max(col(mine.shown_year)),
-            func.max(col(mine.shown_date)),
-        )
+        select(col(Researcher.id), col(Researcher.name), shared)
         .select_from(mine)
         .join(theirs, col(theirs.work_id) == col(mine.work_id))
-        .where(
-            col(mine.researcher_id) == researcher_id,
-            col(theirs.researcher_id).is_not(None),
-            col(theirs.researcher_id) != researcher_id,
+        .join(Researcher, col(Researcher.id) == col(theirs.researcher_id))
+        .where(col(mine.researcher_id) == researcher_id, col(theirs.researcher_id) != researcher_id)
+        .group_by(col(Researcher.id), col(Researcher.name))
+        .order_by(
+            shared.desc(),
+            year.desc().nulls_last(),
+            day.desc().nulls_last(),
+            func.lower(col(Researcher.name)),
+            col(Researcher.id),
         )
-        .group_by(col(theirs.researcher_id))
+        .limit(max(limit, 0))
     ).all()
-    if not rows or limit <= 0:
-        return ()
-
-    def strength(row: Any) -> tuple[int, int, int]:
-        _, works, year, day = row
-        return (-works, -(year or 0), -(day.toordinal() if day else 0))
-
-    ranked = sorted(rows, key=strength)
-    # Only those tied with the last one kept need their names for the final tie break.
-    cut = strength(ranked[min(limit, len(ranked)) - 1])
-    contenders = [row for row in ranked if strength(row) <= cut]
-    names = dict(
-        session.exec(
-            select(col(Researcher.id), col(Researcher.name)).where(
-                col(Researcher.id).in_([row[0] for row in contenders])
-            )
-        ).all()
-    )
-    contenders.sort(key=lambda row: (strength(row), names.get(row[0], "").casefold(), row[0]))
-    return tuple(
-        CardCollaborator(id=row[0] or 0, name=names.get(row[0], ""), shared_works=row[1])
-        for row in contenders[:limit]
-    )
+    return tuple(CardCollaborator(id=rid or 0, name=name, shared_works=works) for rid, name, works in rows)
 
 
 def count_collaborators(session: Session, researcher_id: int) -> int:
