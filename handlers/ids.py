@@ -11,6 +11,8 @@ class Action(StrEnum):
     VIEW_PROFILE = "profile_view"
     WHY_SCORE = "profile_why_score"
     SHARE_PROFILE = "profile_share"
+    # "More…" on a card: the secondary buttons (collaborators, graph, share, links) as a reply.
+    CARD_MORE = "profile_more"
     OPENALEX_LOOKUP = "openalex_lookup"
     OPENALEX_IMPORT = "openalex_import"
     # URL buttons still send block_actions; they only need an acknowledgement.

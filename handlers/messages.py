@@ -32,9 +32,11 @@ def help_message(command: str) -> Reply:
             "the same, by name, OpenAlex author id/URL or ORCID",
         ),
         (
-            f"{command} papers QUERY [year:YYYY] [type:preprint|article]",
-            f"{command} papers {EXAMPLE_NAME} year:2021",
-            "their publications, newest first, five per page",
+            f"{command} papers QUERY [year:YYYY] [type:preprint|article] [sort:cited]",
+            f"{command} papers {EXAMPLE_NAME} year:2021 sort:cited",
+            "their publications with citations and open-access links, newest first (`sort:cited`: "
+            "most cited first), five per page; `type:preprint` is any work with a preprint version "
+            "(OpenAlex type preprint, or on a preprint server such as arXiv), published since or not",
         ),
         (
             f"{command} collaborators QUERY",

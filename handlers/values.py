@@ -66,12 +66,15 @@ class AuthorIdValue(ButtonValue):
 
 
 class PapersValue(ButtonValue):
-    """A place in a papers list: researcher, page and filters. A card's `{"r": id}` loads as page 1."""
+    """A place in a papers list: researcher, page, filters and order. A card's `{"r": id}` loads
+    as page 1, newest first."""
 
     researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
     page: int = Field(default=1, alias="p")
     year: int | None = Field(default=None, alias="y", ge=1000, le=2999)
     type: Literal["preprint", "article"] | None = Field(default=None, alias="t")
+    # Absent on buttons made before sort:cited existed: newest first.
+    sort: Literal["cited"] | None = Field(default=None, alias="s")
 
     @field_validator("page")
     @classmethod

@@ -227,6 +227,13 @@ def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {e["text"]["text"]: e for _, e in placed_elements(message) if e.get("type") == "button"}
 
 
+def more_buttons(driver: SlackDriver, card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Press a card's "More…" and return the buttons it offers (collaborators, graph, share, links)."""
+    more = buttons(card)["More…"]
+    driver.press(more["action_id"], more["value"])
+    return buttons(driver.last_reply())
+
+
 def button(message: dict[str, Any], action_id: str) -> dict[str, Any]:
     """The button with that action_id in a message or view."""
     for _, element in placed_elements(message):

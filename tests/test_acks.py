@@ -215,6 +215,7 @@ def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
         Action.VIEW_PROFILE,
         Action.WHY_SCORE,
         Action.SHARE_PROFILE,
+        Action.CARD_MORE,
         Action.COLLABORATORS,
         Action.GRAPH,
         Action.VIEW_PROFILE_NEW_MESSAGE,

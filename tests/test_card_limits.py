@@ -6,11 +6,11 @@ from dataclasses import replace
 
 from handlers.blocks import within_limits
 from handlers.messages import pick_list
-from handlers.research.profile_blocks import profile_card, trust_breakdown
-from services.research.profiles import Candidate, Profile, WorkSummary
+from handlers.research.profile_blocks import card_more, profile_card, trust_breakdown
+from services.research.profiles import Candidate, CardCollaborator, Profile, WorkSummary
 from services.research.trust import TrustSignals, trust_snapshot
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.slack_support import SlackDriver, all_text
+from tests.slack_support import SlackDriver, all_text, buttons
 
 PRIEM = "A5023888391"
 
@@ -23,6 +23,7 @@ def test_card_of_a_real_prolific_author_fits(driver: SlackDriver, openalex: Fake
     card = driver.last_reply()
     assert "Jason Priem" in all_text(card)
     assert within_limits(card["blocks"])
+    assert len(card["blocks"]) <= 12 and len(buttons(card)) <= 5
 
 
 def _worst_profile() -> Profile:
@@ -36,6 +37,8 @@ def _worst_profile() -> Profile:
         url="https://doi.org/" + "9" * 2900,
         abstract=long[:280],
         also="preprint on " + long,
+        cited_by_count=10**9,
+        oa_url="https://example.org/" + "9" * 980,
     )
     return Profile(
         id=1,
@@ -53,14 +56,27 @@ def _worst_profile() -> Profile:
         recent_works=(work, work, work),
         openalex_url="https://openalex.org/" + PRIEM,
         orcid_url="https://orcid.org/0000-0002-1825-0097",
+        close_collaborators=tuple(CardCollaborator(id=i, name=long, shared_works=9_999) for i in range(4)),
+        cited_by_count=10**9,
+        h_index=999,
     )
 
 
 def test_worst_case_records_are_truncated_into_the_limits() -> None:
     profile = _worst_profile()
-    for reply in (profile_card(profile), profile_card(profile, shared_by="U123"), trust_breakdown(profile)):
+    for reply in (
+        profile_card(profile),
+        profile_card(profile, shared_by="U123"),
+        profile_card(replace(profile, claim_status="unclaimed")),
+        card_more(profile),
+        trust_breakdown(profile),
+    ):
         payload = reply.payload()  # slack_sdk validates each block here
         assert within_limits(payload["blocks"])
+        # A card stays short: at most 12 blocks and 5 buttons, every button labelled.
+        assert len(payload["blocks"]) <= 12
+        assert len(buttons(payload)) <= 5
+        assert all(0 < len(b.get("accessibility_label", "x")) <= 75 for b in buttons(payload).values())
     candidates = tuple(
         Candidate(id=i, name=profile.name, matched_name="x" * 600, affiliation=profile.name, works_count=i)
         for i in range(1, 9)

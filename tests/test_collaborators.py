@@ -29,7 +29,7 @@ from services.research.collaborators import (
     contenders,
 )
 from services.research.demo import DemoService
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, more_buttons
 from tests.store_support import StoreBuilder
 
 
@@ -277,7 +277,7 @@ def test_collaborators_reply_with_reasons_and_view_profile(driver: SlackDriver) 
 
 def test_the_card_collaborators_button_answers_below_the_card(driver: SlackDriver) -> None:
     driver.command("Samyadeep Basu")
-    button = buttons(driver.last_reply())["Collaborators"]
+    button = more_buttons(driver, driver.last_reply())["Collaborators"]
     driver.press(button["action_id"], button["value"])
     reply = driver.last_reply()
     assert reply["replace_original"] is False
@@ -345,3 +345,20 @@ def test_worst_case_collaborators_fit_and_are_escaped() -> None:
     payload = collaborators_message(found).payload()
     assert within_limits(payload["blocks"])
     assert "<!channel>" not in all_text(payload)
+
+
+def test_the_card_names_the_four_strongest_co_authors_and_the_list_keeps_everyone(
+    runtime: Runtime, store: StoreBuilder
+) -> None:
+    me, ada, bo, cy, di, ed, zed = store.researchers(["Me Myself", "Ada", "Bo", "Cy", "Di", "Ed", "Zed"])
+    bylines = [[me, ada, bo], [me, ada], [me, cy], [me, di, ed], [me, zed]]
+    years = [2020, 2019, 2022, 2021, 2022]
+    store.works(bylines, year=lambda i: years[i], type="preprint")
+    profile = runtime.services.profiles.profile(me)
+    assert profile is not None
+    # Most shared works; then the most recent shared work (Cy and Zed 2022, before Di 2021); then name.
+    assert [c.name for c in profile.close_collaborators] == ["Ada", "Cy", "Zed", "Di"]
+    assert [c.shared_works for c in profile.close_collaborators] == [2, 1, 1, 1]
+    assert profile.collaborators_count == 4
+    listed = runtime.services.collaborators.collaborators(me)
+    assert listed is not None and listed.close_total == 6 and len(listed.close) == 6

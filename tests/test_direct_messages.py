@@ -65,7 +65,7 @@ def test_a_leading_slash_command_is_tolerated(driver: SlackDriver) -> None:
 
 def test_help_in_the_dm_lists_everything_and_says_the_dm_works(driver: SlackDriver) -> None:
     text = all_text(_answer(driver, "help"))
-    assert "`/peer papers QUERY [year:YYYY] [type:preprint|article]`" in text
+    assert "`/peer papers QUERY [year:YYYY] [type:preprint|article] [sort:cited]`" in text
     assert "The same works without `/peer` in a direct message to me" in text
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -321,6 +322,7 @@ def _summary(url: str | None) -> WorkSummary:
 @pytest.mark.parametrize("url", HOSTILE_URLS)
 def test_a_work_with_a_non_web_url_is_shown_without_a_link(url: str) -> None:
     assert "*A Title*" in work_line(_summary(url))
+    assert "Open access" not in work_line(replace(_summary(None), oa_url=url))
     followed = FollowedResearcher(
         researcher_id=1, name="R", newest_work=_summary(url), muted=False, since=NOW
     )

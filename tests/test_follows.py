@@ -16,7 +16,7 @@ from services.container import Services
 from services.digests.follows import FollowService
 from services.store.models import Follow, Member
 from services.workspaces.members import Viewer
-from tests.slack_support import SlackDriver, all_text, buttons, press
+from tests.slack_support import SlackDriver, all_text, buttons, more_buttons, press
 from tests.store_support import add_researcher
 
 SEED = "Samyadeep Basu"
@@ -272,7 +272,7 @@ def test_the_first_follow_reads_the_members_time_zone(
 
 
 def test_follow_on_a_shared_card_answers_only_the_presser(driver: SlackDriver) -> None:
-    share = buttons(_card(driver))["Share in channel"]
+    share = more_buttons(driver, _card(driver))["Share in channel"]
     press(driver, share)
     shared = driver.last_reply()
     assert shared["response_type"] == "in_channel" and "Follow" in buttons(shared)

@@ -60,6 +60,7 @@ VALUE_OF: dict[Action, type[ButtonValue] | None] = {
     Action.VIEW_PROFILE: ResearcherValue,
     Action.WHY_SCORE: ResearcherValue,
     Action.SHARE_PROFILE: ResearcherValue,
+    Action.CARD_MORE: ResearcherValue,
     Action.OPENALEX_LOOKUP: LookupValue,
     Action.OPENALEX_IMPORT: AuthorIdValue,
     Action.OPEN_LINK: None,

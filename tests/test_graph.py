@@ -34,7 +34,7 @@ from services.research.graph_layout import (
     spread_labels,
 )
 from services.research.graph_picture import GraphPictureService, line_width, short_name
-from tests.slack_support import SlackDriver, all_text, buttons, press
+from tests.slack_support import SlackDriver, all_text, buttons, more_buttons, press
 from tests.store_support import StoreBuilder
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -161,7 +161,7 @@ def test_the_card_research_graph_button_sends_it_privately(
     driver: SlackDriver, local_slack: LocalSlack
 ) -> None:
     driver.command("Samyadeep Basu")
-    button = buttons(driver.last_reply())["Research graph"]
+    button = more_buttons(driver, driver.last_reply())["Research graph"]
     assert button["action_id"] == Action.GRAPH
     driver.press(button["action_id"], button["value"])
     completed = _only(local_slack, "files.completeUploadExternal")
@@ -178,11 +178,11 @@ def test_research_graph_on_a_shared_card_reaches_only_the_presser(
     driver: SlackDriver, local_slack: LocalSlack
 ) -> None:
     driver.command("Samyadeep Basu")
-    share_card = buttons(driver.last_reply())["Share in channel"]
+    share_card = more_buttons(driver, driver.last_reply())["Share in channel"]
     driver.press(share_card["action_id"], share_card["value"])
     shared = driver.last_reply()
     assert shared["response_type"] == "in_channel"
-    graph = buttons(shared)["Research graph"]
+    graph = more_buttons(driver, shared)["Research graph"]
     local_slack.clear()
     press(driver, graph, ephemeral=False, user_id="U0BOB")
     assert _only(local_slack, "conversations.open")["users"] == "U0BOB"
@@ -198,7 +198,7 @@ def test_asked_in_the_dm_itself_there_is_nothing_to_share(
 ) -> None:
     dm = local_slack.api.call("conversations.open", {"users": "U0ALICE"})["channel"]["id"]
     driver.command("Samyadeep Basu")
-    graph = buttons(driver.last_reply())["Research graph"]
+    graph = more_buttons(driver, driver.last_reply())["Research graph"]
     local_slack.clear()
     press(driver, graph, channel_id=dm)
     assert _only(local_slack, "files.completeUploadExternal")["channel_id"] == dm

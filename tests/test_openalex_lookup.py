@@ -8,7 +8,7 @@ import httpx
 
 from handlers.ids import Action
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, more_buttons
 
 MEARMAN = "A5017898742"
 
@@ -48,7 +48,7 @@ def test_lookup_by_name_imports_the_single_match_and_shows_the_card(
     assert card["replace_original"] is True
     text = all_text(card)
     assert "Joseph Mearman" in text and "8 works" in text and "Verification L1" in text
-    assert buttons(card)["OpenAlex ↗"]["url"] == f"https://openalex.org/{MEARMAN}"
+    assert more_buttons(driver, card)["OpenAlex ↗"]["url"] == f"https://openalex.org/{MEARMAN}"
     # Now it is in the store: the next command answers straight away.
     driver.command("Mearman")
     assert "8 works" in all_text(driver.last_reply())

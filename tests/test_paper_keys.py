@@ -93,10 +93,17 @@ def random_batch(rng: random.Random) -> list[records.Work]:
 def expected_list(engine: Engine, researcher_id: int, filters: PaperFilters) -> list[int]:
     """The researcher's works in list order, sorted here from the work-derived key: newest year
     first, then newest date, then highest id; unknown years and dates last."""
+    with engine.connect() as conn:
+        # A published preprint is listed as the article and still has its preprint version.
+        preprints = {row[0] for row in conn.execute(text("SELECT id FROM work WHERE type = 'preprint'"))}
+
+    def of_type(work_id: int, kind: str) -> bool:
+        return filters.type in (None, kind) or (filters.type == "preprint" and work_id in preprints)
+
     works = {
         work_id: (year, day)
         for _, rid, work_id, year, day, kind in derived_rows(engine)
-        if rid == researcher_id and filters.year in (None, year) and filters.type in (None, kind)
+        if rid == researcher_id and filters.year in (None, year) and of_type(work_id, kind)
     }
 
     def newest_first(work_id: int) -> tuple[Any, ...]:

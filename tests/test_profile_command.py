@@ -10,7 +10,7 @@ from slack_bolt.request import BoltRequest
 from bot.local.signed_requests import signed_headers
 from handlers.blocks import within_limits
 from handlers.ids import Action
-from tests.slack_support import SlackDriver, all_text, buttons
+from tests.slack_support import SlackDriver, all_text, buttons, more_buttons
 from tests.store_support import add_researcher
 
 SEED_FACTS = [
@@ -30,7 +30,6 @@ SEED_FACTS = [
     "`preprint · 2020 · arXiv`",
     "<https://arxiv.org/abs/2006.14651|Influence Functions in Deep Learning Are Fragile>",
     "<https://arxiv.org/abs/1911.00418|On Second-Order Group Influence Functions for Black-Box Predictions>",
-    "Influence functions approximate the effect of training samples",
     # The seed's "Identity and collaboration" and "Direct collaboration" sentences.
     "Claiming links this public author record to a researcher profile and unlocks direct collaboration",
     "Claim this author entity first to unlock direct invitations.",
@@ -45,16 +44,28 @@ def test_seed_card_shows_every_fact_of_the_seed_profile(driver: SlackDriver) -> 
     text = all_text(reply)
     for fact in SEED_FACTS:
         assert fact in text, fact
-    assert set(buttons(reply)) == {
-        "Follow",
-        "Why this score?",
-        "Share in channel",
-        "Papers",
-        "Collaborators",
-        "Research graph",
-        "Claim this profile",
-    }
+    assert set(buttons(reply)) == {"Follow", "Why this score?", "Papers", "More…", "Claim this profile"}
+    assert len(reply["blocks"]) <= 12
     assert within_limits(reply["blocks"])
+    # The card lists its close collaborators (BZPEER shows at most four, strongest first).
+    assert (
+        "*Close collaborators:* Soheil Feizi (2 shared works), Phillip Pope (1 shared work), "
+        "Xuchen You (1 shared work)" in text
+    )
+    # The seed's abstracts are one press away, on the papers list.
+    papers = buttons(reply)["Papers"]
+    driver.press(papers["action_id"], papers["value"])
+    assert "Influence functions approximate the effect of training samples" in all_text(driver.last_reply())
+    assert set(more_buttons(driver, reply)) == {"Collaborators", "Research graph", "Share in channel"}
+
+
+def test_card_buttons_name_their_person(driver: SlackDriver) -> None:
+    driver.command("Samyadeep Basu")
+    card = driver.last_reply()
+    labels = [b["accessibility_label"] for b in buttons(card).values() if "accessibility_label" in b]
+    labels += [b["accessibility_label"] for b in more_buttons(driver, card).values()]
+    assert "Follow Samyadeep Basu" in labels and "Papers of Samyadeep Basu, with abstracts" in labels
+    assert all(len(label) <= 75 for label in labels)
 
 
 @pytest.mark.parametrize("query", ["Samyadep Basu", "basu", "SAMYADEEP", "Sámyadeep Básu", "profile Basu"])
@@ -104,12 +115,12 @@ def test_why_this_score_explains_each_signal(driver: SlackDriver) -> None:
 
 def test_share_in_channel_posts_the_card_for_everyone(driver: SlackDriver) -> None:
     driver.command("Samyadeep Basu")
-    share = buttons(driver.last_reply())["Share in channel"]
+    share = more_buttons(driver, driver.last_reply())["Share in channel"]
     driver.press(share["action_id"], share["value"])
     shared = driver.last_reply()
     assert shared["response_type"] == "in_channel"
     assert "Shared by <@U0ALICE>" in all_text(shared)
-    assert "Share in channel" not in buttons(shared)
+    assert "Share in channel" not in buttons(shared) and "Shared by <@U0ALICE>" in all_text(shared)
 
 
 def test_nobody_found_offers_an_openalex_lookup(driver: SlackDriver) -> None:

@@ -25,6 +25,7 @@ def test_action_ids_are_pinned() -> None:
         "VIEW_PROFILE": "profile_view",
         "WHY_SCORE": "profile_why_score",
         "SHARE_PROFILE": "profile_share",
+        "CARD_MORE": "profile_more",
         "OPENALEX_LOOKUP": "openalex_lookup",
         "OPENALEX_IMPORT": "openalex_import",
         "OPEN_LINK": "open_link",

@@ -1,4 +1,4 @@
-"""`/peer papers QUERY [year:YYYY] [type:preprint|article]` and the papers buttons."""
+"""`/peer papers QUERY [year:YYYY] [type:preprint|article] [sort:cited]` and the papers buttons."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from handlers.blocks import Reply, escape
 from handlers.context import CommandContext, pressed_value, tell_presser, unresolved
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
-from handlers.research.paper_blocks import bad_filter, papers_message
+from handlers.research.paper_blocks import bad_filter, papers_message, papers_value
 from handlers.values import PapersValue
 from services.container import Services
-from services.research.papers import WORK_TYPES, PaperFilters, WorkType
+from services.research.papers import WORK_TYPES, PaperFilters, PaperSort, WorkType
 
-# Only these two words are options: "https://openalex.org/A…" and names stay the QUERY.
-_OPTION = re.compile(r"^(year|type):(.*)$", re.IGNORECASE)
+# Only these words are options: "https://openalex.org/A…" and names stay the QUERY.
+_OPTION = re.compile(r"^(year|type|sort):(.*)$", re.IGNORECASE)
 _YEAR = re.compile(r"^\d{4}$")
 
 
@@ -67,11 +67,19 @@ def parse_papers_request(text: str) -> PapersRequest:
                 "Type `type:preprint` or `type:article`."
             )
         kind = cast(WorkType, raw)
-    return PapersRequest(query=" ".join(words), filters=PaperFilters(year=year, type=kind))
+    sort: PaperSort = "newest"
+    if "sort" in options:
+        if options["sort"].casefold() != "cited":
+            return PapersRequest(
+                error=f"`sort:{_shown(options['sort'])}` is not an order I know. "
+                "Type `sort:cited` for the most cited first (without it, the newest come first)."
+            )
+        sort = "cited"
+    return PapersRequest(query=" ".join(words), filters=PaperFilters(year=year, type=kind, sort=sort))
 
 
 def handle_papers_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
-    """`/peer papers QUERY [year:YYYY] [type:…]`: the first page, or why there is none."""
+    """`/peer papers QUERY [year:YYYY] [type:…] [sort:cited]`: the first page, or why there is none."""
     request = parse_papers_request(parsed.query)
     if request.error:
         return bad_filter(ctx.command, request.error)
@@ -84,7 +92,7 @@ def handle_papers_command(services: Services, parsed: ParsedCommand, ctx: Comman
             ctx.command,
             found.lookup,
             action=Action.PAPERS,
-            value=lambda rid: PapersValue(researcher_id=rid, year=filters.year, type=filters.type).dump(),
+            value=lambda rid: papers_value(rid, filters),
         )
     return papers_message(found.result)
 
@@ -93,7 +101,7 @@ def _page_reply(services: Services, body: dict[str, Any]) -> Reply:
     value = PapersValue.load(pressed_value(body))
     if value is None:
         return messages.stale_button()
-    filters = PaperFilters(year=value.year, type=value.type)
+    filters = PaperFilters(year=value.year, type=value.type, sort=value.sort or "newest")
     page = services.papers.page(value.researcher_id, filters, value.page)
     return papers_message(page) if page else messages.researcher_gone()
 

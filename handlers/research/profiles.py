@@ -13,7 +13,7 @@ from handlers.blocks import Reply
 from handlers.context import CommandContext, is_user_id, pressed_value, presser, tell_presser, unresolved
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
-from handlers.research.profile_blocks import profile_card, trust_breakdown
+from handlers.research.profile_blocks import card_more, profile_card, trust_breakdown
 from handlers.values import AuthorIdValue, LookupValue, ResearcherValue
 from services.container import Services
 
@@ -53,6 +53,13 @@ def register(app: App, services: Services) -> None:
         value = ResearcherValue.load(pressed_value(body))
         profile = services.profiles.profile(value.researcher_id) if value else None
         tell_presser(respond, trust_breakdown(profile) if profile else messages.stale_button())
+
+    @after_ack(app.action(Action.CARD_MORE))
+    def handle_card_more(body: dict[str, Any], respond: Respond) -> None:
+        # The card's secondary buttons come as a new message below it; the card stays.
+        value = ResearcherValue.load(pressed_value(body))
+        profile = services.profiles.profile(value.researcher_id) if value else None
+        tell_presser(respond, card_more(profile) if profile else messages.stale_button())
 
     @after_ack(app.action(Action.SHARE_PROFILE))
     def handle_share_profile(body: dict[str, Any], respond: Respond) -> None:

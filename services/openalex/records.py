@@ -124,6 +124,8 @@ class Work:
     authorships: tuple[AuthorshipRef, ...]
     topics: tuple[TopicRef, ...]
     is_authors_truncated: bool
+    cited_by_count: int | None = None
+    oa_url: str | None = None  # a free full text: open_access.oa_url, else best_oa_location.pdf_url
 
 
 @dataclass(frozen=True)
@@ -376,6 +378,9 @@ def parse_work(data: Any) -> Work:
         authorships=tuple(authorships),
         topics=_topics(body.get("topics")),
         is_authors_truncated=bool(body.get("is_authors_truncated")),
+        cited_by_count=_int(body.get("cited_by_count")),
+        oa_url=_str(_dict(body.get("open_access")).get("oa_url"))
+        or _str(_dict(body.get("best_oa_location")).get("pdf_url")),
     )
 
 

@@ -123,6 +123,16 @@ def _apply_main(row: WorkRow, work: Work, title_norm: str) -> None:
     row.arxiv_id = clip(work.arxiv_id, 32)
     row.landing_url = clip(work.landing_url, 2048)
     row.abstract = work.abstract or row.abstract
+    _apply_reach(row, work)
+
+
+def _apply_reach(row: WorkRow, work: Work) -> None:
+    """Citations and the open-access link of the item: the better-cited of its two versions
+    (OpenAlex counts a preprint's and its published version's citations apart), and whichever
+    free full text is known."""
+    if work.cited_by_count is not None:
+        row.cited_by_count = max(row.cited_by_count or 0, work.cited_by_count)
+    row.oa_url = clip(work.oa_url, 2048) or row.oa_url
 
 
 def _move_main_to_published(row: WorkRow) -> None:
@@ -139,6 +149,7 @@ def _apply_published(row: WorkRow, work: Work) -> None:
     row.published_venue = clip(work.venue, 512)
     row.published_year = work.year
     row.abstract = row.abstract or work.abstract
+    _apply_reach(row, work)
 
 
 def store_works(*, session: Session, works: Sequence[Work], now: datetime) -> list[StoredWork]:

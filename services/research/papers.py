@@ -1,4 +1,11 @@
-"""Publication lists: a researcher's works, newest first, filtered by year and type, a page at a time."""
+"""Publication lists: a researcher's works, newest or most cited first, filtered by year and type,
+a page at a time.
+
+What counts as a preprint is decided once, where works are stored: OpenAlex type `preprint`, or a
+primary location on a preprint server such as arXiv (services/openalex/records.py, stored as
+work.type "preprint"). A preprint whose published version is known is ONE item, listed as the
+article with "preprint on arXiv" beside it, so it matches both `type:article` and `type:preprint`:
+the filter matches what the label says."""
 
 from __future__ import annotations
 
@@ -7,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.research.paper_keys import newest_first
@@ -21,6 +29,7 @@ AUTHORS_SHOWN = 3
 BYLINE_SCAN = 50
 WorkType = Literal["preprint", "article"]
 WORK_TYPES: tuple[WorkType, ...] = ("preprint", "article")
+PaperSort = Literal["newest", "cited"]
 
 
 @dataclass(frozen=True)
@@ -30,9 +39,12 @@ class PaperFilters:
 
     year: int | None = None
     type: WorkType | None = None
+    # Not a filter: the order (newest first unless "cited": most cited first).
+    sort: PaperSort = "newest"
 
     @property
     def active(self) -> bool:
+        """Whether a filter (year or type) narrows the list; the order is not one."""
         return self.year is not None or self.type is not None
 
 
@@ -87,8 +99,16 @@ def _conditions(researcher_id: int, filters: PaperFilters) -> list[Any]:
     conditions: list[Any] = [col(Authorship.researcher_id) == researcher_id]
     if filters.year is not None:
         conditions.append(col(Authorship.shown_year) == filters.year)
-    if filters.type is not None:
-        conditions.append(col(Authorship.shown_type) == filters.type)
+    if filters.type == "article":
+        conditions.append(col(Authorship.shown_type) == "article")
+    elif filters.type == "preprint":
+        # Published or not, the item has a preprint version (its work row keeps type "preprint").
+        version = aliased(Work)  # its own alias: the most-cited order joins work as well
+        conditions.append(
+            exists()
+            .where(col(version.id) == col(Authorship.work_id), col(version.type) == "preprint")
+            .correlate(Authorship)
+        )
     return conditions
 
 
@@ -104,9 +124,32 @@ def count_papers(*, session: Session, researcher_id: int, filters: PaperFilters)
 def list_papers(
     *, session: Session, researcher_id: int, filters: PaperFilters, offset: int, limit: int
 ) -> list[Work]:
-    """Works of a researcher matching the filters, newest first (stable across pages)."""
+    """Works of a researcher matching the filters, newest or most cited first (stable across pages)."""
     where = _conditions(researcher_id, filters)
+    if filters.sort == "cited":
+        return most_cited(session=session, where=where, offset=offset, limit=limit)
     return newest_first(session=session, where=where, offset=offset, limit=limit)
+
+
+def most_cited(*, session: Session, where: Sequence[Any], offset: int, limit: int) -> list[Work]:
+    """The works of the authorship rows matching `where`, most cited first (unknown counts last),
+    then in the list's usual order; each work once."""
+    cited, work_id = col(Work.cited_by_count), col(Authorship.work_id)
+    year, day = col(Authorship.shown_year), col(Authorship.shown_date)
+    rows = session.connection().execute(
+        select(cited, year, day, work_id)
+        .distinct()
+        .join(Work, col(Work.id) == work_id)
+        .where(*where)
+        .order_by(
+            cited.desc().nulls_last(), year.desc().nulls_last(), day.desc().nulls_last(), work_id.desc()
+        )
+        .offset(offset)
+        .limit(limit)
+    )
+    ids = [row.work_id for row in rows]
+    works = {w.id: w for w in session.exec(select(Work).where(col(Work.id).in_(ids)))}
+    return [works[i] for i in ids if i in works]
 
 
 def list_first_authors(

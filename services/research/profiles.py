@@ -30,6 +30,8 @@ from services.workspaces.members import Viewer, find_member
 
 CARD_WORKS = 3
 CARD_TOPICS = 5
+# BZPEER's pages show the four strongest co-authors (33 of 35 live profiles show exactly 4).
+CARD_COLLABORATORS = 4
 PICK_LIST_SIZE = 8
 ABSTRACT_SNIPPET = 280
 T = TypeVar("T")
@@ -48,6 +50,15 @@ class WorkSummary:
     # The first authors in byline order (lists fill it; cards leave it empty) and whether more follow.
     authors: tuple[str, ...] = ()
     more_authors: bool = False
+    cited_by_count: int | None = None
+    oa_url: str | None = None  # a free full text, when OpenAlex knows one
+
+
+@dataclass(frozen=True)
+class CardCollaborator:
+    id: int
+    name: str
+    shared_works: int
 
 
 @dataclass(frozen=True)
@@ -67,6 +78,10 @@ class Profile:
     recent_works: tuple[WorkSummary, ...]
     openalex_url: str | None
     orcid_url: str | None
+    close_collaborators: tuple[CardCollaborator, ...] = ()  # collaborators_count is their number
+    # OpenAlex's figures for the author, when imported (None: not known, e.g. BZPEER's own records).
+    cited_by_count: int | None = None
+    h_index: int | None = None
     # Whether the viewer follows this researcher; None when the card is for nobody in particular.
     following: bool | None = None
     # Whether the viewer holds this profile's approved claim (may edit it, cannot invite it).
@@ -133,6 +148,8 @@ def summarize_work(work: Work, *, authors: tuple[str, ...] = (), more_authors: b
         also=(f"preprint on {work.venue}" if work.venue else "preprint") if published else None,
         authors=authors,
         more_authors=more_authors,
+        cited_by_count=work.cited_by_count,
+        oa_url=work.oa_url,
     )
 
 
@@ -233,6 +250,34 @@ def count_works(session: Session, researcher_id: int) -> int:
     ).one()
 
 
+def list_close_collaborators(
+    *, session: Session, researcher_id: int, limit: int = CARD_COLLABORATORS
+) -> tuple[CardCollaborator, ...]:
+    """The `limit` strongest co-authors: most shared works, then the most recent shared work
+    (as the publication list dates it), then name. Ranked in SQL: a big collaboration's byline
+    can tie thousands of co-authors, and only `limit` rows come back."""
+    mine, theirs = aliased(Authorship), aliased(Authorship)
+    shared = func.count(func.distinct(col(theirs.work_id)))
+    year, day = func.max(col(mine.shown_year)), func.max(col(mine.shown_date))
+    rows = session.exec(
+        select(col(Researcher.id), col(Researcher.name), shared)
+        .select_from(mine)
+        .join(theirs, col(theirs.work_id) == col(mine.work_id))
+        .join(Researcher, col(Researcher.id) == col(theirs.researcher_id))
+        .where(col(mine.researcher_id) == researcher_id, col(theirs.researcher_id) != researcher_id)
+        .group_by(col(Researcher.id), col(Researcher.name))
+        .order_by(
+            shared.desc(),
+            year.desc().nulls_last(),
+            day.desc().nulls_last(),
+            func.lower(col(Researcher.name)),
+            col(Researcher.id),
+        )
+        .limit(max(limit, 0))
+    ).all()
+    return tuple(CardCollaborator(id=rid or 0, name=name, shared_works=works) for rid, name, works in rows)
+
+
 def count_collaborators(session: Session, researcher_id: int) -> int:
     """Distinct co-authors of a researcher on works in the store."""
     mine, theirs = aliased(Authorship), aliased(Authorship)
@@ -307,6 +352,7 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
     if researcher.institution_id is not None:
         institution = session.get(Institution, researcher.institution_id)
         affiliation = institution.name if institution else None
+    close = list_close_collaborators(session=session, researcher_id=rid)
     return Profile(
         id=rid,
         name=researcher.name,
@@ -318,11 +364,14 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
         works_count=works_count,
         followers_count=followers,
         topics_count=len(topics),
-        collaborators_count=count_collaborators(session, rid),
+        collaborators_count=len(close),
         topics=tuple(topics[:CARD_TOPICS]),
         recent_works=tuple(summarize_work(work) for work in recent),
         openalex_url=f"https://openalex.org/{researcher.openalex_id}" if researcher.openalex_id else None,
         orcid_url=f"https://orcid.org/{researcher.orcid}" if researcher.orcid else None,
+        close_collaborators=close,
+        cited_by_count=researcher.cited_by_count,
+        h_index=researcher.h_index,
         following=is_following(session=session, viewer=viewer, researcher_id=rid) if viewer else None,
         claimed_by_viewer=_claimed_by(session, viewer, claim[2] if approved and claim else None),
     )

@@ -88,6 +88,10 @@ class Work(SQLModel, table=True):
     published_year: int | None = None
     published_at: datetime | None = None
     first_seen_at: datetime = Field(default_factory=utcnow, index=True)
+    # OpenAlex's cited_by_count (the better-cited version of a preprint/published pair) and a
+    # free full text (open_access.oa_url, else best_oa_location.pdf_url); migration 0007.
+    cited_by_count: int | None = None
+    oa_url: str | None = Field(default=None, max_length=2048)
 
 
 def _papers_index(dialect: str, nulls_last: str) -> Index:
