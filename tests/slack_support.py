@@ -26,7 +26,6 @@ from bot.local.signed_requests import (
     view_submission,
 )
 from bot.local.slack_server import LocalSlack, RecordedCall
-from handlers.ids import Action
 
 
 @dataclass
@@ -249,24 +248,6 @@ def element_ids(message: dict[str, Any]) -> set[str]:
 
 # -- accessibility -----------------------------------------------------------------------------
 
-# Buttons drawn by the profile card and the papers list, whose renderers another slice of issue 16
-# is changing: checked there. Every other button the app sends must carry its own label.
-CARD_ONLY_ACTIONS = frozenset(
-    {
-        Action.WHY_SCORE,
-        Action.SHARE_PROFILE,
-        Action.PAPERS,
-        Action.COLLABORATORS,
-        Action.GRAPH,
-    }
-)
-CARD_ONLY_PREFIXES = (Action.OPEN_LINK, Action.PAPERS_PAGE, Action.PAPERS_CLEAR_FILTER)
-
-
-def _card_only(elements: list[dict[str, Any]]) -> bool:
-    ids = [str(e.get("action_id", "")) for e in elements]
-    return any(i in CARD_ONLY_ACTIONS or i.startswith(CARD_ONLY_PREFIXES) for i in ids)
-
 
 def sent_surfaces(call: RecordedCall) -> list[dict[str, Any]]:
     """The messages and views one recorded call carried (blocks as lists, JSON decoded)."""
@@ -283,14 +264,12 @@ def sent_surfaces(call: RecordedCall) -> list[dict[str, Any]]:
 
 def unlabelled_buttons(surface: dict[str, Any]) -> list[str]:
     """Buttons of a message or view without an accessibility_label of 1–75 characters, as
-    "text (action_id)", leaving out the card's and papers list's own buttons."""
+    "text (action_id)"."""
     found = []
     for block in surface.get("blocks", []):
         elements = list(block.get("elements", [])) if block.get("type") == "actions" else []
         if block.get("accessory"):
             elements.append(block["accessory"])
-        if _card_only(elements):
-            continue
         for element in elements:
             label = element.get("accessibility_label")
             if element.get("type") == "button" and not (isinstance(label, str) and 0 < len(label) <= 75):
