@@ -38,7 +38,7 @@ def _answer(driver: SlackDriver, text: str, **kwargs: Any) -> dict[str, Any]:
 def test_papers_typed_in_the_dm_are_posted_in_the_dm(driver: SlackDriver) -> None:
     answer = _answer(driver, "papers Samyadeep Basu")
     text = all_text(answer)
-    assert "*Published work of Samyadeep Basu* · 2 published item(s)" in text
+    assert "*Published work of Samyadeep Basu* · 2 published items" in text
     assert "<https://arxiv.org/abs/2006.14651|Influence Functions in Deep Learning Are Fragile>" in text
     assert answer["text"] and within_limits(answer["blocks"])
     assert not driver.replies()  # an event has no response_url: nothing went anywhere else

@@ -40,7 +40,7 @@ def test_sort_cited_lists_the_most_cited_first_and_pages_with_it(mearman: SlackD
     mearman.command("papers Joseph Mearman sort:cited")
     first = mearman.last_reply()
     text = all_text(first)
-    assert "8 published item(s), most cited first" in text
+    assert "8 published items, most cited first" in text
     works = _section_texts(first)[1:]
     assert "28 citations" in works[0] and "10 citations" in works[1]
     # The open-access copy OpenAlex knows is linked.
@@ -65,7 +65,7 @@ def test_sort_cited_lists_the_most_cited_first_and_pages_with_it(mearman: SlackD
 def test_type_preprint_finds_the_arxiv_version_the_label_shows(mearman: SlackDriver) -> None:
     mearman.command("papers Joseph Mearman type:preprint sort:cited")
     text = all_text(mearman.last_reply())
-    assert "1 published item(s) match `type:preprint` (8 in all), most cited first" in text
+    assert "1 published item match `type:preprint` (8 in all), most cited first" in text
     assert "preprint on arXiv" in text and "<https://arxiv.org/abs/2108.04680|Open access ↗>" in text
     assert {"✕ type:preprint", "✕ sort:cited"} <= set(buttons(mearman.last_reply()))
 

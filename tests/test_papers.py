@@ -61,7 +61,7 @@ def test_papers_of_the_demo_researcher(driver: SlackDriver) -> None:
     reply = driver.last_reply()
     text = all_text(reply)
     assert reply["response_type"] == "ephemeral"
-    assert "*Published work of Samyadeep Basu* · 2 published item(s)" in text
+    assert "*Published work of Samyadeep Basu* · 2 published items" in text
     # Newest first, `type · year · venue`, the linked title, the byline, the abstract snippet.
     assert text.index("`preprint · 2021 · arXiv`") < text.index("`preprint · 2020 · arXiv`")
     assert "<https://arxiv.org/abs/2006.14651|Influence Functions in Deep Learning Are Fragile>" in text
@@ -82,13 +82,13 @@ def test_the_card_papers_button_opens_the_list_below_the_card(driver: SlackDrive
     assert "Papers" in buttons(card)
     papers = _press(driver, card, "Papers")
     assert papers["replace_original"] is False
-    assert "2 published item(s)" in all_text(papers)
+    assert "2 published items" in all_text(papers)
 
 
 def test_paging_replaces_the_same_message_and_stops_at_both_ends(driver: SlackDriver, prolific: int) -> None:
     driver.command("papers Prolific Author")
     first = driver.last_reply()
-    assert f"*Published work of Prolific Author* · {WORKS} published item(s)" in all_text(first)
+    assert f"*Published work of Prolific Author* · {WORKS} published items" in all_text(first)
     assert _page_line(first) == "Page 1 of 100 · items 1–5 of 500"
     assert set(buttons(first)) == {"Next →"}
     second = _press(driver, first, "Next →")
@@ -154,23 +154,23 @@ def test_filters_are_shown_and_each_can_be_removed(driver: SlackDriver) -> None:
     driver.command("papers Samyadeep Basu year:2021 type:preprint")
     filtered = driver.last_reply()
     text = all_text(filtered)
-    assert "1 published item(s) match `year:2021` · `type:preprint` (2 in all)" in text
+    assert "1 published item match `year:2021` · `type:preprint` (2 in all)" in text
     assert "Influence Functions in Deep Learning Are Fragile" in text
     assert "Second-Order Group Influence" not in text
     assert {"✕ year:2021", "✕ type:preprint"} <= set(buttons(filtered))
     unfiltered_year = _press(driver, filtered, "✕ year:2021")
     assert unfiltered_year["replace_original"] is True
-    assert "2 published item(s) match `type:preprint` (2 in all)" in all_text(unfiltered_year)
+    assert "2 published items match `type:preprint` (2 in all)" in all_text(unfiltered_year)
     assert set(buttons(unfiltered_year)) == {"✕ type:preprint"}
     plain = _press(driver, unfiltered_year, "✕ type:preprint")
-    assert "*Published work of Samyadeep Basu* · 2 published item(s)" in all_text(plain)
+    assert "*Published work of Samyadeep Basu* · 2 published items" in all_text(plain)
     assert "Filtered by" not in all_text(plain)
 
 
 def test_nothing_matching_the_filters_says_so(driver: SlackDriver) -> None:
     driver.command("papers Samyadeep Basu type:article")
     reply = driver.last_reply()
-    assert "None of the 2 published item(s) of Samyadeep Basu match `type:article`." in all_text(reply)
+    assert "None of the 2 published items of Samyadeep Basu match `type:article`." in all_text(reply)
     assert set(buttons(reply)) == {"✕ type:article"}
 
 
@@ -201,7 +201,7 @@ def test_a_published_preprint_is_listed_as_the_article_and_found_by_either_type(
     driver.command(f"papers Pat Published {filters}")
     text = all_text(driver.last_reply())
     assert expected in text
-    assert "https://doi.org/10.1000/final" in text and "1 published item(s) match" in text
+    assert "https://doi.org/10.1000/final" in text and "1 published item match" in text
 
 
 @pytest.mark.parametrize(
@@ -229,7 +229,7 @@ def test_a_researcher_without_works_gets_a_sentence(driver: SlackDriver, store: 
     store.researchers(["Nora Noworks"])
     driver.command("papers Nora Noworks")
     reply = driver.last_reply()
-    assert "*Published work of Nora Noworks* · 0 published item(s)" in all_text(reply)
+    assert "*Published work of Nora Noworks* · 0 published items" in all_text(reply)
     assert "No works of Nora Noworks are in the store yet." in all_text(reply)
     assert not buttons(reply)
 
@@ -248,7 +248,7 @@ def test_a_pick_list_carries_the_filters_to_the_chosen_researcher(
     )
     assert view["action_id"] == Action.PAPERS
     driver.press(view["action_id"], view["value"])
-    assert "1 published item(s) match `year:2021` (2 in all)" in all_text(driver.last_reply())
+    assert "1 published item match `year:2021` (2 in all)" in all_text(driver.last_reply())
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ SEED_FACTS = [
     "0 followers",
     "1 topic",
     "3 close collaborators",
-    "2 published item(s)",
+    # The seed page says "2 published item(s)"; the card says it with the right plural.
+    "2 published items",
     "`preprint · 2021 · arXiv`",
     "`preprint · 2020 · arXiv`",
     "<https://arxiv.org/abs/2006.14651|Influence Functions in Deep Learning Are Fragile>",

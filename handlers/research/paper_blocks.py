@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerBlock
 
-from handlers.blocks import Reply, clip, context, section, shown_name
+from handlers.blocks import Reply, clip, context, plural, section, shown_name
 from handlers.ids import Action
 from handlers.research.profile_blocks import work_line
 from handlers.values import PapersValue
@@ -122,7 +122,7 @@ def papers_message(page: PaperPage) -> Reply:
     are none."""
     name = shown_name(page.researcher_name)
     words = " · ".join(f"`{w}`" for w in filter_words(page.filters))
-    count = f"{page.total} published item(s)"
+    count = plural(page.total, "published item")
     if page.filters.active:
         count += f" match {words} ({page.all_works} in all)"
     if page.filters.sort == "cited":
@@ -138,7 +138,8 @@ def papers_message(page: PaperPage) -> Reply:
         return Reply(f"{name} has no works in the store yet", blocks)
     blocks.extend(_filter_blocks(page))
     if page.total == 0:
-        blocks.append(section(f"None of the {page.all_works} published item(s) of {name} match {words}."))
+        every = plural(page.all_works, "published item")
+        blocks.append(section(f"None of the {every} of {name} match {words}."))
         return Reply(f"No works of {name} match {' '.join(filter_words(page.filters))}", blocks)
     blocks.append(DividerBlock())
     blocks.extend(section(paper_item(work)) for work in page.works)

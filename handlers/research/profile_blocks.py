@@ -126,7 +126,7 @@ def profile_card(profile: Profile, *, shared_by: str | None = None) -> Reply:
     people = _people_line(profile)
     if people:
         blocks.append(section(people))
-    published = f"*Published work* · {profile.works_count} published item(s)"
+    published = f"*Published work* · {plural(profile.works_count, 'published item')}"
     if profile.works_count > len(profile.recent_works) and profile.recent_works:
         published += f" · newest {len(profile.recent_works)} shown"
     blocks.append(
