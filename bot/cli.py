@@ -25,7 +25,7 @@ from bot.claims_cli import add_claims_parser, run_claims
 from bot.installations import SecretKeyError, build_installation_store, check_secret_key
 from bot.logs import configure_logging
 from bot.manifest import manifest_yaml
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime, build_runtime, with_slack
 from bot.settings import Settings
 from handlers.blocks import plural
 from services.openalex.records import OpenAlexError
@@ -245,14 +245,28 @@ def _socket(runtime: Runtime) -> int:
 def _shell(runtime: Runtime, line: str | None) -> int:
     from bot.local.shell import LocalShell, local_authorize, run_one
     from bot.local.slack_server import LocalSlack
+    from bot.local.workspace import LOCAL_PEOPLE, shell_commands
 
-    with LocalSlack() as local:
+    with LocalSlack(users=LOCAL_PEOPLE) as local:
         secret = secrets.token_hex(16)
+        # The stand-in is the bot token's Slack too: claim reviews, invitations and digests
+        # the services send reach it, and the shell shows them (:dms).
         settings = runtime.settings.model_copy(
-            update={"slack_api_url": local.url, "slack_signing_secret": secret}
+            update={
+                "slack_api_url": local.url,
+                "slack_signing_secret": secret,
+                "slack_bot_token": "xoxb-local",
+            }
         )
-        app = build_bolt_app(settings, runtime.services, authorize=local_authorize)
-        shell = LocalShell(app, local_slack=local, signing_secret=secret, command=settings.bzpeer_command)
+        local_runtime = with_slack(runtime, settings)
+        app = build_bolt_app(settings, local_runtime.services, authorize=local_authorize)
+        shell = LocalShell(
+            app,
+            local_slack=local,
+            signing_secret=secret,
+            command=settings.bzpeer_command,
+            commands=shell_commands(local_runtime.services),
+        )
         return run_one(shell, line) if line else shell.repl()
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import Engine
+
 from bot.app import web_client
 from bot.collaboration_sender import SlackClaimNotifier, SlackInvitationSender, WorkspaceClients
 from bot.installations import InstallationTokens
@@ -57,22 +59,7 @@ def build_runtime(
     openalex = openalex or OpenAlexClient(
         settings.openalex_url, settings.openalex_api_key, observe=metrics.observe_openalex
     )
-    # Digest DMs need a bot token; without one, previews still work and `bzpeer digest` says so.
-    sender = SlackDigestSender(settings) if settings.slack_bot_token else None
-    # Claims and invitations send through one "which client for workspace X" look-up.
-    clients = WorkspaceClients(settings) if settings.slack_bot_token else None
-    if settings.oauth_enabled:
-        # Multi-workspace: each workspace's own (encrypted, rotated) bot token.
-        tokens = InstallationTokens(settings, engine, web_client(settings))
-        sender = SlackDigestSender(settings, token_for=tokens.bot_token)
-        clients = WorkspaceClients(settings, token_for=tokens.bot_token)
-    review_channel = settings.bzpeer_review_channel
-    notifier = (
-        SlackClaimNotifier(clients, command=settings.bzpeer_command, review_channel=review_channel)
-        if clients
-        else None
-    )
-    invitations = SlackInvitationSender(clients) if clients else None
+    sender, notifier, invitations = _slack_ports(settings, engine)
     ack_engine = (
         engine  # nothing else can reach, let alone lock, a store that lives in this engine alone
         if is_in_memory(settings.database_url)
@@ -89,3 +76,42 @@ def build_runtime(
         ack_engine=ack_engine,
     )
     return Runtime(settings=settings, services=services, openalex=openalex, metrics=metrics)
+
+
+def with_slack(runtime: Runtime, settings: Settings) -> Runtime:
+    """The same store and OpenAlex client, sending through the Slack that `settings` name (the
+    local shell's stand-in: its bot token and API URL), so claims, invitations and digests reach it."""
+    engine = runtime.services.engine
+    sender, notifier, invitations = _slack_ports(settings, engine)
+    services = build_services(
+        engine,
+        runtime.openalex,
+        digest_sender=sender,
+        claim_notifier=notifier,
+        invitation_sender=invitations,
+        ack_engine=runtime.services.ack_engine,
+    )
+    return Runtime(settings=settings, services=services, openalex=runtime.openalex, metrics=runtime.metrics)
+
+
+def _slack_ports(
+    settings: Settings, engine: Engine
+) -> tuple[SlackDigestSender | None, SlackClaimNotifier | None, SlackInvitationSender | None]:
+    """What services send through: digest DMs, claim reviews, invitations (None: cannot send)."""
+    # Digest DMs need a bot token; without one, previews still work and `bzpeer digest` says so.
+    sender = SlackDigestSender(settings) if settings.slack_bot_token else None
+    # Claims and invitations send through one "which client for workspace X" look-up.
+    clients = WorkspaceClients(settings) if settings.slack_bot_token else None
+    if settings.oauth_enabled:
+        # Multi-workspace: each workspace's own (encrypted, rotated) bot token.
+        tokens = InstallationTokens(settings, engine, web_client(settings))
+        sender = SlackDigestSender(settings, token_for=tokens.bot_token)
+        clients = WorkspaceClients(settings, token_for=tokens.bot_token)
+    review_channel = settings.bzpeer_review_channel
+    notifier = (
+        SlackClaimNotifier(clients, command=settings.bzpeer_command, review_channel=review_channel)
+        if clients
+        else None
+    )
+    invitations = SlackInvitationSender(clients) if clients else None
+    return sender, notifier, invitations

@@ -11,6 +11,7 @@ from services.collaboration.claim_types import ClaimNotifier
 from services.collaboration.invitation_service import InvitationService
 from services.collaboration.invitation_types import InvitationSender
 from services.digests.delivery import DigestService
+from services.digests.demo_news import DemoNewsService
 from services.digests.follows import FollowService
 from services.digests.port import DigestSender
 from services.digests.refresh import RefreshService
@@ -38,6 +39,7 @@ class Services:
     lookup_slots: LookupSlots
     importer: ImportService
     demo: DemoService
+    demo_news: DemoNewsService
     refresh: RefreshService
     digests: DigestService
     papers: PaperService
@@ -75,6 +77,7 @@ def build_services(
         lookup_slots=LookupSlots(ack_engine),
         importer=importer,
         demo=DemoService(engine),
+        demo_news=DemoNewsService(engine),
         refresh=RefreshService(engine, openalex),
         digests=DigestService(engine, digest_sender),
         papers=PaperService(engine),

@@ -370,7 +370,7 @@ def test_repl_reads_commands_and_numbers_until_quit(
     printed = output(console)
     assert "press button or option N" in printed
     assert "message updated" in printed
-    assert "There is no [9] on screen." in printed
+    assert "There is no [9] to press" in printed
 
 
 def test_repl_ends_on_eof(shell: LocalShell, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -415,7 +415,14 @@ def test_selects_home_ephemerals_updates_and_deletes(
     assert action["selected_option"]["value"] == "weekly"
     assert digest.text.endswith("Digest: weekly")
 
-    # The digest reply had no buttons, so the settings' numbers still apply.
+    # The digest reply had no buttons: a number presses nothing stale from the settings message
+    # until `:buttons` shows the latest message with buttons again.
+    assert shell.screen.prompt_hint == ""
+    assert shell.press(3) == []
+    assert all(call.method != "response_url" or "Edited" not in str(call.params) for call in local.calls)
+    [again] = shell.show_buttons()
+    assert again.text.splitlines()[0].startswith("(in #C0LOCAL")
+    assert shell.screen.prompt_hint == "buttons 1–4 on: Settings"
     [edited] = shell.press(3)
     assert edited.kind == "update" and edited.text.endswith("Edited")
     assert edited.text.splitlines()[0] == "(in #C0LOCAL, message updated)"

@@ -16,6 +16,8 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
+from bot.local.modals import ModalInput
+
 NameOf = Callable[[str], str]
 
 # Order matters: code spans first (no formatting inside), then links, then emphasis.
@@ -176,6 +178,9 @@ def _render_block(block: dict[str, Any], out: Rendering, numbers: Iterator[int],
         if element.get("type") in _OPTION_ELEMENTS:
             options = " / ".join(_option_label(o) for o in element.get("options", []))
             text.append(f" {options}")
+        filled = ModalInput(block_id, str(element.get("action_id")), label, element, False).initial_shown
+        if filled:
+            text.append(f" = {filled}", style="green")
         if hint:
             text.append(f"  {hint}", style="dim")
         out.add(text, text.plain)

@@ -17,10 +17,28 @@ _TEXT_INPUTS = {
     "datepicker": "selected_date",
     "timepicker": "selected_time",
 }
-# A picker keeps its initial choice until changed (it cannot be emptied), so Enter keeps it.
+# Slack submits what an input was pre-filled with unless the person changes it, so a left-alone
+# input (Enter in the shell) keeps its initial value, option(s), date, time, user or channel.
+_INITIAL = {
+    "plain_text_input": "initial_value",
+    "email_text_input": "initial_value",
+    "url_text_input": "initial_value",
+    "number_input": "initial_value",
+    "datepicker": "initial_date",
+    "timepicker": "initial_time",
+}
 _PICKER_INITIAL = {"datepicker": "initial_date", "timepicker": "initial_time"}
 _SINGLE_CHOICE = frozenset({"static_select", "radio_buttons"})
 _MULTI_CHOICE = frozenset({"multi_static_select", "checkboxes"})
+# Selects of workspace objects: the typed answer is an id (U…, C…); state key, initial key.
+_ID_SELECTS = {
+    "users_select": ("selected_user", "initial_user"),
+    "conversations_select": ("selected_conversation", "initial_conversation"),
+    "channels_select": ("selected_channel", "initial_channel"),
+    "multi_users_select": ("selected_users", "initial_users"),
+    "multi_conversations_select": ("selected_conversations", "initial_conversations"),
+    "multi_channels_select": ("selected_channels", "initial_channels"),
+}
 
 
 def with_ids(blocks: Any) -> list[dict[str, Any]]:
@@ -49,8 +67,9 @@ class ModalInput:
 
     @property
     def options(self) -> list[dict[str, Any]]:
-        """The choices of a select, radio or checkbox input."""
-        return list(self.element.get("options") or [])
+        """The choices of a select, radio or checkbox input (those of option groups too)."""
+        grouped = [o for g in self.element.get("option_groups") or [] for o in g.get("options") or []]
+        return list(self.element.get("options") or []) + grouped
 
     @property
     def is_choice(self) -> bool:
@@ -64,30 +83,68 @@ class ModalInput:
         value = self.element.get(key) if key else None
         return str(value) if value else None
 
+    @property
+    def initial_shown(self) -> str | None:
+        """What the input is pre-filled with, as the person reads it (None: empty)."""
+        kind = str(self.element.get("type"))
+        if kind in _INITIAL:
+            value = self.element.get(_INITIAL[kind])
+            return str(value) if value else None
+        if kind in _SINGLE_CHOICE | _MULTI_CHOICE:
+            chosen = self._initial_options()
+            return ", ".join(_option_label(o) for o in chosen) or None
+        if kind in _ID_SELECTS:
+            value = self.element.get(_ID_SELECTS[kind][1])
+            return ", ".join(value) if isinstance(value, list) else (str(value) if value else None)
+        return None
+
     def state(self, answer: str | None) -> dict[str, Any]:
-        """Slack's `state.values[block_id][action_id]` for a typed answer (None: untouched)."""
+        """Slack's `state.values[block_id][action_id]` for a typed answer (None: left alone, so
+        the input submits what it was pre-filled with, as in Slack)."""
         kind = str(self.element.get("type"))
         state: dict[str, Any] = {"type": kind}
         answer = answer.strip() if answer is not None else None
         if kind in _TEXT_INPUTS:
-            state[_TEXT_INPUTS[kind]] = answer or self.picker_initial
+            initial = self.element.get(_INITIAL[kind]) or None
+            if answer is None or (not answer and kind in _PICKER_INITIAL):
+                state[_TEXT_INPUTS[kind]] = initial  # left alone (a picker cannot be emptied)
+            else:
+                state[_TEXT_INPUTS[kind]] = answer or None
         elif kind in _SINGLE_CHOICE:
-            chosen = self._choose(answer)
+            chosen = self._choose(answer) if answer else self._initial_options()
             state["selected_option"] = chosen[0] if chosen else None
         elif kind in _MULTI_CHOICE:
-            state["selected_options"] = self._choose(answer)
+            state["selected_options"] = self._initial_options() if answer is None else self._choose(answer)
+        elif kind in _ID_SELECTS:
+            key, initial_key = _ID_SELECTS[kind]
+            many = kind.startswith("multi_")
+            if answer is None:
+                initial = self.element.get(initial_key)
+                state[key] = initial if initial is not None else ([] if many else None)
+            else:
+                ids = [part.strip() for part in answer.split(",") if part.strip()]
+                state[key] = ids if many else (ids[0] if ids else None)
         return state
+
+    def _initial_options(self) -> list[dict[str, Any]]:
+        if self.element.get("initial_option"):
+            return [self.element["initial_option"]]
+        return list(self.element.get("initial_options") or [])
 
     def _choose(self, answer: str | None) -> list[dict[str, Any]]:
         chosen = []
         for part in (answer or "").split(","):
             part = part.strip()
             for number, option in enumerate(self.options, start=1):
-                label = str((option.get("text") or {}).get("text", ""))
+                label = _option_label(option)
                 if part and part in (str(number), option.get("value"), label):
                     chosen.append(option)
                     break
         return chosen
+
+
+def _option_label(option: Mapping[str, Any]) -> str:
+    return str((option.get("text") or {}).get("text", ""))
 
 
 def modal_inputs(view: Mapping[str, Any]) -> list[ModalInput]:

@@ -70,7 +70,11 @@ class Screen:
         self.modals = ModalStack()
         self.errored = False
         self.targets: dict[int, Target] = {}
+        self.targets_on = ""  # which message or view the numbers belong to, for the prompt
         self._turn_targets: dict[int, Target] = {}
+        self._turn_on: list[str] = []
+        self._turn_shown = False
+        self.last_with_buttons: SourceMessage | dict[str, Any] | None = None
         self._hooks: dict[str, Hook] = {}
         self._messages: dict[str, SourceMessage] = {}
         self._files_dir: Path | None = None
@@ -78,12 +82,39 @@ class Screen:
     def begin_turn(self) -> None:
         """Start numbering controls from 1 for a new reply."""
         self.errored = False
-        self._turn_targets = {}
+        self._turn_targets, self._turn_on, self._turn_shown = {}, [], False
 
     def end_turn(self) -> None:
-        """Make this turn's numbers the pressable ones (keep the old ones if none were shown)."""
-        if self._turn_targets:
+        """Make this turn's numbers the pressable ones: they belong to the latest reply with
+        buttons. A reply without any leaves nothing to press (an older card's buttons would be
+        stale); a turn that showed nothing at all keeps the numbers as they were."""
+        if self._turn_targets or self._turn_shown:
             self.targets = self._turn_targets
+            self.targets_on = " + ".join(self._turn_on)
+
+    def forget_view_targets(self) -> None:
+        """Drop the numbers of a modal that was closed."""
+        if any(target.view is not None for target in self.targets.values()):
+            self.targets, self.targets_on = {}, ""
+
+    def show_again(self) -> list[RenderedMessage]:
+        """Print the latest message (or open modal) that had buttons again, numbered afresh."""
+        last = self.last_with_buttons
+        if isinstance(last, SourceMessage) and last.ts in self._messages:
+            return [self.show(last)]
+        if isinstance(last, dict) and self.modals.top is not None:
+            return [self.show_modal(self.modals.top, "modal")]
+        return [self.note("(no message with buttons to show)", "note")]
+
+    @property
+    def prompt_hint(self) -> str:
+        """What the numbers press, e.g. "buttons 1–5 on: Samyadeep Basu's card"."""
+        if not self.targets:
+            return ""
+        numbers = sorted(self.targets)
+        if len(numbers) == 1:
+            return f"button {numbers[0]} on: {self.targets_on}"
+        return f"buttons {numbers[0]}–{numbers[-1]} on: {self.targets_on}"
 
     def watch(self, response_url: str, message: SourceMessage | None) -> None:
         """Remember what a response_url handed to the app replies to."""
@@ -141,7 +172,15 @@ class Screen:
             return self._response_url(call)
         if call.method == "chat.postMessage":
             channel = str(response.get("channel"))
-            return [self.show(self._new_message(params, channel, False, response.get("ts")))]
+            message = self._new_message(params, channel, False, response.get("ts"))
+            members = self.local.api.members(channel)
+            if members and self.user_id not in members:
+                # Someone else's DM: in Slack you would not see it; say where it went.
+                people = ", ".join(f"@{self.name_of(m)}" for m in members if m != self.local.bot_user_id)
+                first = next((line for line in message.text.splitlines() if line.strip()), "a message")
+                hint = f"(bzpeer sent {people} a direct message: “{first[:70]}” — :as to read it)"
+                return [self.note(hint, "dm")]
+            return [self.show(message)]
         if call.method == "chat.postEphemeral":
             message = self._new_message(params, str(params.get("channel")), True, response.get("message_ts"))
             who = str(params.get("user"))
@@ -256,6 +295,11 @@ class Screen:
         rendering = render_blocks(blocks, text, first_number=first, name_of=self.name_of)
         for control in rendering.controls:
             self._turn_targets[control.number] = Target(control, message, view)
+        self._turn_shown = True
+        if rendering.controls and kind != "home":
+            self.last_with_buttons = message or view
+        if rendering.controls:
+            self._turn_on.append(_what(header, kind, text or rendering.plain, view))
         ephemeral = message is not None and message.ephemeral
         style = "yellow" if ephemeral else "blue"
         body = Group(*rendering.renderables)
@@ -265,11 +309,13 @@ class Screen:
 
     def note(self, text: str, kind: str) -> RenderedMessage:
         """Print a dim one-line note (deleted message, closed modal, uploaded file)."""
+        self._turn_shown = True
         self.console.print(Text(text, style="dim"))
         return RenderedMessage(text, [], kind)
 
     def error(self, text: str, *, quiet: bool = False) -> RenderedMessage:
         """Print an error; unless quiet, the turn counts as failed (`run_one` exits 1)."""
+        self._turn_shown = True
         if not quiet:
             self.errored = True
         self.console.print(Text(f"[error] {text}", style="red"))
@@ -280,14 +326,35 @@ class Screen:
         user = self.local.api.call("users.info", {"user": user_id}).get("user")
         return str(user["name"]) if user else user_id
 
-    @staticmethod
-    def _where(message: SourceMessage) -> str:
+    def direct_messages(self, limit: int = 3) -> list[RenderedMessage]:
+        """The latest messages in every DM and group DM with the bot that the person is in."""
+        shown: list[RenderedMessage] = []
+        for channel in self.local.api.conversations_of(self.user_id):
+            for posted in self.local.api.history(channel)[-limit:]:
+                shown.append(self.show(self._new_message(posted, channel, False, posted.get("ts"))))
+        return shown or [self.note("(bzpeer has sent you no direct messages yet)", "note")]
+
+    def _where(self, message: SourceMessage) -> str:
+        others = [m for m in self.local.api.members(message.channel) if m != self.local.bot_user_id]
         if message.channel.startswith("D"):
-            return "direct message from bzpeer"
+            to = "" if not others or others == [self.user_id] else f" to @{self.name_of(others[0])}"
+            return f"direct message from bzpeer{to}"
         if message.channel.startswith("G"):
-            return "group DM"
+            names = ", ".join(f"@{self.name_of(m)}" for m in others)
+            return f"group DM with {names}, bzpeer" if names else "group DM"
         return f"in #{message.channel}"
 
 
 def _http(status: int, body: str) -> str:
     return f"HTTP {status}: {body}" if body else f"HTTP {status}"
+
+
+def _what(header: str, kind: str, text: str, view: Mapping[str, Any] | None) -> str:
+    """A short name for a message or view with buttons, as the prompt shows it."""
+    if kind == "home":
+        return "your App Home"
+    if view is not None:
+        return f"the modal “{(view.get('title') or {}).get('text', '')}”"
+    first = next((line.strip(" *_~") for line in text.splitlines() if line.strip(" *_~")), header)
+    first = first.replace("*", "")
+    return first if len(first) <= 60 else first[:59] + "…"

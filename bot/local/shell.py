@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import sys
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Executor, Future
-from typing import Any
+from dataclasses import replace
 
 from rich.console import Console
 from rich.markup import escape
@@ -22,6 +20,7 @@ from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.request import BoltRequest
 
+from bot.local.listener_wait import count_listener_tasks
 from bot.local.modals import AckOutcome, ModalInput, answer_for, modal_inputs, submitted_view
 from bot.local.screen import RenderedMessage, Screen, ShellButton
 from bot.local.signed_requests import (
@@ -36,17 +35,23 @@ from bot.local.signed_requests import (
 )
 from bot.local.slack_objects import SlackUser
 from bot.local.slack_server import LocalSlack
-from bot.pools import ListenerPools
 
 __all__ = ["LocalShell", "RenderedMessage", "ShellButton", "local_authorize", "run_one"]
 
 HELP = """\
 Type a slash command ("/peer Samyadeep Basu") or just its text ("Samyadeep Basu").
-  N        press button or option N of the latest reply
-  submit   fill in and submit the open modal
-  close    close the open modal
-  help     show this help
-  quit     leave (also: exit, Ctrl-D)"""
+  N          press button or option N of the latest reply with buttons (the prompt says which)
+  submit     fill in and submit the open modal (Enter keeps what an input was pre-filled with)
+  close      close the open modal
+  :buttons   show the latest message with buttons again, to press its numbers
+  :as NAME   become another member of the local workspace (:who lists them)
+  :who       who you are and who else is in the workspace
+  :dms       the direct messages and group DMs bzpeer sent you (claim reviews, invitations, digests)
+{extra}  help       show this help
+  quit       leave (also: exit, Ctrl-D)"""
+
+# A shell command beyond the built-in ones: its help line, and what it does (returns a summary).
+ShellCommand = tuple[str, Callable[[], str]]
 
 
 class LocalShell:
@@ -66,7 +71,10 @@ class LocalShell:
         user_id: str = "U0LOCAL",
         channel_id: str = "C0LOCAL",
         console: Console | None = None,
+        commands: Mapping[str, ShellCommand] | None = None,
     ) -> None:
+        """`commands`: extra `:name` commands (e.g. `:digest`), run as a turn so that what they
+        send to Slack is shown."""
         self.app = app
         self.local = local_slack
         self.command = command
@@ -77,7 +85,8 @@ class LocalShell:
             # The app may look up whoever typed the command (time zone, name, e-mail).
             local_slack.add_user(SlackUser(user_id, team_id, "you", "You (local shell)"))
         self._secret = signing_secret
-        self._executor = _count_listener_tasks(app)
+        self.commands = dict(commands or {})
+        self._executor = count_listener_tasks(app)
 
     @property
     def errored(self) -> bool:
@@ -99,7 +108,8 @@ class LocalShell:
         """Press button (or choose option) `number` of the latest reply."""
         target = self.screen.targets.get(number)
         if target is None:
-            self.console.print(f"[red]There is no \\[{number}] on screen.[/]")
+            hint = self.screen.prompt_hint or "the latest reply has no buttons"
+            self.console.print(f"[red]There is no \\[{number}] to press ({escape(hint)}).[/]")
             return []
         control = target.control
         if control.url:
@@ -122,6 +132,66 @@ class LocalShell:
         )
         return self._turn(interactive_body(payload), lambda r: self.screen.action_ack(r.status, _text(r)))
 
+    def show_buttons(self) -> list[RenderedMessage]:
+        """Show the latest message with buttons again, so that its numbers can be pressed."""
+        self.screen.begin_turn()
+        shown = self.screen.show_again()
+        self.screen.end_turn()
+        return shown
+
+    def switch_user(self, who: str) -> bool:
+        """Become another member of the workspace (by handle, name or id)."""
+        wanted = who.strip().lstrip("@").lower()
+        members = self.local.api.call("users.list", {}).get("members") or []
+        found = [
+            m
+            for m in members
+            if not m.get("is_bot")
+            and wanted
+            and (
+                wanted in (str(m["id"]).lower(), str(m["name"]).lower())
+                or str(m.get("real_name", "")).lower().startswith(wanted)
+            )
+        ]
+        if not found:
+            self.console.print(f"[red]No member called {escape(who)!r}; :who lists them.[/]")
+            return False
+        user = found[0]
+        self.actor = replace(self.actor, user_id=str(user["id"]))
+        self.screen.user_id = str(user["id"])
+        self.screen.targets, self.screen.targets_on = {}, ""
+        self.screen.last_with_buttons = None
+        self.console.print(
+            f"You are now [bold]@{escape(str(user['name']))}[/] ({escape(str(user['real_name']))})."
+        )
+        return True
+
+    def who(self) -> None:
+        """Print the workspace's members, marking who you are."""
+        for member in self.local.api.call("users.list", {}).get("members") or []:
+            if member.get("is_bot"):
+                continue
+            you = " ← you" if member["id"] == self.actor.user_id else ""
+            admin = " (workspace admin)" if member.get("is_admin") else ""
+            self.console.print(f"  @{member['name']}: {member['real_name']}{admin}{you}", markup=False)
+
+    def direct_messages(self) -> list[RenderedMessage]:
+        """Show the DMs and group DMs bzpeer sent you, with their buttons numbered."""
+        self.screen.begin_turn()
+        shown = self.screen.direct_messages()
+        self.screen.end_turn()
+        return shown
+
+    def run_extra(self, name: str) -> list[RenderedMessage]:
+        """Run an extra `:name` command and show what it sent to Slack."""
+        command = self.commands.get(name)
+        if command is None:
+            self.console.print(f"[red]Unknown command :{escape(name)}; type help.[/]")
+            return []
+        summary: list[str] = []
+        shown = self._observe(lambda: summary.append(command[1]()))
+        return shown + ([self.screen.note(summary[0], "note")] if summary and summary[0] else [])
+
     def submit_modal(self, values: Mapping[str, str] | None = None) -> list[RenderedMessage]:
         """Submit the open modal: `values` keyed by action_id, block_id or label, else prompt."""
         view = self.screen.modals.top
@@ -142,6 +212,7 @@ class LocalShell:
             self.console.print("[red]No modal is open.[/]")
             return []
         self.screen.modals.apply_ack(AckOutcome("close"))
+        self.screen.forget_view_targets()
         shown = [self.screen.note("(modal closed)", "modal")]
         if view.get("notify_on_close"):
             body = interactive_body(view_closed(self.actor, view))
@@ -155,7 +226,7 @@ class LocalShell:
         self.console.print(f"[bold]BZPEER local shell[/] ({self.command}) — type [cyan]help[/].")
         while True:
             try:
-                line = self.console.input("[bold cyan]bzpeer>[/] ").strip()
+                line = self.console.input(self._prompt()).strip()
                 if not sys.stdin.isatty():
                     self.console.print(line, markup=False, highlight=False)  # echo piped input
             except EOFError:
@@ -166,35 +237,67 @@ class LocalShell:
                 continue
             if line in ("quit", "exit"):
                 return 0
-            if line == "help":
-                self.console.print(HELP, markup=False)
-            elif line.isdigit():
-                self.press(int(line))
-            elif line == "submit":
-                self.submit_modal()
-            elif line == "close":
-                self.close_modal()
-            elif line:
-                self.run_command(line)
+            self.run_line(line)
+
+    def run_line(self, line: str) -> None:
+        """One line of the REPL: a number, a shell command or a slash command."""
+        word, _, rest = line.partition(" ")
+        if line == "help":
+            extra = "".join(f"  :{name:<10}{text}\n" for name, (text, _) in self.commands.items())
+            self.console.print(HELP.format(extra=extra), markup=False)
+        elif line.isdigit():
+            self.press(int(line))
+        elif line == "submit":
+            self.submit_modal()
+        elif line == "close":
+            self.close_modal()
+        elif word == ":as":
+            self.switch_user(rest)
+        elif line == ":who":
+            self.who()
+        elif line == ":dms":
+            self.direct_messages()
+        elif line == ":buttons":
+            self.show_buttons()
+        elif line.startswith(":"):
+            self.run_extra(line[1:].strip())
+        elif line:
+            self.run_command(line)
+
+    def _prompt(self) -> str:
+        hint = self.screen.prompt_hint
+        return (f"[dim]({escape(hint)})[/]\n" if hint else "") + "[bold cyan]bzpeer>[/] "
 
     # one turn: dispatch, wait for background deliveries, render in order --------------------
 
     def _turn(
         self, body: str, render_ack: Callable[[BoltResponse], list[RenderedMessage]]
     ) -> list[RenderedMessage]:
+        responses: list[BoltResponse] = []
+
+        def dispatch() -> None:
+            headers: dict[str, str | Sequence[str]] = {**signed_headers(self._secret, body)}
+            responses.append(self.app.dispatch(BoltRequest(body=body, headers=headers)))
+
+        # The ack is rendered first, where Slack shows it, then whatever the listeners sent
+        # (lazy listeners after the ack; _observe waits for them).
+        return self._observe(dispatch, lambda: render_ack(responses[0]) if responses else [])
+
+    def _observe(
+        self, run: Callable[[], None], first: Callable[[], list[RenderedMessage]] = list
+    ) -> list[RenderedMessage]:
+        """Run something that talks to Slack, wait for background work, render what it sent."""
         self.screen.begin_turn()
         mark = len(self.local.calls)
         try:
-            headers: dict[str, str | Sequence[str]] = {**signed_headers(self._secret, body)}
-            request = BoltRequest(body=body, headers=headers)
-            response = self.app.dispatch(request)
+            run()
         except Exception as exc:  # the shell is a UI boundary: show the failure, keep going
             self.console.print_exception()
-            return [self.screen.error(f"the app raised {exc!r}")]
+            shown = [self.screen.error(f"the app raised {exc!r}")]
+            self.screen.end_turn()
+            return shown
         self._settle()
-        # The ack is rendered first, where Slack shows it, then whatever the listeners sent
-        # (lazy listeners after the ack; _settle waited for them).
-        shown = render_ack(response)
+        shown = first()
         for call in self.local.calls[mark:]:
             shown += self.screen.call(call)
         self.screen.end_turn()
@@ -218,67 +321,23 @@ class LocalShell:
             self.console.print(f"  [cyan]\\[{number}][/] {escape(str(label))}")
         hint = " (number)" if field.is_choice else ""
         if field.element.get("type") == "timepicker":
-            hint += (
-                f" (HH:MM or 7am; Enter keeps {field.picker_initial})" if field.picker_initial else " (HH:MM)"
-            )
+            hint += " (HH:MM or 7am)"
+        initial = field.initial_shown
+        if initial is not None:
+            # As in Slack, what the input was pre-filled with is submitted unless changed.
+            clear = "" if field.picker_initial else ", - clears it"
+            hint += f" (Enter keeps: {escape(initial)}{clear})"
         hint += " (optional)" if field.optional else ""
-        return self.console.input(f"[bold]{escape(field.label)}[/]{hint}: ") or None
+        typed = self.console.input(f"[bold]{escape(field.label)}[/]{hint}: ")
+        if not sys.stdin.isatty():
+            self.console.print(typed, markup=False, highlight=False)  # echo piped input
+        if typed.strip() == "-" and initial is not None:
+            return ""
+        return typed or None
 
 
 def _text(response: BoltResponse) -> str:
     return response.body if isinstance(response.body, str) else str(response.body)
-
-
-class _CountingExecutor(Executor):
-    """Wraps Bolt's listener executor to know when background listener work is done."""
-
-    def __init__(self, inner: Executor) -> None:
-        self.inner = inner
-        self._pending = 0
-        self._lock = threading.Lock()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run `fn` on the wrapped executor, counting it until it finishes."""
-        with self._lock:
-            self._pending += 1
-        future = self.inner.submit(fn, *args, **kwargs)
-        future.add_done_callback(self._done)
-        return future
-
-    def _done(self, _: Future[Any]) -> None:
-        with self._lock:
-            self._pending -= 1
-
-    @property
-    def idle(self) -> bool:
-        """True when no submitted task is queued or running."""
-        with self._lock:
-            return self._pending == 0
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        """Shut the wrapped executor down."""
-        self.inner.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def _count_listener_tasks(app: App) -> _CountingExecutor | ListenerPools | None:
-    # Lazy listeners run on Bolt's executor after dispatch() returns; counting its tasks lets
-    # the shell wait exactly as long as needed. These are private attributes of Bolt 1.30, so
-    # fall back to waiting for quiet alone if they are not there.
-    runner = getattr(app, "_listener_runner", None)
-    pools = getattr(runner, "lazy_listener_runner", None)
-    if isinstance(pools, ListenerPools):
-        return pools  # the app's own runner knows when its work (on both pools) is done
-    inner = getattr(runner, "listener_executor", None)
-    if runner is None or not isinstance(inner, Executor):
-        return None
-    if isinstance(inner, _CountingExecutor):
-        return inner
-    counting = _CountingExecutor(inner)
-    runner.listener_executor = counting
-    lazy = getattr(runner, "lazy_listener_runner", None)
-    if lazy is not None and getattr(lazy, "executor", None) is inner:
-        lazy.executor = counting
-    return counting
 
 
 def local_authorize(**_: object) -> AuthorizeResult:

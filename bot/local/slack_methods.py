@@ -233,6 +233,16 @@ class SlackApi:
         page = [m if with_metadata else _without_metadata(m) for m in found[:limit]]
         return _ok(messages=page, has_more=len(found) > limit, response_metadata={"next_cursor": ""})
 
+    def members(self, channel: str) -> list[str]:
+        """The members of a DM or group DM the app opened (the bot included); [] otherwise."""
+        with self._lock:
+            return list(self._members.get(channel, []))
+
+    def conversations_of(self, user_id: str) -> list[str]:
+        """The DMs and group DMs the app opened that `user_id` is in, oldest first."""
+        with self._lock:
+            return [c for c, members in self._members.items() if user_id in members]
+
     def history(self, channel: str) -> list[dict[str, Any]]:
         """Messages posted to `channel`, oldest first."""
         with self._lock:
