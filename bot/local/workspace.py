@@ -9,6 +9,7 @@ from collections.abc import Callable
 from bot.local.slack_objects import SlackUser
 from services.container import Services
 from services.store.models import utcnow
+from services.store.text import plural
 
 __all__ = ["LOCAL_PEOPLE", "shell_commands"]
 
@@ -28,7 +29,7 @@ def shell_commands(services: Services) -> dict[str, tuple[str, Callable[[], str]
         if not published.papers:
             return "(nobody follows anyone yet: /peer follow NAME first)"
         lines = [f"  {name}: {title}" for name, title in published.papers]
-        return "\n".join([f"(demo news: {published.queued} digest item(s) queued)", *lines])
+        return "\n".join([f"(demo news: {plural(published.queued, 'digest item')} queued)", *lines])
 
     def digest() -> str:
         # `bzpeer digest --now`: every member with pending items gets their digest now.
