@@ -10,6 +10,8 @@ from bot.installations import InstallationTokens
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
+from services.collaboration.orcid_client import OrcidConfig
+from services.collaboration.orcid_service import OrcidService
 from services.container import Services, build_services
 from services.openalex.client import OpenAlexClient
 from services.store.engine import is_in_memory, make_engine, upgrade
@@ -35,6 +37,7 @@ class Runtime:
     def close(self) -> None:
         """Release the OpenAlex connection pool and the database pools."""
         self.openalex.close()
+        self.services.orcid.close()
         self.services.engine.dispose()
         self.services.ack_engine.dispose()
 
@@ -68,10 +71,17 @@ def build_runtime(
         clients = WorkspaceClients(settings, token_for=tokens.bot_token)
     review_channel = settings.bzpeer_review_channel
     notifier = (
-        SlackClaimNotifier(clients, command=settings.bzpeer_command, review_channel=review_channel)
+        SlackClaimNotifier(
+            clients,
+            command=settings.bzpeer_command,
+            review_channel=review_channel,
+            # The approval DM's "Verify with ORCID" link (the service is built just below).
+            orcid_link=lambda claim_id, viewer: orcid.link(claim_id, viewer),
+        )
         if clients
         else None
     )
+    orcid = OrcidService(engine, orcid_config(settings), notifier=notifier)
     invitations = SlackInvitationSender(clients) if clients else None
     ack_engine = (
         engine  # nothing else can reach, let alone lock, a store that lives in this engine alone
@@ -87,5 +97,21 @@ def build_runtime(
         claim_notifier=notifier,
         invitation_sender=invitations,
         ack_engine=ack_engine,
+        orcid=orcid,
     )
     return Runtime(settings=settings, services=services, openalex=openalex, metrics=metrics)
+
+
+def orcid_config(settings: Settings) -> OrcidConfig | None:
+    """ORCID sign-in settings, or None when the installation has not enabled it."""
+    if not settings.orcid_enabled:
+        return None
+    assert settings.orcid_client_id and settings.orcid_client_secret and settings.bzpeer_public_url
+    assert settings.orcid_state_secret
+    return OrcidConfig(
+        orcid_url=settings.orcid_url,
+        client_id=settings.orcid_client_id,
+        client_secret=settings.orcid_client_secret,
+        public_url=settings.bzpeer_public_url,
+        secret=settings.orcid_state_secret,
+    )
