@@ -19,7 +19,7 @@ from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
 from bot.slack_sender import INVITATION_EVENT, HistoryInconclusive, bot_token_for, find_keyed, post_keyed
 from handlers.blocks import Reply
-from handlers.collaboration.claim_blocks import claimant_dm, review_message
+from handlers.collaboration.claim_blocks import claimant_dm, orcid_verified_dm, review_message
 from handlers.collaboration.invitation_blocks import (
     SlackContact,
     answered_message,
@@ -32,6 +32,7 @@ from handlers.collaboration.invitation_blocks import (
 )
 from services.collaboration.claim_types import ClaimReview, ClaimView
 from services.collaboration.invitation_types import InvitationView, PostedMessage
+from services.research.profiles import Profile
 from services.slack_requests.sending import MessageNotDelivered
 from services.workspaces.members import Viewer
 
@@ -101,10 +102,18 @@ class SlackClaimNotifier:
     """Claim reviews go to the review channel when configured (and reachable), else by DM to
     the workspace's admins and owners; decisions go to the claimant by DM."""
 
-    def __init__(self, clients: WorkspaceClients, *, command: str, review_channel: str | None = None) -> None:
+    def __init__(
+        self,
+        clients: WorkspaceClients,
+        *,
+        command: str,
+        review_channel: str | None = None,
+        orcid_link: Callable[[int, Viewer], str | None] | None = None,
+    ) -> None:
         self._clients = clients
         self._command = command
         self._review_channel = review_channel
+        self._orcid_link = orcid_link
 
     def request_review(self, review: ClaimReview) -> int:
         client = self._clients.require(review.claim.claimant.team_id)
@@ -131,7 +140,17 @@ class SlackClaimNotifier:
 
     def tell_claimant(self, claim: ClaimView) -> None:
         client = self._clients.require(claim.claimant.team_id)
-        send_dm(client, claim.claimant.user_id, claimant_dm(claim, self._command))
+        # An approved claim's DM offers the claimant ORCID sign-in (Verification L3).
+        verify_url = (
+            self._orcid_link(claim.id, claim.claimant)
+            if self._orcid_link and claim.status == "approved"
+            else None
+        )
+        send_dm(client, claim.claimant.user_id, claimant_dm(claim, self._command, verify_url=verify_url))
+
+    def tell_verified(self, viewer: Viewer, profile: Profile) -> None:
+        client = self._clients.require(viewer.team_id)
+        send_dm(client, viewer.user_id, orcid_verified_dm(profile))
 
     @staticmethod
     def _admins(client: WebClient, *, team_id: str, exclude: str) -> list[str]:

@@ -12,6 +12,8 @@ from bot.installations import InstallationTokens
 from bot.metrics import Metrics
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
+from services.collaboration.orcid_client import OrcidConfig
+from services.collaboration.orcid_service import OrcidService
 from services.container import Services, build_services
 from services.openalex.client import OpenAlexClient
 from services.store.engine import is_in_memory, make_engine, upgrade
@@ -37,6 +39,7 @@ class Runtime:
     def close(self) -> None:
         """Release the OpenAlex connection pool and the database pools."""
         self.openalex.close()
+        self.services.orcid.close()
         self.services.engine.dispose()
         self.services.ack_engine.dispose()
 
@@ -59,7 +62,7 @@ def build_runtime(
     openalex = openalex or OpenAlexClient(
         settings.openalex_url, settings.openalex_api_key, observe=metrics.observe_openalex
     )
-    sender, notifier, invitations = _slack_ports(settings, engine)
+    sender, notifier, invitations, orcid = _slack_ports(settings, engine)
     ack_engine = (
         engine  # nothing else can reach, let alone lock, a store that lives in this engine alone
         if is_in_memory(settings.database_url)
@@ -74,6 +77,7 @@ def build_runtime(
         claim_notifier=notifier,
         invitation_sender=invitations,
         ack_engine=ack_engine,
+        orcid=orcid,
     )
     return Runtime(settings=settings, services=services, openalex=openalex, metrics=metrics)
 
@@ -82,7 +86,8 @@ def with_slack(runtime: Runtime, settings: Settings) -> Runtime:
     """The same store and OpenAlex client, sending through the Slack that `settings` name (the
     local shell's stand-in: its bot token and API URL), so claims, invitations and digests reach it."""
     engine = runtime.services.engine
-    sender, notifier, invitations = _slack_ports(settings, engine)
+    runtime.services.orcid.close()  # replaced: its approval DMs go through the new notifier
+    sender, notifier, invitations, orcid = _slack_ports(settings, engine)
     services = build_services(
         engine,
         runtime.openalex,
@@ -90,14 +95,16 @@ def with_slack(runtime: Runtime, settings: Settings) -> Runtime:
         claim_notifier=notifier,
         invitation_sender=invitations,
         ack_engine=runtime.services.ack_engine,
+        orcid=orcid,
     )
     return Runtime(settings=settings, services=services, openalex=runtime.openalex, metrics=runtime.metrics)
 
 
 def _slack_ports(
     settings: Settings, engine: Engine
-) -> tuple[SlackDigestSender | None, SlackClaimNotifier | None, SlackInvitationSender | None]:
-    """What services send through: digest DMs, claim reviews, invitations (None: cannot send)."""
+) -> tuple[SlackDigestSender | None, SlackClaimNotifier | None, SlackInvitationSender | None, OrcidService]:
+    """What services send through: digest DMs, claim reviews, invitations (None: cannot send),
+    and ORCID sign-in, whose approval-DM link the claim notifier asks it for."""
     # Digest DMs need a bot token; without one, previews still work and `bzpeer digest` says so.
     sender = SlackDigestSender(settings) if settings.slack_bot_token else None
     # Claims and invitations send through one "which client for workspace X" look-up.
@@ -107,11 +114,32 @@ def _slack_ports(
         tokens = InstallationTokens(settings, engine, web_client(settings))
         sender = SlackDigestSender(settings, token_for=tokens.bot_token)
         clients = WorkspaceClients(settings, token_for=tokens.bot_token)
-    review_channel = settings.bzpeer_review_channel
     notifier = (
-        SlackClaimNotifier(clients, command=settings.bzpeer_command, review_channel=review_channel)
+        SlackClaimNotifier(
+            clients,
+            command=settings.bzpeer_command,
+            review_channel=settings.bzpeer_review_channel,
+            # The approval DM's "Verify with ORCID" link (the service is built just below).
+            orcid_link=lambda claim_id, viewer: orcid.link(claim_id, viewer),
+        )
         if clients
         else None
     )
+    orcid = OrcidService(engine, orcid_config(settings), notifier=notifier)
     invitations = SlackInvitationSender(clients) if clients else None
-    return sender, notifier, invitations
+    return sender, notifier, invitations, orcid
+
+
+def orcid_config(settings: Settings) -> OrcidConfig | None:
+    """ORCID sign-in settings, or None when the installation has not enabled it."""
+    if not settings.orcid_enabled:
+        return None
+    assert settings.orcid_client_id and settings.orcid_client_secret and settings.bzpeer_public_url
+    assert settings.orcid_state_secret
+    return OrcidConfig(
+        orcid_url=settings.orcid_url,
+        client_id=settings.orcid_client_id,
+        client_secret=settings.orcid_client_secret,
+        public_url=settings.bzpeer_public_url,
+        secret=settings.orcid_state_secret,
+    )

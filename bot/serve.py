@@ -30,7 +30,13 @@ def build_wsgi_app(settings: Settings) -> tuple[WebApp, ListenerPools]:
     bolt = build_bolt_app(settings, runtime.services, metrics=runtime.metrics)
     ack_engine = runtime.services.ack_engine
     # /healthz and the /metrics queue gauge use the request path's engine, with its bounded waits.
-    app = WebApp(bolt, ack_engine, metrics=runtime.metrics, queue_depth=lambda: count_pending(ack_engine))
+    app = WebApp(
+        bolt,
+        ack_engine,
+        metrics=runtime.metrics,
+        queue_depth=lambda: count_pending(ack_engine),
+        orcid=runtime.services.orcid,
+    )
     return app, pools_of(bolt)
 
 

@@ -33,6 +33,12 @@ class Settings(BaseSettings):
     # A channel (C…) where claim reviews are posted instead of DMs to every admin; where the
     # bot cannot post there (another workspace, not invited), admins get DMs after all.
     bzpeer_review_channel: str | None = Field(default=None, alias="BZPEER_REVIEW_CHANNEL")
+    # ORCID sign-in for Verification L3 (README: Verification L3). Needs the client id and secret
+    # of an ORCID API client and BZPEER_PUBLIC_URL (the ORCID redirect URI is built from it).
+    orcid_url: str = Field(default="https://orcid.org", alias="ORCID_URL")
+    orcid_client_id: str | None = Field(default=None, alias="ORCID_CLIENT_ID")
+    orcid_client_secret: str | None = Field(default=None, alias="ORCID_CLIENT_SECRET")
+    bzpeer_public_url: str | None = Field(default=None, alias="BZPEER_PUBLIC_URL")
     # Per process (each gunicorn worker and each scheduler has its own pool); see README.
     database_pool_size: int = Field(default=16, ge=1, alias="DATABASE_POOL_SIZE")
     database_max_overflow: int = Field(default=8, ge=0, alias="DATABASE_MAX_OVERFLOW")
@@ -52,10 +58,15 @@ class Settings(BaseSettings):
         # slack_sdk joins method names onto the base URL; it must end with "/".
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("openalex_url")
+    @field_validator("openalex_url", "orcid_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("bzpeer_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        return value.strip().rstrip("/") or None if value else None
 
     @field_validator("bzpeer_command")
     @classmethod
@@ -67,6 +78,21 @@ class Settings(BaseSettings):
     def live_openalex_without_key(self) -> bool:
         """The live OpenAlex is used without OPENALEX_API_KEY (a stand-in or a mirror needs none)."""
         return self.openalex_url == DEFAULT_OPENALEX_URL and not self.openalex_api_key
+
+    @property
+    def orcid_state_secret(self) -> str | None:
+        """What signs ORCID sign-in states: BZPEER_SECRET_KEY, else SLACK_SIGNING_SECRET."""
+        return self.bzpeer_secret_key or self.slack_signing_secret
+
+    @property
+    def orcid_enabled(self) -> bool:
+        """ORCID sign-in (the "Verify with ORCID" button and the /orcid/* routes) is on."""
+        return bool(
+            self.orcid_client_id
+            and self.orcid_client_secret
+            and self.bzpeer_public_url
+            and self.orcid_state_secret
+        )
 
     @property
     def has_slack_credentials(self) -> bool:

@@ -1,5 +1,5 @@
-"""The WSGI web process: Bolt's handler for /slack/events (and OAuth paths), /healthz and
-/metrics."""
+"""The WSGI web process: Bolt's handler for /slack/events (and OAuth paths), /healthz,
+/metrics, and ORCID sign-in (/orcid/start, /orcid/callback)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ from sqlalchemy.engine import Engine
 
 from bot.logs import log_request, new_request_id, request_id_var
 from bot.metrics import Metrics
+from bot.orcid_web import ORCID_PATHS, orcid_route
+from services.collaboration.orcid_service import OrcidService
 from services.store.health import check_writable
 
 StartResponse = Callable[..., Any]
@@ -32,11 +34,13 @@ class WebApp:
         *,
         metrics: Metrics | None = None,
         queue_depth: Callable[[], int] | None = None,
+        orcid: OrcidService | None = None,
     ) -> None:
         self._slack = SlackRequestHandler(app, path="/slack/events")
         self._engine = engine
         self._metrics = metrics
         self._queue_depth = queue_depth
+        self._orcid = orcid
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO")
@@ -49,6 +53,8 @@ class WebApp:
             payload, content_type = self._metrics.scrape(self._queue_depth)
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
+        if path in ORCID_PATHS:
+            return self._orcid_logged(environ, start_response)
         if path in OAUTH_KINDS:
             return self._logged(OAUTH_KINDS[path], environ, start_response)
         started = time.perf_counter()
@@ -77,6 +83,22 @@ class WebApp:
             if self._metrics is not None:
                 self._metrics.observe_request(kind, seen["status"], time.perf_counter() - started)
             log_request(started=started, status=seen["status"], kind=kind, request_id=request_id_var.get())
+            request_id_var.reset(reset)
+
+    def _orcid_logged(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        started, seen = time.perf_counter(), {"status": 500}
+        reset = request_id_var.set(new_request_id())
+
+        def recording(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+            seen["status"] = int(status.split(" ", 1)[0])
+            return start_response(status, headers, *args)
+
+        try:
+            return orcid_route(self._orcid, environ, recording)
+        finally:
+            if self._metrics is not None:
+                self._metrics.observe_request("orcid", seen["status"], time.perf_counter() - started)
+            log_request(started=started, status=seen["status"], kind="orcid", request_id=request_id_var.get())
             request_id_var.reset(reset)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:

@@ -15,7 +15,8 @@ down this list (tests/test_layers.py keeps it so):
     digests/         schedule, follows and follow_views, refresh (new works found), queueing and
                      ledger (a row's life), compose, port, delivery and unconfirmed
     collaboration/   claims and invitations, each as *_types, *_queries, *_policy and *_service,
-                     with invitation_views
+                     with invitation_views; ORCID sign-in for L3 (orcid_state, orcid_client,
+                     orcid_service)
 
 container.py builds every service on one engine and one OpenAlex client: what the Slack surface
 and the CLI are handed by the composition root (bot/runtime.py).

@@ -10,6 +10,7 @@ from services.collaboration.claim_service import ClaimService
 from services.collaboration.claim_types import ClaimNotifier
 from services.collaboration.invitation_service import InvitationService
 from services.collaboration.invitation_types import InvitationSender
+from services.collaboration.orcid_service import OrcidService
 from services.digests.delivery import DigestService
 from services.digests.demo_news import DemoNewsService
 from services.digests.follows import FollowService
@@ -51,6 +52,7 @@ class Services:
     claims: ClaimService
     invitations: InvitationService
     privacy: PrivacyService
+    orcid: OrcidService
 
 
 def build_services(
@@ -61,6 +63,7 @@ def build_services(
     claim_notifier: ClaimNotifier | None = None,
     invitation_sender: InvitationSender | None = None,
     ack_engine: Engine | None = None,
+    orcid: OrcidService | None = None,
 ) -> Services:
     """Wire every service onto one engine and one OpenAlex client (and the digest DM port);
     what runs before an ack (the dedupe check, workspace events) may have an engine of its own."""
@@ -89,4 +92,5 @@ def build_services(
         claims=ClaimService(engine, claim_notifier),
         invitations=InvitationService(engine, invitation_sender),
         privacy=PrivacyService(engine),
+        orcid=orcid or OrcidService(engine, None),
     )

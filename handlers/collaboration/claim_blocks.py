@@ -7,26 +7,19 @@ from __future__ import annotations
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
-    CheckboxesElement,
+    ButtonElement,
     ConfirmObject,
-    InputBlock,
-    Option,
-    PlainTextInputElement,
 )
-from slack_sdk.models.views import View
 
 from handlers.blocks import Reply, button, context, escape, plural, section, shown_name
-from handlers.ids import Action, ProfileInput
-from handlers.ids import View as ViewId
-from handlers.values import ClaimValue, EditMetadata, ResearcherValue
-from services.collaboration.claim_service import HEADLINE_MAX
+from handlers.ids import Action
+from handlers.values import ClaimValue, ResearcherValue
 from services.collaboration.claim_types import (
     OPERATOR,
     ClaimOutcome,
     ClaimReview,
     ClaimView,
     DecisionOutcome,
-    EditOutcome,
     UnclaimOutcome,
 )
 from services.research.profiles import Profile
@@ -37,6 +30,18 @@ CLAIM_SENTENCE = (
     "collaboration workflows."
 )
 INVITE_LOCKED_SENTENCE = "Claim this author entity first to unlock direct invitations."
+VERIFY_SENTENCE = "Sign in with ORCID to make it *Verification L3* (+15 trust)."
+
+
+def verify_button(url: str, name: str) -> ButtonElement:
+    """The "Verify with ORCID" link to /orcid/start for the member's own approved claim."""
+    return button(
+        "Verify with ORCID",
+        action_id=f"{Action.OPEN_LINK}:orcid_verify",
+        url=url,
+        style="primary",
+        label=f"Verify your claim on {name} by signing in with ORCID",
+    )
 
 
 def mention(user_id: str) -> str:
@@ -89,6 +94,15 @@ def card_collaboration_blocks(profile: Profile) -> list[Block]:
             context(f"*Direct collaboration* · {INVITE_LOCKED_SENTENCE}"),
         ]
     openness = "open to collaborate" if profile.open_to_collaborate else "not open to collaboration"
+    if profile.claimed_by_viewer and profile.orcid_verify_url:
+        # The card's fifth button: "Edit profile" waits on the Home tab until ORCID is done.
+        return [
+            section(
+                f"*Identity and collaboration*\nThis is your claimed profile; you are {openness}. "
+                f"{VERIFY_SENTENCE} Edit your profile from the app's Home tab.",
+                accessory=verify_button(profile.orcid_verify_url, profile.name),
+            )
+        ]
     if profile.claimed_by_viewer:
         return [
             section(
@@ -299,8 +313,8 @@ def admin_elsewhere_refusal(command: str) -> Reply:
     return Reply(text, [section(f":no_entry: {text}"), context(f"`{command} help` lists what you can do.")])
 
 
-def claimant_dm(claim: ClaimView, command: str) -> Reply:
-    """The decision, told to the claimant."""
+def claimant_dm(claim: ClaimView, command: str, *, verify_url: str | None = None) -> Reply:
+    """The decision, told to the claimant (an approval with the ORCID sign-in link, when enabled)."""
     name = shown_name(claim.researcher_name)
     admin = "the operator of this BZPEER app" if claim.decided_by == OPERATOR else "a workspace admin"
     if claim.status == "approved":
@@ -317,68 +331,23 @@ def claimant_dm(claim: ClaimView, command: str) -> Reply:
         )
     else:
         text = f"Your claim on *{name}* was revoked by {admin}; the profile is unclaimed again."
-    return Reply(escape(f"Your claim on {claim.researcher_name}: {claim.status}"), [section(text)])
+    fallback = escape(f"Your claim on {claim.researcher_name}: {claim.status}")
+    if claim.status == "approved" and verify_url:
+        return Reply(
+            fallback,
+            [
+                section(text),
+                section(VERIFY_SENTENCE, accessory=verify_button(verify_url, claim.researcher_name)),
+            ],
+        )
+    return Reply(fallback, [section(text)])
 
 
-# ---------------------------------------------------------------------------------------------
-# The profile edit modal
-
-
-def edit_refusal() -> Reply:
-    text = "Only the person whose approved claim holds this profile can edit it."
-    return Reply(text, [section(f":no_entry: {text}")])
-
-
-def profile_edit_modal(profile: Profile, *, from_home: bool = False) -> View:
-    """Edit the headline and "Open to collaborate" of one's own claimed profile."""
-    open_option = Option(text="Open to collaborate (others can invite me)", value="open")
-    return View(
-        type="modal",
-        callback_id=ViewId.PROFILE_EDIT,
-        private_metadata=EditMetadata(researcher_id=profile.id, from_home=from_home).dump(),
-        title="Your profile",
-        submit="Save",
-        close="Cancel",
-        blocks=[
-            section(f"*{shown_name(profile.name)}* · {trust_summary(profile)}"),
-            InputBlock(
-                block_id=ProfileInput.HEADLINE,
-                label="Headline",
-                optional=True,
-                hint=f"One or two sentences, up to {HEADLINE_MAX} characters; shown on your card.",
-                element=PlainTextInputElement(
-                    action_id=ProfileInput.HEADLINE,
-                    multiline=True,
-                    max_length=HEADLINE_MAX,
-                    initial_value=profile.headline[:HEADLINE_MAX] if profile.headline else None,
-                ),
-            ),
-            InputBlock(
-                block_id=ProfileInput.OPEN,
-                label="Invitations",
-                optional=True,
-                element=CheckboxesElement(
-                    action_id=ProfileInput.OPEN,
-                    options=[open_option],
-                    initial_options=[open_option] if profile.open_to_collaborate else None,
-                ),
-            ),
-        ],
+def orcid_verified_dm(profile: Profile) -> Reply:
+    """Told to the member once ORCID confirmed their iD: the card's new trust line."""
+    name = shown_name(profile.name)
+    text = (
+        f":white_check_mark: ORCID confirmed your iD: your claim on *{name}* is now ORCID-verified. "
+        f"The card shows {trust_summary(profile)}."
     )
-
-
-def profile_saved_view(outcome: EditOutcome) -> View:
-    """The modal after saving: what the card now says."""
-    profile = outcome.profile
-    assert profile is not None
-    headline = escape(profile.headline) if profile.headline else "_no headline_"
-    openness = "Open to collaborate" if profile.open_to_collaborate else "Not open to collaboration"
-    return View(
-        type="modal",
-        callback_id=ViewId.PROFILE_EDIT,
-        title="Your profile",
-        close="Done",
-        blocks=[
-            section(f":white_check_mark: Saved. *{shown_name(profile.name)}*\n{headline}\n{openness}"),
-        ],
-    )
+    return Reply(escape(f"Your claim on {profile.name} is now Verification L3"), [section(text)])

@@ -23,11 +23,9 @@ from handlers.collaboration.claim_blocks import (
     claim_notice,
     decided_message,
     decision_refusal,
-    edit_refusal,
-    profile_edit_modal,
-    profile_saved_view,
     unclaim_notice,
 )
+from handlers.collaboration.profile_edit_blocks import edit_refusal, profile_edit_modal, profile_saved_view
 from handlers.collaboration.reviewers import AdminActor, admin_actor, reviewer_of, slack_identity
 from handlers.context import (
     CommandContext,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, DividerBlock
 
 from handlers.blocks import button, escape, section, shown_name
-from handlers.collaboration.claim_blocks import mention, review_buttons
+from handlers.collaboration.claim_blocks import VERIFY_SENTENCE, mention, review_buttons, verify_button
 from handlers.collaboration.invitation_blocks import brief_card, short_date
 from handlers.ids import Action
 from handlers.values import ResearcherValue, UnmuteValue
@@ -60,6 +60,10 @@ def collaboration_blocks(home: InvitationHome, command: str) -> list[Block]:
                 ),
             )
         )
+        if profile.orcid_verify_url:
+            blocks.append(
+                section(VERIFY_SENTENCE, accessory=verify_button(profile.orcid_verify_url, profile.name))
+            )
     lines = [f"*Invitations* · {home.open_sent} of {OPEN_LIMIT} sent invitations open"]
     for title, items in (("Sent", home.sent), ("Received", home.received)):
         if items:

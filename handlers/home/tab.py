@@ -3,6 +3,7 @@ changes (a follow, a schedule, a claim, an invitation, a profile edit)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,7 @@ def publish_home(
         viewer, time_zone=fresh_time_zone(services, client, viewer, now), now=now, limit=HOME_FOLLOWS
     )
     collaboration = services.invitations.home(viewer, now=now)
+    collaboration = replace(collaboration, profile=services.orcid.offer(collaboration.profile, viewer))
     # Admin rights are Slack's to say (users.info), asked only when some claim of the workspace
     # waits: a pending claim is rare and short-lived, so nearly every publish skips the call, and
     # an admin who lost the role stops seeing the claims at once (no stored flag to go stale).

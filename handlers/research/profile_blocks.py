@@ -223,8 +223,8 @@ def card_more(profile: Profile) -> Reply:
     return Reply(escape(f"More about {name}"), blocks)
 
 
-def trust_breakdown(profile: Profile) -> Reply:
-    """The "Why this score?" answer: every signal and its points."""
+def trust_breakdown(profile: Profile, *, orcid_enabled: bool = False) -> Reply:
+    """The "Why this score?" answer: every signal and its points, and how L3 is reached."""
     rows = "\n".join(
         f"• *{escape(s.name)}*: {'+' if s.points else ''}{s.points} ({escape(s.detail)})"
         for s in profile.trust.signals
@@ -239,4 +239,13 @@ def trust_breakdown(profile: Profile) -> Reply:
             "Verification: L0 name only · L1 public record · L2 claim approved · L3 ORCID-verified claim."
         ),
     ]
+    if profile.trust.level < 3:
+        how = "L3 (+45 instead of +30): claim your profile and verify with ORCID"
+        blocks.append(
+            context(
+                f"{how} (*Verify with ORCID* on your own card or Home tab)."
+                if orcid_enabled
+                else f"{how}; this installation has not enabled ORCID sign-in."
+            )
+        )
     return Reply(escape(f"Why {truncate(profile.name, NAME)} has Trust {profile.trust.score}"), blocks)

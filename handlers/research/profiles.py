@@ -22,14 +22,16 @@ def handle_profile_command(services: Services, parsed: ParsedCommand, ctx: Comma
     """`/peer QUERY`: a card, a pick list, an invalid-input hint, or an OpenAlex look-up offer."""
     lookup = services.profiles.lookup(parsed.query, viewer=ctx.viewer)
     if lookup.status == "found" and lookup.profile:
-        return profile_card(lookup.profile)
+        return profile_card(services.orcid.offer(lookup.profile, ctx.viewer) or lookup.profile)
     return unresolved(ctx.command, lookup, suggestion=parsed.suggestion)
 
 
 def pressed_card(services: Services, body: dict[str, Any]) -> Reply:
     """The card of the researcher a button names, with Follow or Unfollow as the presser sees it."""
     value = ResearcherValue.load(pressed_value(body))
-    profile = services.profiles.profile(value.researcher_id, viewer=presser(body)) if value else None
+    viewer = presser(body)
+    profile = services.profiles.profile(value.researcher_id, viewer=viewer) if value else None
+    profile = services.orcid.offer(profile, viewer)
     if profile is None:
         return messages.researcher_gone() if value else messages.stale_button()
     return profile_card(profile)
@@ -52,7 +54,8 @@ def register(app: App, services: Services) -> None:
     def handle_why_score(body: dict[str, Any], respond: Respond) -> None:
         value = ResearcherValue.load(pressed_value(body))
         profile = services.profiles.profile(value.researcher_id) if value else None
-        tell_presser(respond, trust_breakdown(profile) if profile else messages.stale_button())
+        reply = trust_breakdown(profile, orcid_enabled=services.orcid.enabled) if profile else None
+        tell_presser(respond, reply or messages.stale_button())
 
     @after_ack(app.action(Action.CARD_MORE))
     def handle_card_more(body: dict[str, Any], respond: Respond) -> None:

@@ -86,6 +86,10 @@ class Profile:
     following: bool | None = None
     # Whether the viewer holds this profile's approved claim (may edit it, cannot invite it).
     claimed_by_viewer: bool | None = None
+    # The live (pending or approved) claim, and for its own claimant the "Verify with ORCID"
+    # link (collaboration/orcid_service.py fills it when ORCID sign-in is enabled).
+    claim_id: int | None = None
+    orcid_verify_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -328,7 +332,7 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
     works_count = count_works(session, rid)
     followers = count_followers(session, rid)
     claim = session.exec(
-        select(col(Claim.status), col(Claim.orcid_authenticated), col(Claim.member_id)).where(
+        select(col(Claim.status), col(Claim.orcid_authenticated), col(Claim.member_id), col(Claim.id)).where(
             col(Claim.researcher_id) == rid, col(Claim.status).in_(("pending", "approved"))
         )
     ).first()
@@ -374,6 +378,7 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
         h_index=researcher.h_index,
         following=is_following(session=session, viewer=viewer, researcher_id=rid) if viewer else None,
         claimed_by_viewer=_claimed_by(session, viewer, claim[2] if approved and claim else None),
+        claim_id=claim[3] if claim else None,
     )
 
 

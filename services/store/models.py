@@ -318,3 +318,13 @@ class LookupSlot(SQLModel, table=True):
     slot: int = Field(primary_key=True)
     token: str = Field(max_length=32)
     held_until: datetime
+
+
+class OrcidStateUse(SQLModel, table=True):
+    """An ORCID sign-in state that came back to /orcid/callback: each is good for one sign-in."""
+
+    __tablename__ = "orcid_state_use"
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    claim_id: int = Field(index=True)
+    used_at: datetime = Field(default_factory=utcnow)
