@@ -20,6 +20,7 @@ from services.collaboration.orcid_service import OrcidService
 from services.store.health import check_writable
 
 StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 # The OAuth pages Bolt serves outside dispatch, logged here.
 OAUTH_KINDS = {"/slack/install": "oauth install", "/slack/oauth_redirect": "oauth redirect"}
 
@@ -54,7 +55,9 @@ class WebApp:
             start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(payload)))])
             return [payload]
         if path in ORCID_PATHS:
-            return self._orcid_logged(environ, start_response)
+            return self._logged(
+                "orcid", environ, start_response, lambda env, respond: orcid_route(self._orcid, env, respond)
+            )
         if path in OAUTH_KINDS:
             return self._logged(OAUTH_KINDS[path], environ, start_response)
         started = time.perf_counter()
@@ -69,7 +72,10 @@ class WebApp:
         # POST /slack/events is logged by the app's dispatch (bot/logs.py LoggingApp).
         return self._slack(environ, start_response)
 
-    def _logged(self, kind: str, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _logged(
+        self, kind: str, environ: dict[str, Any], start_response: StartResponse, route: WSGIApp | None = None
+    ) -> Iterable[bytes]:
+        """Answer with `route` (default: Bolt's handler), with one request log line and the metric."""
         started, seen = time.perf_counter(), {"status": 500}
         reset = request_id_var.set(new_request_id())
 
@@ -78,27 +84,11 @@ class WebApp:
             return start_response(status, headers, *args)
 
         try:
-            return self._slack(environ, recording)
+            return (route or self._slack)(environ, recording)
         finally:
             if self._metrics is not None:
                 self._metrics.observe_request(kind, seen["status"], time.perf_counter() - started)
             log_request(started=started, status=seen["status"], kind=kind, request_id=request_id_var.get())
-            request_id_var.reset(reset)
-
-    def _orcid_logged(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        started, seen = time.perf_counter(), {"status": 500}
-        reset = request_id_var.set(new_request_id())
-
-        def recording(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
-            seen["status"] = int(status.split(" ", 1)[0])
-            return start_response(status, headers, *args)
-
-        try:
-            return orcid_route(self._orcid, environ, recording)
-        finally:
-            if self._metrics is not None:
-                self._metrics.observe_request("orcid", seen["status"], time.perf_counter() - started)
-            log_request(started=started, status=seen["status"], kind="orcid", request_id=request_id_var.get())
             request_id_var.reset(reset)
 
     def _health(self, start_response: StartResponse) -> Iterable[bytes]:
