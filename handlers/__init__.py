@@ -13,7 +13,7 @@ from handlers import buttons, commands, direct_messages, errors, events
 from handlers.collaboration import claims, invitations
 from handlers.digests import follows, schedule
 from handlers.home import tab
-from handlers.research import collaborators, papers, profiles
+from handlers.research import collaborators, expertise, papers, profiles
 from services.container import Services
 
 
@@ -23,6 +23,7 @@ def register_all(app: App, services: Services, *, command: str) -> None:
     profiles.register(app, services)
     buttons.register(app)
     papers.register(app, services)
+    expertise.register(app, services, command=command)
     collaborators.register(app, services)
     follows.register(app, services, command=command)
     schedule.register(app, services, command=command)

@@ -20,6 +20,7 @@ from handlers.digests.follows import handle_follow_command, handle_following_com
 from handlers.digests.schedule import handle_digest_command
 from handlers.parsing import ParsedCommand, parse_slash_text
 from handlers.research.collaborators import handle_collaborators_command, handle_graph_command
+from handlers.research.expertise import handle_who_command
 from handlers.research.papers import handle_papers_command
 from handlers.research.profiles import handle_profile_command
 from services.container import Services
@@ -74,4 +75,5 @@ def command_routes() -> dict[str, Answer]:
         "claim": handle_claim_command,
         "unclaim": handle_unclaim_command,
         "invite": handle_invite_command,
+        "who": handle_who_command,
     }

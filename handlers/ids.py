@@ -21,6 +21,7 @@ class Action(StrEnum):
     PAPERS = "papers_show"
     PAPERS_PAGE = "papers_page"
     PAPERS_CLEAR_FILTER = "papers_clear_filter"
+    WHO_PAGE = "who_page"
     COLLABORATORS = "collaborators_show"
     GRAPH = "graph_show"
     # On the private answer to /peer graph: post the picture in the channel where it was asked.

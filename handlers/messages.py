@@ -44,6 +44,12 @@ def help_message(command: str) -> Reply:
             "close collaborators, and who they should work with next (and why)",
         ),
         (
+            f"{command} who WORDS",
+            f"{command} who influence functions",
+            "who in the store works on something: researchers whose works' titles or abstracts "
+            "have every word, members of this workspace first, ten per page",
+        ),
+        (
             f"{command} graph QUERY",
             f"{command} graph {EXAMPLE_NAME}",
             "a picture of their research neighbourhood, sent to you in a DM; *Share in channel* posts it",

@@ -83,6 +83,18 @@ class PapersValue(ButtonValue):
         return min(max(page, 1), MAX_PAGE)
 
 
+class ExpertsValue(ButtonValue):
+    """A page of `/peer who WORDS`: the words and the page (clamped, never refused)."""
+
+    query: str = Field(alias="q", min_length=1, max_length=200)
+    page: int = Field(default=1, alias="p")
+
+    @field_validator("page")
+    @classmethod
+    def _clamp_page(cls, page: int) -> int:
+        return min(max(page, 1), MAX_PAGE)
+
+
 class ClaimValue(ButtonValue):
     """Names one claim on the admin's buttons; who may decide is checked on every press."""
 

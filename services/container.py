@@ -22,6 +22,7 @@ from services.openalex.importer import ImportService
 from services.openalex.lookup_slots import LookupSlots
 from services.research.collaborators import CollaboratorService
 from services.research.demo import DemoService
+from services.research.expertise import ExpertiseService
 from services.research.graph_picture import GraphPictureService
 from services.research.papers import PaperService
 from services.research.profiles import ProfileService
@@ -44,6 +45,7 @@ class Services:
     refresh: RefreshService
     digests: DigestService
     papers: PaperService
+    expertise: ExpertiseService
     collaborators: CollaboratorService
     graph_pictures: GraphPictureService
     follows: FollowService
@@ -84,6 +86,7 @@ def build_services(
         refresh=RefreshService(engine, openalex),
         digests=DigestService(engine, digest_sender),
         papers=PaperService(engine),
+        expertise=ExpertiseService(engine),
         collaborators=collaborators,
         graph_pictures=GraphPictureService(engine),
         follows=FollowService(engine),

@@ -40,6 +40,7 @@ from handlers.values import (
     AuthorIdValue,
     ClaimValue,
     EditMetadata,
+    ExpertsValue,
     GraphShareValue,
     InvitationValue,
     InviteMetadata,
@@ -241,6 +242,12 @@ def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
         Delivery(
             Action.PAPERS_PAGE,
             _button(local, f"{Action.PAPERS_PAGE}:next", PapersValue(researcher_id=rid).dump()),
+        ),
+        Delivery(
+            Action.WHO_PAGE,
+            _button(
+                local, f"{Action.WHO_PAGE}:next", ExpertsValue(query="influence functions", page=2).dump()
+            ),
         ),
         Delivery(
             Action.PAPERS_CLEAR_FILTER,

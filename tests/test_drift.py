@@ -38,6 +38,9 @@ IGNORED: dict[str, set[Difference]] = {
         # Name search (services/research/search.py): a pg_trgm GIN index, which needs the extension that
         # migration 0001 creates first.
         ("remove_index", "researcher_name", "ix_researcher_name_trgm"),
+        # Expertise search (services/research/expertise.py): a GIN index over the expression
+        # to_tsvector('english', title || abstract), made by migration 0009.
+        ("remove_index", "work", "ix_work_fulltext"),
     },
     "sqlite": _SLACK_STORES
     | {
@@ -51,6 +54,12 @@ IGNORED: dict[str, set[Difference]] = {
                 "researcher_name_fts_data",
                 "researcher_name_fts_docsize",
                 "researcher_name_fts_idx",
+                # Expertise search: an FTS5 porter table over work title+abstract (migration 0009).
+                "work_fts",
+                "work_fts_config",
+                "work_fts_data",
+                "work_fts_docsize",
+                "work_fts_idx",
             )
         ),
         # SQLite's reflection drops DESC from index columns, so Alembic sees another index and
