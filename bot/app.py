@@ -31,7 +31,7 @@ from bot.oauth import oauth_app_options
 from bot.pools import ListenerPools
 from bot.request_body import MalformedBody, parse_body, storable_socket_body
 from bot.settings import Settings
-from handlers import register_all
+from handlers.listeners import register_all
 from services.container import Services
 
 

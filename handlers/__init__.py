@@ -4,33 +4,3 @@ One package per domain, as in services/: each holds its listeners (`claims.py`) 
 renderers (`claim_blocks.py`). What every listener shares sits at this level: the slash router
 (commands) and the DM that works like it (direct_messages), the request context (context), ids,
 button values, block helpers and replies."""
-
-from __future__ import annotations
-
-from slack_bolt import App
-
-from handlers import buttons, commands, direct_messages, errors, events
-from handlers.collaboration import claims, invitations
-from handlers.digests import follows, schedule
-from handlers.home import tab
-from handlers.research import collaborators, expertise, papers, profiles
-from services.container import Services
-
-
-def register_all(app: App, services: Services, *, command: str) -> None:
-    """Attach every listener to the app."""
-    commands.register(app, services, command=command)
-    profiles.register(app, services)
-    buttons.register(app)
-    papers.register(app, services)
-    expertise.register(app, services, command=command)
-    collaborators.register(app, services)
-    follows.register(app, services, command=command)
-    schedule.register(app, services, command=command)
-    tab.register(app, services, command=command)
-    claims.register(app, services, command=command)
-    invitations.register(app, services, command=command)
-    events.register(app, services)
-    direct_messages.register(app, services, command=command)
-    buttons.register_fallback(app)  # after every other action listener
-    errors.register(app)

@@ -41,6 +41,14 @@ def _imported(path: Path, known: dict[str, Path]) -> Iterator[str]:
                     yield f"{base}.{alias.name}"
                 elif base in known:
                     yield base
+            yield from _packages_above(base, known)
+
+
+def _packages_above(module: str, known: dict[str, Path]) -> Iterator[str]:
+    """The packages whose __init__ Python runs when `module` is imported (a.b.c: a, a.b, and
+    a.b.c itself when it is a package): an __init__ that imports its submodules closes a cycle."""
+    parts = module.split(".")
+    yield from (p for p in (".".join(parts[:i]) for i in range(1, len(parts) + 1)) if p in known)
 
 
 def cycles_of(graph: dict[str, set[str]]) -> list[set[str]]:
