@@ -23,6 +23,11 @@ from handlers.research.collaborators import handle_collaborators_command, handle
 from handlers.research.expertise import handle_who_command
 from handlers.research.papers import handle_papers_command
 from handlers.research.profiles import handle_profile_command
+from handlers.research.topics import (
+    handle_follow_topic_command,
+    handle_topic_command,
+    handle_unfollow_topic_command,
+)
 from services.container import Services
 
 
@@ -76,4 +81,7 @@ def command_routes() -> dict[str, Answer]:
         "unclaim": handle_unclaim_command,
         "invite": handle_invite_command,
         "who": handle_who_command,
+        "topic": handle_topic_command,
+        "follow_topic": handle_follow_topic_command,
+        "unfollow_topic": handle_unfollow_topic_command,
     }

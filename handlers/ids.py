@@ -34,6 +34,12 @@ class Action(StrEnum):
     MUTE_RESEARCHER = "mute_researcher"
     UNMUTE_RESEARCHER = "unmute_researcher"
     DIGEST_SCHEDULE = "digest_schedule_edit"
+    # Topics: a pick-list choice (the card), and following a topic.
+    TOPIC_VIEW = "topic_view"
+    TOPIC_FOLLOW = "topic_follow"
+    TOPIC_UNFOLLOW = "topic_unfollow"
+    TOPIC_MUTE = "topic_mute"
+    TOPIC_UNMUTE = "topic_unmute"
     # Claims and invitations.
     CLAIM = "claim_profile"
     CLAIM_APPROVE = "claim_approve"

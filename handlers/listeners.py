@@ -8,7 +8,7 @@ from handlers import buttons, commands, direct_messages, errors, events
 from handlers.collaboration import claims, invitations
 from handlers.digests import follows, schedule
 from handlers.home import tab
-from handlers.research import collaborators, expertise, papers, profiles
+from handlers.research import collaborators, expertise, papers, profiles, topics
 from services.container import Services
 
 
@@ -21,6 +21,7 @@ def register_all(app: App, services: Services, *, command: str) -> None:
     expertise.register(app, services, command=command)
     collaborators.register(app, services)
     follows.register(app, services, command=command)
+    topics.register(app, services, command=command)
     schedule.register(app, services, command=command)
     tab.register(app, services, command=command)
     claims.register(app, services, command=command)

@@ -59,7 +59,23 @@ def help_message(command: str) -> Reply:
             f"{command} follow {EXAMPLE_NAME}",
             "their new works in your digest (`unfollow QUERY` stops it)",
         ),
-        (f"{command} following", f"{command} following", "whom you follow, with Unfollow and Mute"),
+        (
+            f"{command} topic TOPIC",
+            f"{command} topic T10017",
+            "an OpenAlex topic: field › subfield, description, works in our store and who in the store "
+            "works on it most, with Follow",
+        ),
+        (
+            f"{command} follow topic TOPIC",
+            f"{command} follow topic influence functions",
+            "the topic's new works in your digest, the five best cited each time (`unfollow topic TOPIC` "
+            "stops it)",
+        ),
+        (
+            f"{command} following",
+            f"{command} following",
+            "whom and which topics you follow, with Unfollow and Mute",
+        ),
         (
             f"{command} digest daily|weekly|instant|off [at HH:MM]",
             f"{command} digest weekly on friday at 16:00",
@@ -82,7 +98,8 @@ def help_message(command: str) -> Reply:
     blocks: list[Block] = [
         section(f"*BZPEER for Slack* looks up researchers from scholarly records.\n{lines}"),
         context(
-            "QUERY is a name (typos and accents are fine), an OpenAlex author id or URL, or an ORCID. "
+            "QUERY is a name (typos and accents are fine), an OpenAlex author id or URL, or an ORCID; "
+            "TOPIC is an OpenAlex topic id (T10017), its URL, or words. "
             "Replies are only visible to you until you press *Share in channel*. "
             f"The same works without `{command}` in a direct message to me (the Messages tab)."
         ),

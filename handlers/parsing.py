@@ -21,7 +21,10 @@ QUERY_SUBCOMMANDS: tuple[str, ...] = (
     "invite",
 )
 # Subcommands with a grammar of their own (or none); their text after the word is `args`.
-OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim", "who")
+OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim", "who", "topic")
+# `follow topic TOPIC` / `unfollow topic TOPIC`: kinds "follow_topic" / "unfollow_topic" with TOPIC
+# as `args`. A researcher whose name starts with "Topic" is still reachable by id or ORCID.
+TOPIC_SUBCOMMANDS: tuple[str, ...] = ("follow", "unfollow")
 _HELP_WORDS = ("help", "?", "-h", "--help")
 _MARKUP = re.compile(r"<[@#!][^>]*>")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}
@@ -70,6 +73,9 @@ def parse_slash_text(text: str) -> ParsedCommand:
     if word in QUERY_SUBCOMMANDS:
         if not rest:
             return ParsedCommand("empty", subcommand=word)
+        first, _, topic = rest.partition(" ")
+        if word in TOPIC_SUBCOMMANDS and first.casefold() == "topic":
+            return ParsedCommand(f"{word}_topic", args=topic)
         return ParsedCommand("markup", rest) if markup else ParsedCommand(word, rest)
     if markup:
         # Slack rewrites mentions to <@U…>, <#C…>, <!here>: those are people and channels,

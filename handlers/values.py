@@ -45,6 +45,18 @@ class ResearcherValue(ButtonValue):
     researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
 
 
+class TopicValue(ButtonValue):
+    """Names one stored topic: its card's Follow, Unfollow / Mute in digests and lists."""
+
+    topic_id: int = Field(alias="t", gt=0, le=MAX_ROW_ID)
+
+
+class TopicChoiceValue(ButtonValue):
+    """An OpenAlex topic offered on a pick list, perhaps not in the store yet."""
+
+    openalex_id: str = Field(alias="o", pattern=r"^T\d{1,9}$")
+
+
 class GraphShareValue(ButtonValue):
     """Which research graph to share, and the channel where it was asked ("Share in channel").
     The press must come from that channel; who shares is the presser, never a value."""

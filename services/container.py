@@ -16,10 +16,12 @@ from services.digests.demo_news import DemoNewsService
 from services.digests.follows import FollowService
 from services.digests.port import DigestSender
 from services.digests.refresh import RefreshService
+from services.digests.topic_follows import TopicFollowService
 from services.openalex.author_lookup import LookupService
 from services.openalex.client import OpenAlexClient
 from services.openalex.importer import ImportService
 from services.openalex.lookup_slots import LookupSlots
+from services.openalex.topic_lookup import TopicService
 from services.research.collaborators import CollaboratorService
 from services.research.demo import DemoService
 from services.research.expertise import ExpertiseService
@@ -49,6 +51,8 @@ class Services:
     collaborators: CollaboratorService
     graph_pictures: GraphPictureService
     follows: FollowService
+    topics: TopicService
+    topic_follows: TopicFollowService
     workspaces: WorkspaceService
     dedupe: DedupeService
     claims: ClaimService
@@ -73,6 +77,7 @@ def build_services(
     profiles = ProfileService(engine)
     importer = ImportService(engine, openalex)
     collaborators = CollaboratorService(engine)
+    topics = TopicService(engine, openalex)
     return Services(
         engine=engine,
         ack_engine=ack_engine,
@@ -90,6 +95,8 @@ def build_services(
         collaborators=collaborators,
         graph_pictures=GraphPictureService(engine),
         follows=FollowService(engine),
+        topics=topics,
+        topic_follows=TopicFollowService(engine, topics),
         workspaces=WorkspaceService(ack_engine),
         dedupe=DedupeService(ack_engine),
         claims=ClaimService(engine, claim_notifier),

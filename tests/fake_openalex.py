@@ -36,6 +36,7 @@ class FakeOpenAlex:
     def __init__(self) -> None:
         self.routes: dict[str, Responder] = {}
         self.requests: list[httpx.Request] = []
+        self.topics: list[dict[str, Any]] = []
 
     def add(
         self,
@@ -54,6 +55,38 @@ class FakeOpenAlex:
 
     def add_callable(self, path: str, responder: Responder) -> None:
         self.routes[path] = responder
+
+    def add_topics(self, *topics: dict[str, Any]) -> None:
+        """Serve these /topics/T… bodies, and /autocomplete/topics over their names: every word
+        of `q` in a topic's name or description (any other request stays unexpected)."""
+        for topic in topics:
+            self.add(f"/topics/{topic['id'].rsplit('/', 1)[-1]}", topic)
+        self.topics.extend(topics)
+
+        def autocomplete(request: httpx.Request) -> httpx.Response:
+            words = str(request.url.params.get("q", "")).casefold().split()
+            if not words or set(request.url.params) - {"q", "api_key"}:
+                raise UnexpectedRequest(f"unexpected OpenAlex request: {request.method} {request.url}")
+            results = [
+                {
+                    "id": topic["id"],
+                    "short_id": "topics/" + topic["id"].rsplit("/", 1)[-1],
+                    "display_name": topic["display_name"],
+                    "hint": topic.get("description"),
+                    "works_count": topic.get("works_count"),
+                    "cited_by_count": topic.get("cited_by_count"),
+                    "entity_type": "topic",
+                    "external_id": None,
+                    "filter_key": "topics.id",
+                }
+                for topic in self.topics
+                if all(
+                    w in f"{topic['display_name']} {topic.get('description') or ''}".casefold() for w in words
+                )
+            ]
+            return httpx.Response(200, json={"meta": {"count": len(results)}, "results": results[:10]})
+
+        self.add_callable("/autocomplete/topics", autocomplete)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)

@@ -31,6 +31,7 @@ def work_json(
     venue: str | None = "Journal of Tests",
     doi: str | None = None,
     topic: tuple[str, str] | None = None,
+    cited_by_count: int | None = None,
 ) -> dict[str, Any]:
     """A /works list entry as OpenAlex sends it (only the fields the parser reads); `topic` is
     (id, name) of its one topic."""
@@ -58,6 +59,8 @@ def work_json(
     }
     if topic is not None:
         work["topics"] = [{"id": OPENALEX + topic[0], "display_name": topic[1], "count": 1}]
+    if cited_by_count is not None:
+        work["cited_by_count"] = cited_by_count
     return work
 
 
@@ -102,9 +105,10 @@ class StandInCounts:
 
 
 class WorksStandIn:
-    """OpenAlex's /works list over an index of works by author id: an OR filter over author ids
-    (`authorships.author.id:A1|A2|…`), `from_publication_date`, cursor paging (`per_page`,
-    `cursor=*` then `meta.next_cursor`); works come in the order they were added.
+    """OpenAlex's /works list over an index of works by author id and by topic id: an OR filter
+    over author ids (`authorships.author.id:A1|A2|…`) or topic ids (`topics.id:T1|T2|…`),
+    `from_publication_date`, cursor paging (`per_page`, `cursor=*` then `meta.next_cursor`);
+    works come in the order they were added.
 
     Every request's author ids are kept in `asked` and its per_page in `per_page_seen`, with
     totals in `counts`; `fail_when(predicate, status)` answers a status (with Retry-After on
@@ -112,6 +116,7 @@ class WorksStandIn:
 
     def __init__(self, works: Iterable[dict[str, Any]] = (), *, latency: float = 0.0) -> None:
         self._by_author: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+        self._by_topic: dict[str, list[tuple[int, dict[str, Any]]]] = defaultdict(list)
         self._order = itertools.count()
         self._lock = threading.Lock()
         self._latency = latency
@@ -128,11 +133,14 @@ class WorksStandIn:
             order = next(self._order)
             for authorship in work["authorships"]:
                 self._by_author[authorship["author"]["id"].rsplit("/", 1)[-1]].append((order, work))
+            for topic in work.get("topics") or ():
+                self._by_topic[topic["id"].rsplit("/", 1)[-1]].append((order, work))
 
     def clear(self) -> None:
         """Serve no works at all (what was asked stays)."""
         with self._lock:
             self._by_author.clear()
+            self._by_topic.clear()
 
     def reset_counts(self) -> None:
         self.counts = StandInCounts()
@@ -148,9 +156,11 @@ class WorksStandIn:
         started = time.perf_counter()
         query = {k: v[0] for k, v in parse_qs(request.url.query.decode()).items()}
         filters = dict(part.split(":", 1) for part in query.get("filter", "").split(",") if ":" in part)
-        if request.url.path != "/works" or "authorships.author.id" not in filters:
+        key = next((k for k in ("authorships.author.id", "topics.id") if k in filters), None)
+        if request.url.path != "/works" or key is None:
             raise UnexpectedRequest(f"unexpected OpenAlex request: {request.method} {request.url}")
-        ids = filters["authorships.author.id"].split("|")
+        index = self._by_author if key == "authorships.author.id" else self._by_topic
+        ids = filters[key].split("|")
         since = filters.get("from_publication_date")
         per_page = int(query.get("per_page", "25"))
         cursor = query.get("cursor", "*")
@@ -163,8 +173,8 @@ class WorksStandIn:
                     return httpx.Response(status, json={"error": "fault"}, headers=headers)
             found = {
                 order: work
-                for author in ids
-                for order, work in self._by_author.get(author, ())
+                for value in ids
+                for order, work in index.get(value, ())
                 if since is None or work["publication_date"] >= since
             }
         matching = [found[order] for order in sorted(found)]
@@ -177,7 +187,7 @@ class WorksStandIn:
             "next_cursor": str(following) if following < len(matching) else None,
         }
         reply = json_reply({"meta": meta, "results": page})
-        self._count(cursor, ids, filters["authorships.author.id"], len(page), per_page, started)
+        self._count(cursor, ids, filters[key], len(page), per_page, started)
         if self._latency:
             time.sleep(self._latency)
         return reply

@@ -17,6 +17,8 @@ from handlers.values import (
     LookupValue,
     PapersValue,
     ResearcherValue,
+    TopicChoiceValue,
+    TopicValue,
     UnmuteValue,
 )
 
@@ -43,6 +45,11 @@ def test_action_ids_are_pinned() -> None:
         "MUTE_RESEARCHER": "mute_researcher",
         "UNMUTE_RESEARCHER": "unmute_researcher",
         "DIGEST_SCHEDULE": "digest_schedule_edit",
+        "TOPIC_VIEW": "topic_view",
+        "TOPIC_FOLLOW": "topic_follow",
+        "TOPIC_UNFOLLOW": "topic_unfollow",
+        "TOPIC_MUTE": "topic_mute",
+        "TOPIC_UNMUTE": "topic_unmute",
         "CLAIM": "claim_profile",
         "CLAIM_APPROVE": "claim_approve",
         "CLAIM_REJECT": "claim_reject",
@@ -83,6 +90,8 @@ WIRE: list[tuple[ButtonValue, str]] = [
     (InvitationValue(invitation_id=9), '{"i":9}'),
     (UnmuteValue(member_id=0), '{"m":0}'),
     (InviteMetadata(researcher_id=7), '{"r":7}'),
+    (TopicValue(topic_id=3), '{"t":3}'),
+    (TopicChoiceValue(openalex_id="T10017"), '{"o":"T10017"}'),
 ]
 
 

@@ -27,7 +27,7 @@ def shell_commands(services: Services) -> dict[str, tuple[str, Callable[[], str]
     def news() -> str:
         published = services.demo_news.publish_for_followed(now=utcnow())
         if not published.papers:
-            return "(nobody follows anyone yet: /peer follow NAME first)"
+            return "(nobody follows anyone yet: /peer follow NAME or /peer follow topic T10017 first)"
         lines = [f"  {name}: {title}" for name, title in published.papers]
         return "\n".join([f"(demo news: {plural(published.queued, 'digest item')} queued)", *lines])
 
@@ -36,6 +36,10 @@ def shell_commands(services: Services) -> dict[str, tuple[str, Callable[[], str]
         return f"(bzpeer digest --now: {services.digests.deliver_due(now=utcnow(), force=True).summary()})"
 
     return {
-        "news": ("every followed researcher publishes a new demo paper (as a refresh would find)", news),
+        "news": (
+            "every followed researcher publishes a new demo paper, and one appears on each followed topic "
+            "(as a refresh would find)",
+            news,
+        ),
         "digest": ("send due digests now, as `bzpeer digest --now` does", digest),
     }

@@ -21,8 +21,8 @@ from handlers.blocks import (
     shown_name,
 )
 from handlers.ids import Action
-from handlers.values import ResearcherValue
-from services.digests.compose import DigestGroup, DigestItem, DigestView
+from handlers.values import ResearcherValue, TopicValue
+from services.digests.compose import GROUP_TOPIC, DigestGroup, DigestItem, DigestView
 from services.store.text import truncate
 
 # Display caps: the largest digest stays far inside Slack's per-section and per-message limits.
@@ -66,22 +66,53 @@ UNFOLLOW = "Unfollow"
 MUTE = "Mute this researcher"
 
 
+MUTE_TOPIC = "Mute this topic"
+
+
+def topic_works_url(group: DigestGroup) -> str | None:
+    """OpenAlex's list of the topic's works since the oldest one in this digest."""
+    if not group.topic_openalex_id:
+        return None
+    since = f",from_publication_date:{group.since.isoformat()}" if group.since else ""
+    return f"https://openalex.org/works?filter=topics.id:{group.topic_openalex_id}{since}"
+
+
+def _more_line(group: DigestGroup, more: int) -> str:
+    return f"…and {plural(more, 'more new work')}: " + link(topic_works_url(group), "see them on OpenAlex")
+
+
 def group_text(group: DigestGroup) -> tuple[str, int]:
-    """A researcher's section text, and how many of their works (newest first) it holds."""
+    """A group's section text, and how many of its works it shows: a researcher's newest first
+    (the rest come in the next message); a topic's best cited first, then "and M more"."""
     name = shown_name(group.name)
+    topic = group.kind == GROUP_TOPIC
     lines: list[str] = []
-    used = len(name) + 30  # the name line
+    used = len(name) + 30 + (len(_more_line(group, group.total)) if topic else 0)
     for item in group.items:
         line = item_line(item)
         if lines and used + len(line) + 1 > _SECTION_TEXT:
             break
         lines.append(line)
         used += len(line) + 1
-    return "\n".join([f"*{name}* · {plural(len(lines), 'new work')}", *lines]), len(lines)
+    if not topic:
+        return "\n".join([f"*{name}* · {plural(len(lines), 'new work')}", *lines]), len(lines)
+    head = f":label: *{name}* (topic) · {plural(group.total, 'new work')}"
+    more = group.total - len(lines)
+    return "\n".join([head, *lines, *([_more_line(group, more)] if more else [])]), len(lines)
 
 
 def group_blocks(group: DigestGroup, text: str) -> list[Block]:
-    """The researcher's section and its Unfollow / Mute-this-researcher buttons."""
+    """The group's section and its Unfollow / Mute buttons (for the researcher or the topic)."""
+    if group.kind == GROUP_TOPIC and group.topic_id is not None:
+        topic = TopicValue(topic_id=group.topic_id).dump()
+        label = f"topic {group.name}"
+        buttons = ActionsBlock(
+            elements=[
+                button(UNFOLLOW, action_id=Action.TOPIC_UNFOLLOW, value=topic, label=f"Unfollow {label}"),
+                button(MUTE_TOPIC, action_id=Action.TOPIC_MUTE, value=topic, label=f"Mute {label}"),
+            ]
+        )
+        return [section(text), buttons]
     value = ResearcherValue(researcher_id=group.researcher_id).dump()
     buttons = ActionsBlock(
         elements=[
@@ -110,12 +141,17 @@ def _layout(view: DigestView) -> tuple[DigestView, list[Block]]:
             break
         blocks.extend(group_blocks(group, text))
         used += cost
-        shown.append(replace(group, items=group.items[:count]))
-    cut_short = sum(1 for whole, part in zip(view.groups, shown, strict=False) if part.items != whole.items)
+        if group.kind == GROUP_TOPIC:
+            # A topic's group goes out whole: the works its section has no room for are summarised.
+            rest = tuple(item.work_id for item in group.items[count:])
+            shown.append(replace(group, items=group.items[:count], summarised=rest + group.summarised))
+        else:
+            shown.append(replace(group, items=group.items[:count]))
+    cut_short = sum(1 for whole, part in zip(view.groups, shown, strict=False) if part.total != whole.total)
     message = replace(
         view,
         groups=tuple(shown),
-        held_items=view.held_items + view.item_count - sum(len(group.items) for group in shown),
+        held_items=view.held_items + view.item_count - sum(group.total for group in shown),
         held_researchers=view.held_researchers + len(view.groups) - len(shown) + cut_short,
     )
     return message, blocks
@@ -139,10 +175,12 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     big for one message shows its first part and says the rest follows."""
     message, group_part = _layout(view)
     items = message.item_count
-    intro = (
-        f"*{plural(items, 'new work')}* from {plural(len(message.groups), 'researcher')} you follow, "
-        "newest first."
-    )
+    topics = sum(1 for group in message.groups if group.kind == GROUP_TOPIC)
+    sources = plural(len(message.groups) - topics, "researcher")
+    if topics:
+        sources = f"{sources} and {plural(topics, 'topic')}" if len(message.groups) > topics else ""
+        sources = sources or plural(topics, "topic")
+    intro = f"*{plural(items, 'new work')}* from {sources} you follow, newest first."
     blocks: list[Block] = [header(TITLE_TEXT), section(intro), *group_part]
     if message.held_items:
         blocks.append(context(_held_line(message)))

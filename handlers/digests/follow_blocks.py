@@ -8,6 +8,7 @@ from handlers.blocks import Reply, button, context, link, plural, section, shown
 from handlers.digests.schedule_blocks import delivery_note
 from handlers.ids import Action, BlockId
 from handlers.research.profile_blocks import profile_card
+from handlers.research.topic_blocks import followed_topic_blocks
 from handlers.values import ResearcherValue
 from services.digests.follow_views import FollowedResearcher, FollowingPage
 from services.digests.follows import FollowOutcome
@@ -118,7 +119,13 @@ def followed_blocks(item: FollowedResearcher, *, block_prefix: str) -> list[Bloc
 
 def following_summary(page: FollowingPage) -> str:
     muted = f" ({page.muted} muted)" if page.muted else ""
-    return f"You follow {plural(page.total, 'researcher')}{muted}."
+    if not page.topic_total:
+        return f"You follow {plural(page.total, 'researcher')}{muted}."
+    topics_muted = f" ({page.topics_muted} muted)" if page.topics_muted else ""
+    return (
+        f"You follow {plural(page.total, 'researcher')}{muted} "
+        f"and {plural(page.topic_total, 'topic')}{topics_muted}."
+    )
 
 
 def following_list(page: FollowingPage, command: str, *, notice: str | None = None) -> Reply:
@@ -126,7 +133,7 @@ def following_list(page: FollowingPage, command: str, *, notice: str | None = No
     blocks: list[Block] = []
     if notice:
         blocks.append(section(notice))
-    if page.total == 0:
+    if page.total == 0 and page.topic_total == 0:
         text = "You don't follow anyone yet."
         blocks.append(
             section(
@@ -139,8 +146,10 @@ def following_list(page: FollowingPage, command: str, *, notice: str | None = No
     if page.offset:
         heading += f" Page {page.page}:"
     blocks.append(section(f"*{heading}*"))
-    if not page.items:
+    if not page.items and not page.topics:
         blocks.append(context(f"There is nobody on this page. `{command} following` starts at the top."))
+    for topic in page.topics:
+        blocks.extend(followed_topic_blocks(topic, block_prefix=f"{BlockId.FOLLOWING}:{page.offset}"))
     for item in page.items:
         blocks.extend(followed_blocks(item, block_prefix=f"{BlockId.FOLLOWING}:{page.offset}"))
     blocks.append(DividerBlock())

@@ -55,7 +55,7 @@ def press_surface(body: dict[str, Any]) -> Surface:
     return "list" if block_id.startswith(f"{BlockId.FOLLOWING}:") else "card"
 
 
-def _list_offset(body: dict[str, Any]) -> int:
+def list_offset(body: dict[str, Any]) -> int:
     # block ids of the list are "following:{offset}:{researcher}[:actions]".
     parts = str(pressed_action(body).get("block_id") or "").split(":")
     return int(parts[1]) if len(parts) > 1 and parts[1].isdecimal() and len(parts[1]) <= 6 else 0
@@ -92,7 +92,7 @@ def answer_press(
     if surface == "home":
         publish_home(services, client, viewer, command, now=now, notice=outcome_note(outcome, command))
     elif surface == "list":
-        page = services.follows.following(viewer, offset=_list_offset(body), limit=PAGE_SIZE)
+        page = services.follows.following(viewer, offset=list_offset(body), limit=PAGE_SIZE)
         reply = following_list(page, command, notice=outcome_note(outcome, command))
         respond(replace_original=True, **reply.payload())
     elif surface == "card":

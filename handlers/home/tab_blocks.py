@@ -13,6 +13,7 @@ from handlers.collaboration.home_blocks import claim_review_blocks, collaboratio
 from handlers.digests.follow_blocks import followed_blocks, following_summary
 from handlers.digests.schedule_blocks import digest_times, schedule_line
 from handlers.ids import Action, BlockId
+from handlers.research.topic_blocks import followed_topic_blocks
 from services.collaboration.claim_types import ClaimView
 from services.collaboration.invitation_types import InvitationHome
 from services.digests.follow_views import HomeData
@@ -53,7 +54,7 @@ def home_view(
     if settings.prefs.tz is None and settings.prefs.frequency in ("daily", "weekly"):
         blocks.append(context("Times are in UTC until Slack tells us your time zone."))
     blocks.append(DividerBlock())
-    if page.total == 0:
+    if page.total == 0 and page.topic_total == 0:
         blocks.append(
             section(
                 "*Following*\nYou don't follow anyone yet. Press *Follow* on a researcher's card, or type "
@@ -62,9 +63,13 @@ def home_view(
         )
     else:
         blocks.append(section(f"*Following* · {following_summary(page)}"))
-        for item in page.items[:HOME_FOLLOWS]:
+        topics = page.topics[:HOME_FOLLOWS]
+        for topic in topics:
+            blocks.extend(followed_topic_blocks(topic, block_prefix=BlockId.HOME))
+        for item in page.items[: HOME_FOLLOWS - len(topics)]:
             blocks.extend(followed_blocks(item, block_prefix=BlockId.HOME))
-        hidden = page.total - min(len(page.items), HOME_FOLLOWS)
+        shown = len(topics) + min(len(page.items), HOME_FOLLOWS - len(topics))
+        hidden = page.total + page.topic_total - shown
         if hidden > 0:
             blocks.append(context(f"…and {hidden} more: `{command} following` lists them all."))
     if collaboration is not None:
@@ -76,6 +81,7 @@ def home_view(
             "*Help*\n"
             f"• `{command} NAME`: a researcher's profile card, with *Follow*\n"
             f"• `{command} follow NAME` · `{command} unfollow NAME` · `{command} following`\n"
+            f"• `{command} topic TOPIC` · `{command} follow topic TOPIC`: topics, by id or words\n"
             f"• `{command} digest daily|weekly|instant|off [at HH:MM]`: when your digest arrives\n"
             f"• `{command} digest preview`: what your next digest would hold right now\n"
             f"• `{command} help`: everything else"

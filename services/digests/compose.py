@@ -8,13 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_
 from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's typed select
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from services.digests import ledger
 from services.digests.schedule import DigestPrefs, as_utc, describe
-from services.store.models import Delivery, Follow, Member, Researcher, Work
+from services.store.models import Delivery, Member, Researcher, Topic, Work
 from services.store.sql import chunks
 
 
@@ -33,15 +32,38 @@ class DigestItem:
     published_year: int | None
     published_url: str | None
     newest_at: datetime  # ordering key: newest first
+    cited_by_count: int | None = None
+
+
+GROUP_RESEARCHER = "researcher"
+GROUP_TOPIC = "topic"
+# A topic can bring many works: its group shows the best cited few, and the rest as "and M more"
+# (settled with the message: summarised, not skipped).
+TOP_PER_TOPIC = 5
 
 
 @dataclass(frozen=True)
 class DigestGroup:
-    """The items of one followed researcher, newest first."""
+    """The items of one followed researcher, newest first; or of one followed topic (kind
+    "topic"), best cited first, with the works not shown in `summarised` ("and M more")."""
 
     researcher_id: int
     name: str
     items: tuple[DigestItem, ...]
+    kind: str = GROUP_RESEARCHER
+    topic_id: int | None = None
+    topic_openalex_id: str | None = None
+    summarised: tuple[int, ...] = ()  # work ids
+    since: date | None = None  # the oldest publication date of the group's works
+
+    @property
+    def total(self) -> int:
+        """Works the group stands for: shown and summarised."""
+        return len(self.items) + len(self.summarised)
+
+    @property
+    def newest_at(self) -> datetime:
+        return max(item.newest_at for item in self.items)
 
 
 @dataclass(frozen=True)
@@ -63,7 +85,8 @@ class DigestView:
 
     @property
     def item_count(self) -> int:
-        return sum(len(group.items) for group in self.groups)
+        """Ledger rows the view carries: works shown and works summarised."""
+        return sum(group.total for group in self.groups)
 
     @property
     def is_empty(self) -> bool:
@@ -71,7 +94,7 @@ class DigestView:
 
     @property
     def work_ids(self) -> list[int]:
-        return [item.work_id for group in self.groups for item in group.items]
+        return [w for group in self.groups for w in (*(i.work_id for i in group.items), *group.summarised)]
 
 
 def remaining_after(view: DigestView, shown: DigestView) -> DigestView:
@@ -81,7 +104,8 @@ def remaining_after(view: DigestView, shown: DigestView) -> DigestView:
     for group in view.groups:
         items = tuple(item for item in group.items if item.work_id not in gone)
         if items:
-            groups.append(replace(group, items=items))
+            summarised = tuple(w for w in group.summarised if w not in gone)
+            groups.append(replace(group, items=items, summarised=summarised))
     return replace(view, groups=tuple(groups), held_items=0, held_researchers=0, held_for_next_digest=False)
 
 
@@ -117,13 +141,14 @@ _WORK_COLUMNS = (
     col(Work.published_doi),
     col(Work.published_at),
     col(Work.first_seen_at),
+    col(Work.cited_by_count),
 )
 
 
 def _items_of_work(row: Any) -> dict[str, DigestItem]:
     """The work as a "new" item and as a "published" item (shared by every member's digest)."""
     (work_id, openalex_id, title, landing_url, doi, venue, year, published_on) = row[:8]
-    (published_venue, published_year, published_doi, published_at, first_seen_at) = row[8:]
+    (published_venue, published_year, published_doi, published_at, first_seen_at, cited) = row[8:]
     url = landing_url or _doi_url(doi) or (f"https://openalex.org/{openalex_id}" if openalex_id else None)
     if published_on is not None:
         newest = datetime(published_on.year, published_on.month, published_on.day, tzinfo=UTC)
@@ -141,6 +166,7 @@ def _items_of_work(row: Any) -> dict[str, DigestItem]:
         published_year=published_year,
         published_url=_doi_url(published_doi),
         newest_at=newest,
+        cited_by_count=cited,
     )
     # "Now published" news sorts by when we saw the publication.
     published = replace(
@@ -162,29 +188,43 @@ def compose_views(
     return views
 
 
-def _ledger_rows(
-    session: Session, member_ids: list[int], row_ids: Sequence[int] | None
-) -> list[tuple[int, int, int, str]]:
-    query = select(
-        col(Delivery.member_id), col(Delivery.researcher_id), col(Delivery.work_id), col(Delivery.kind)
+_Row = tuple[int, int | None, int | None, int, str]  # member, researcher, topic, work, kind
+
+
+def _ledger_rows(session: Session, member_ids: list[int], row_ids: Sequence[int] | None) -> list[_Row]:
+    query = sa_select(
+        col(Delivery.member_id),
+        col(Delivery.researcher_id),
+        col(Delivery.topic_id),
+        col(Delivery.work_id),
+        col(Delivery.kind),
     )
     if row_ids is not None:
         query = query.where(col(Delivery.id).in_(list(row_ids)), col(Delivery.member_id).in_(member_ids))
     else:
-        # What would go out: rows still pending (or in flight) of researchers still followed.
-        query = query.join(
-            Follow,
-            and_(
-                col(Follow.member_id) == col(Delivery.member_id),
-                col(Follow.researcher_id) == col(Delivery.researcher_id),
-            ),
-        ).where(
+        # What would go out: rows still pending (or in flight) of researchers and topics still followed.
+        query = query.where(
             col(Delivery.member_id).in_(member_ids),
             col(Delivery.status).in_([ledger.PENDING, ledger.SENDING]),
-            col(Follow.muted).is_(False),
-            col(Follow.parked).is_(False),
+            ledger.still_followed(),
         )
-    return [tuple(row) for row in session.exec(query)]  # type: ignore[misc]
+    return [tuple(row) for row in session.execute(query)]
+
+
+def _topic_group(topic: tuple[str, str | None], topic_id: int, works: list[DigestItem]) -> DigestGroup:
+    """A topic's group: the best cited works first (then the newest), the rest summarised."""
+    ranked = sorted(works, key=lambda i: (i.cited_by_count or 0, i.newest_at, i.work_id), reverse=True)
+    dates = [i.publication_date for i in works if i.publication_date is not None]
+    return DigestGroup(
+        researcher_id=0,
+        name=topic[0],
+        items=tuple(ranked[:TOP_PER_TOPIC]),
+        kind=GROUP_TOPIC,
+        topic_id=topic_id,
+        topic_openalex_id=topic[1],
+        summarised=tuple(i.work_id for i in ranked[TOP_PER_TOPIC:]),
+        since=min(dates, default=None),
+    )
 
 
 def _compose_chunk(
@@ -211,17 +251,28 @@ def _compose_chunk(
         )
     }
     rows = _ledger_rows(session, member_ids, row_ids)
-    work_ids = sorted({work_id for _, _, work_id, _ in rows} - items.keys())
-    researcher_ids = sorted({researcher_id for _, researcher_id, _, _ in rows} - names.keys())
+    work_ids = sorted({work_id for _, _, _, work_id, _ in rows} - items.keys())
+    researcher_ids = sorted({rid for _, rid, _, _, _ in rows if rid is not None} - names.keys())
+    topic_ids = sorted({tid for _, rid, tid, _, _ in rows if rid is None and tid is not None})
     for chunk in chunks(work_ids):
         for work in session.execute(sa_select(*_WORK_COLUMNS).where(col(Work.id).in_(chunk))):
             items[work[0]] = _items_of_work(work)
     for chunk in chunks(researcher_ids):
         query = sa_select(col(Researcher.id), col(Researcher.name)).where(col(Researcher.id).in_(chunk))
         names.update({rid: name for rid, name in session.execute(query)})
+    topics: dict[int, tuple[str, str | None]] = {}
+    for chunk in chunks(topic_ids):
+        found = sa_select(col(Topic.id), col(Topic.name), col(Topic.openalex_id)).where(
+            col(Topic.id).in_(chunk)
+        )
+        topics.update({tid: (name, openalex_id) for tid, name, openalex_id in session.execute(found)})
     grouped: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
-    for member_id, researcher_id, work_id, kind in rows:
-        grouped[member_id][researcher_id].append(items[work_id][kind])
+    by_topic: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
+    for member_id, researcher_id, topic_id, work_id, kind in rows:
+        if researcher_id is not None:
+            grouped[member_id][researcher_id].append(items[work_id][kind])
+        elif topic_id is not None:
+            by_topic[member_id][topic_id].append(items[work_id][kind])
     channels = ledger.dm_channels(session=session, member_ids=member_ids)
     views: dict[int, DigestView] = {}
     for member_id in member_ids:
@@ -237,7 +288,11 @@ def _compose_chunk(
             )
             for researcher_id, group in grouped.get(member_id, {}).items()
         ]
-        groups.sort(key=lambda g: (g.items[0].newest_at, g.researcher_id), reverse=True)
+        groups += [
+            _topic_group(topics.get(topic_id, ("", None)), topic_id, works)
+            for topic_id, works in by_topic.get(member_id, {}).items()
+        ]
+        groups.sort(key=lambda g: (g.newest_at, g.researcher_id, g.topic_id or 0), reverse=True)
         prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
         views[member_id] = DigestView(
             member_id=member_id,

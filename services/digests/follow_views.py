@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from services.digests.schedule import DigestPrefs, as_utc, describe, next_digest_at, valid_zone
+from services.digests.topic_follows import FollowedTopic, count_followed_topics, list_followed_topics
 from services.research.profiles import WorkSummary, summarize_work
 from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work
 
@@ -50,13 +51,17 @@ class FollowedResearcher:
 
 @dataclass(frozen=True)
 class FollowingPage:
-    """One page of what a member follows, alphabetically."""
+    """One page of what a member follows: their topics first, then researchers, each
+    alphabetically; `offset` and `limit` count both together."""
 
     items: tuple[FollowedResearcher, ...]
-    total: int
+    total: int  # researchers
     muted: int
     offset: int = 0
     limit: int = PAGE_SIZE
+    topics: tuple[FollowedTopic, ...] = ()
+    topic_total: int = 0
+    topics_muted: int = 0
 
     @property
     def page(self) -> int:
@@ -65,8 +70,8 @@ class FollowingPage:
 
     @property
     def remaining(self) -> int:
-        """Followed researchers after this page."""
-        return max(0, self.total - self.offset - len(self.items))
+        """Followed researchers and topics after this page."""
+        return max(0, self.total + self.topic_total - self.offset - len(self.items) - len(self.topics))
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,10 @@ def following_page(session: Session, member: Member | None, *, offset: int, limi
     """One page of what the member follows, alphabetically, with each researcher's newest work."""
     if member is None or member.id is None:
         return FollowingPage(items=(), total=0, muted=0, offset=offset, limit=limit)
+    topic_total, topics_muted = count_followed_topics(session=session, member_id=member.id)
+    topics = list_followed_topics(session=session, member_id=member.id, offset=offset, limit=limit)
+    page_offset, page_limit = offset, limit
+    offset, limit = max(0, offset - topic_total), limit - len(topics)
     active = (col(Follow.member_id) == member.id, col(Follow.parked).is_(False))
     total, muted = session.exec(
         select(func.count(), func.count().filter(col(Follow.muted).is_(True)))
@@ -108,7 +117,7 @@ def following_page(session: Session, member: Member | None, *, offset: int, limi
         .where(*active)
         .order_by(func.lower(col(Researcher.name)), col(Researcher.id))
         .offset(offset)
-        .limit(limit)
+        .limit(max(0, limit))
     ).all()
     items = tuple(
         FollowedResearcher(
@@ -120,7 +129,16 @@ def following_page(session: Session, member: Member | None, *, offset: int, limi
         )
         for follow, researcher in rows
     )
-    return FollowingPage(items=items, total=total, muted=muted or 0, offset=offset, limit=limit)
+    return FollowingPage(
+        items=items,
+        total=total,
+        muted=muted or 0,
+        offset=page_offset,
+        limit=page_limit,
+        topics=tuple(topics),
+        topic_total=topic_total,
+        topics_muted=topics_muted,
+    )
 
 
 def _last_digest(session: Session, member: Member) -> tuple[datetime | None, int]:

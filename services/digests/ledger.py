@@ -34,13 +34,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, update
+from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from services.digests.schedule import as_utc
-from services.store.models import Delivery, Follow, Member
+from services.store.models import Delivery, Follow, Member, TopicFollow
 from services.store.sql import IN_LIST_CHUNK, chunks
 
 PENDING = "pending"
@@ -57,16 +57,29 @@ KIND_PUBLISHED = "published"
 FREQUENCY_OFF = "off"
 
 
-def skip_unfollowed(*, session: Session, member_ids: Sequence[int]) -> int:
-    """pending → skipped for rows whose researcher the member no longer follows (or muted)."""
-    if not member_ids:
-        return 0
-    active = exists().where(
+def still_followed() -> Any:
+    """SQL: the row's researcher (or, for a row filed under a topic, its topic) is still followed
+    by the row's member, neither muted nor parked."""
+    researcher = exists().where(
         col(Follow.member_id) == col(Delivery.member_id),
         col(Follow.researcher_id) == col(Delivery.researcher_id),
         col(Follow.muted).is_(False),
         col(Follow.parked).is_(False),
     )
+    topic = exists().where(
+        col(TopicFollow.member_id) == col(Delivery.member_id),
+        col(TopicFollow.topic_id) == col(Delivery.topic_id),
+        col(TopicFollow.muted).is_(False),
+        col(TopicFollow.parked).is_(False),
+    )
+    return or_(researcher, and_(col(Delivery.researcher_id).is_(None), topic))
+
+
+def skip_unfollowed(*, session: Session, member_ids: Sequence[int]) -> int:
+    """pending → skipped for rows whose researcher or topic the member no longer follows (or muted)."""
+    if not member_ids:
+        return 0
+    active = still_followed()
     result = session.execute(
         update(Delivery)
         .where(col(Delivery.member_id).in_(list(member_ids)), col(Delivery.status) == PENDING, ~active)

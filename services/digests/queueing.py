@@ -24,7 +24,17 @@ from services.digests.ledger import (
     updated_rows,
 )
 from services.openalex.works import StoredWork
-from services.store.models import Authorship, Delivery, Follow, Member, Researcher, Work
+from services.store.models import (
+    Authorship,
+    Delivery,
+    Follow,
+    Member,
+    Researcher,
+    Topic,
+    TopicFollow,
+    Work,
+    WorkTopic,
+)
 from services.store.sql import chunks, conflict_insert
 
 _LEDGER_KEY = ["member_id", "work_id"]  # the unique key of delivery
@@ -46,6 +56,45 @@ def list_followed_openalex_ids(*, session: Session) -> list[str]:
         .order_by(col(Researcher.openalex_id))
     )
     return [openalex_id for openalex_id in rows if openalex_id]
+
+
+def list_followed_topic_ids(*, session: Session) -> list[str]:
+    """OpenAlex ids of every topic with at least one follow that is not parked."""
+    rows = session.exec(
+        select(Topic.openalex_id)
+        .join(TopicFollow, col(TopicFollow.topic_id) == col(Topic.id))
+        .where(col(TopicFollow.parked).is_(False), col(Topic.openalex_id).is_not(None))
+        .distinct()
+        .order_by(col(Topic.openalex_id))
+    )
+    return [openalex_id for openalex_id in rows if openalex_id]
+
+
+def _active_topic_followers(
+    *, session: Session, work_ids: Sequence[int]
+) -> tuple[dict[int, list[int]], dict[int, list[tuple[int, datetime]]]]:
+    """Followed topics of each work, and (member id, followed at) per such topic."""
+    work_topics: dict[int, list[int]] = defaultdict(list)
+    followers: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
+    for chunk in chunks(sorted(set(work_ids))):
+        rows = session.exec(
+            select(WorkTopic.work_id, TopicFollow.topic_id, TopicFollow.member_id, TopicFollow.created_at)
+            .join(TopicFollow, col(TopicFollow.topic_id) == col(WorkTopic.topic_id))
+            .join(Member, col(Member.id) == col(TopicFollow.member_id))
+            .where(
+                col(WorkTopic.work_id).in_(chunk),
+                col(TopicFollow.muted).is_(False),
+                col(TopicFollow.parked).is_(False),
+                col(Member.digest_frequency) != FREQUENCY_OFF,
+            )
+            .order_by(col(WorkTopic.work_id), col(TopicFollow.topic_id), col(TopicFollow.member_id))
+        )
+        for work_id, topic_id, member_id, created_at in rows:
+            if topic_id not in work_topics[work_id]:
+                work_topics[work_id].append(topic_id)
+            if (member_id, created_at) not in followers[topic_id]:
+                followers[topic_id].append((member_id, created_at))
+    return work_topics, followers
 
 
 def _active_followers(
@@ -78,14 +127,17 @@ def queue_stored_works(*, session: Session, stored: Sequence[StoredWork], now: d
     preprint whose published version arrived in this call, published after the follow. A work by
     several followed authors is one row, filed under the first of them in author order. A
     follower who already received the preprint gets the same row back as kind "published"
-    ("now published in …"); one still waiting for it simply sees the published venue.
+    ("now published in …"); one still waiting for it simply sees the published venue. A work on
+    a followed topic is news by the same rule, filed under the topic, unless the member gets it
+    under a followed author: one row per member and work.
     """
     work_ids = sorted({s.work_id for s in stored if s.work_id})
     researcher_ids = sorted({rid for s in stored for rid in s.researcher_ids})
-    if not work_ids or not researcher_ids:
+    if not work_ids:
         return 0
-    followers = _active_followers(session=session, researcher_ids=researcher_ids)
-    if not followers:
+    followers = _active_followers(session=session, researcher_ids=researcher_ids) if researcher_ids else {}
+    work_topics, topic_followers = _active_topic_followers(session=session, work_ids=work_ids)
+    if not followers and not topic_followers:
         return 0
     published_now = {s.work_id for s in stored if s.published_now}
     seen: dict[int, tuple[datetime, datetime | None, date | None]] = {}
@@ -114,8 +166,13 @@ def queue_stored_works(*, session: Session, stored: Sequence[StoredWork], now: d
         first_seen_at, published_at, published_on = seen[work_id]
         is_publication = work_id in published_now and published_at is not None
         news_at = published_at if is_publication and published_at is not None else first_seen_at
-        for researcher_id in authors.get(work_id, []):
-            for member_id, followed_at in followers.get(researcher_id, []):
+        # Followed authors first (author order), then followed topics: the row's source.
+        sources: list[tuple[int | None, int | None, list[tuple[int, datetime]]]] = [
+            (rid, None, followers.get(rid, [])) for rid in authors.get(work_id, [])
+        ]
+        sources += [(None, tid, topic_followers.get(tid, [])) for tid in work_topics.get(work_id, [])]
+        for researcher_id, topic_id, source_followers in sources:
+            for member_id, followed_at in source_followers:
                 if followed_at >= news_at or (member_id, work_id) in rows:
                     continue
                 if (
@@ -128,6 +185,7 @@ def queue_stored_works(*, session: Session, stored: Sequence[StoredWork], now: d
                     "member_id": member_id,
                     "work_id": work_id,
                     "researcher_id": researcher_id,
+                    "topic_id": topic_id,
                     "status": PENDING,
                     "kind": KIND_PUBLISHED if is_publication else KIND_NEW,
                     "attempts": 0,

@@ -1,9 +1,11 @@
-"""The refresh job: poll OpenAlex for followed researchers' recent works and queue digest items.
+"""The refresh job: poll OpenAlex for followed researchers' and topics' recent works and queue
+digest items.
 
-Followed researchers are polled 100 author ids per request (OpenAlex's OR-filter ceiling), with
-cursor paging. Each batch is written in its own transaction together with the ledger rows it
-produces (an outbox: a work is never stored without its digest items, nor the reverse); a batch
-the store refuses is written again work by work, skipping only the works it still refuses.
+Followed researchers are polled 100 author ids per request (OpenAlex's OR-filter ceiling), then
+followed topics 100 topic ids per request (`topics.id:T1|…`), with cursor paging. Each batch
+is written in its own transaction together with the ledger rows it produces (an outbox: a work
+is never stored without its digest items, nor the reverse); a batch the store refuses is
+written again work by work, skipping only the works it still refuses.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
 from services.openalex.importer import kept_topics
 from services.openalex.records import AccessDenied, BadResponse, OpenAlexUnavailable, RateLimited
 from services.openalex.records import Work as OpenAlexWork
+from services.openalex.topics import is_topic_id, works_for_topics
 from services.openalex.work_batches import UNSTORABLE_ERRORS, describe, write_each
 from services.openalex.works import StoredWork, store_works
 from services.research.researchers import refresh_researcher_topics
@@ -46,6 +49,7 @@ class RefreshReport:
     """What one refresh cycle did."""
 
     researchers: int = 0
+    topics: int = 0
     batches: int = 0
     batches_done: int = 0
     batches_skipped: int = 0
@@ -60,8 +64,9 @@ class RefreshReport:
 
     def summary(self) -> str:
         """One line for logs and the command line."""
+        topics = f" and {plural(self.topics, 'followed topic')}" if self.topics else ""
         line = (
-            f"Refresh: {plural(self.researchers, 'followed researcher')} "
+            f"Refresh: {plural(self.researchers, 'followed researcher')}{topics} "
             f"in {plural(self.batches, 'batch', 'batches')} "
             f"({self.batches_done} done, {self.batches_skipped} skipped); "
             f"{plural(self.works_seen, 'work')} seen, {self.works_new} new, "
@@ -75,6 +80,14 @@ class RefreshReport:
         return line + "."
 
 
+def _rotate(ids: list[str], start_at: str | None) -> list[str]:
+    """`ids` starting from where a rate-limited cycle stopped (all of them, in a ring)."""
+    if start_at is None:
+        return ids
+    start = next((i for i, value in enumerate(ids) if value >= start_at), 0)
+    return ids[start:] + ids[:start]
+
+
 class RefreshService:
     """Polls OpenAlex for every followed researcher and stores what is new."""
 
@@ -83,8 +96,9 @@ class RefreshService:
         self._client = client
         self._lookback = lookback
         # Where a rate-limited cycle stopped: the next cycle starts there, so a budget that runs
-        # out at the same point every day does not starve the researchers after it.
+        # out at the same point every day does not starve the researchers (or topics) after it.
         self._resume_from: str | None = None
+        self._resume_topics_from: str | None = None
 
     def followed_author_ids(self) -> list[str]:
         """OpenAlex ids of the researchers the refresh job polls, sorted."""
@@ -92,24 +106,38 @@ class RefreshService:
             ids = queueing.list_followed_openalex_ids(session=session)
         return [i for i in ids if _AUTHOR_ID.match(i)]
 
+    def followed_topic_ids(self) -> list[str]:
+        """OpenAlex ids of the topics the refresh job polls, sorted."""
+        with session_scope(self._engine) as session:
+            ids = queueing.list_followed_topic_ids(session=session)
+        return [i for i in ids if is_topic_id(i)]
+
     def refresh(self, *, now: datetime) -> RefreshReport:
-        """One cycle: every batch of 100 followed researchers, each in its own transaction."""
+        """One cycle: every batch of 100 followed researchers, then of 100 followed topics, each
+        batch in its own transaction."""
         now = as_utc(now)
         since = (now - self._lookback).date()
-        ids = self.followed_author_ids()
-        if self._resume_from is not None:
-            start = next((i for i, value in enumerate(ids) if value >= self._resume_from), 0)
-            ids = ids[start:] + ids[:start]
-        batches = list(chunks(ids, MAX_OR_VALUES))
-        report = RefreshReport(researchers=len(ids), batches=len(batches))
-        for number, batch in enumerate(batches, 1):
+        authors = _rotate(self.followed_author_ids(), self._resume_from)
+        topics = _rotate(self.followed_topic_ids(), self._resume_topics_from)
+        author_batches = list(chunks(authors, MAX_OR_VALUES))
+        topic_batches = list(chunks(topics, MAX_OR_VALUES))
+        report = RefreshReport(
+            researchers=len(authors), topics=len(topics), batches=len(author_batches) + len(topic_batches)
+        )
+        batches: list[tuple[str, Sequence[str]]] = [("researcher", b) for b in author_batches]
+        batches += [("topic", b) for b in topic_batches]
+        for number, (kind, batch) in enumerate(batches, 1):
             try:
-                works = list(self._client.works_for_authors(batch, from_publication_date=since))
+                if kind == "topic":
+                    works = list(works_for_topics(self._client, batch, from_publication_date=since))
+                else:
+                    works = list(self._client.works_for_authors(batch, from_publication_date=since))
             except RateLimited as error:
                 # The day's budget is spent (or close to it): everything after this would 429 too.
-                # Nothing of this batch was written; the next cycle starts again from batch 1.
+                # Nothing of this batch was written; the next cycle starts again from here.
                 report.rate_limited = True
-                self._resume_from = batch[0]
+                self._resume_from = batch[0] if kind == "researcher" else None
+                self._resume_topics_from = batch[0] if kind == "topic" else None
                 report.retry_after = error.retry_after
                 report.stopped = f"OpenAlex rate limit at batch {number} of {len(batches)}"
                 log.warning(
@@ -119,26 +147,26 @@ class RefreshService:
                     len(batches),
                     "none" if error.retry_after is None else f"{error.retry_after:.0f}s",
                 )
-                break
+                return report
             except AccessDenied as error:
                 report.stopped = "OpenAlex refused the API key"
                 log.error("refresh stopped at batch %d of %d: %s", number, len(batches), error)
-                break
+                return report
             except (OpenAlexUnavailable, BadResponse) as error:
                 # The client already retried with backoff; give up on this batch only.
                 report.batches_skipped += 1
                 log.warning(
-                    "refresh skipped batch %d of %d (%d researcher ids): %s",
+                    "refresh skipped batch %d of %d (%d %s ids): %s",
                     number,
                     len(batches),
                     len(batch),
+                    kind,
                     error,
                 )
                 continue
             self._store_batch(number, works, now, report)
             report.batches_done += 1
-        else:
-            self._resume_from = None
+        self._resume_from = self._resume_topics_from = None
         return report
 
     def _store_batch(

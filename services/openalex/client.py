@@ -174,7 +174,8 @@ class OpenAlexClient:
 
     # -- the one request path
 
-    def _get(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
+    def get_json(self, path: str, params: Mapping[str, str | int] | None = None) -> dict[str, Any]:
+        """GET `path` as JSON: the one request path (API key, retries, budget, typed errors)."""
         query: dict[str, str | int] = dict(params or {})
         if self._api_key:
             query["api_key"] = self._api_key
@@ -324,7 +325,7 @@ class OpenAlexClient:
             if author_id is None or not author_id.startswith("A"):
                 raise ValueError(f"{ref!r} is neither an OpenAlex author id nor an ORCID")
             requested = author_id
-        data = self._get(f"/authors/{requested}")
+        data = self.get_json(f"/authors/{requested}")
         return parse_author(data, requested_id=requested)
 
     def search_authors(self, name: str, limit: int = 10) -> list[AuthorCandidate]:
@@ -332,7 +333,7 @@ class OpenAlexClient:
         query = " ".join(name.split())
         if not query or limit <= 0:
             return []
-        data = self._get("/autocomplete/authors", {"q": query})
+        data = self.get_json("/autocomplete/authors", {"q": query})
         results = data.get("results")
         if not isinstance(results, list):
             raise BadResponse("OpenAlex sent an autocomplete reply without results.")
@@ -354,7 +355,7 @@ class OpenAlexClient:
             params["select"] = select
         seen: set[str] = set()
         while True:
-            data = self._get("/works", params)
+            data = self.get_json("/works", params)
             results = data.get("results")
             if not isinstance(results, list):
                 raise BadResponse("OpenAlex sent a works list without results.")

@@ -69,10 +69,25 @@ class DemoService:
                 by_key[item["key"]] = researcher
             for item in data["works"]:
                 self._upsert_work(session, item, by_key)
+            for item in data.get("topics", []):
+                self._upsert_topic(session, item)
             refresh_researcher_topics(
                 session=session, researcher_ids=[r.id for r in by_key.values() if r.id is not None]
             )
         return DemoResult(researchers=len(data["researchers"]), works=len(data["works"]))
+
+    @staticmethod
+    def _upsert_topic(session: Session, item: dict[str, Any]) -> None:
+        """A topic with its card's details, as if fetched once (fetched_at stays empty, so a card
+        asks OpenAlex first and falls back to this when it cannot be reached)."""
+        topic = session.exec(select(Topic).where(col(Topic.openalex_id) == item["openalex_id"])).first()
+        topic = topic or Topic(openalex_id=item["openalex_id"], name=item["name"])
+        topic.description = item.get("description")
+        topic.subfield_name = item.get("subfield")
+        topic.field_name = item.get("field")
+        topic.domain_name = item.get("domain")
+        topic.works_count = item.get("works_count")
+        session.add(topic)
 
     @staticmethod
     def _upsert_work(session: Session, item: dict[str, Any], by_key: dict[str, Researcher]) -> None:

@@ -88,7 +88,8 @@ def _weight(year: int | None, cited: int | None, this_year: int) -> float:
     return 0.5 ** (age / HALF_LIFE) * (1.0 + math.log10(1 + max(cited or 0, 0)))
 
 
-def _claimed(session: Session, team_id: str, researcher_ids: list[int]) -> dict[int, str]:
+def claimed_user_ids(session: Session, team_id: str, researcher_ids: list[int]) -> dict[int, str]:
+    """Slack user ids of this workspace's members with an approved claim, by researcher."""
     rows = session.exec(
         select(col(Claim.researcher_id), col(Member.user_id))
         .join(Member, col(Member.id) == col(Claim.member_id))
@@ -126,7 +127,7 @@ def _experts(session: Session, work_ids: list[int], team_id: str, today: date) -
             select(col(Researcher.id), col(Researcher.name)).where(col(Researcher.id).in_(ids))
         ).all()
     )
-    claimed = _claimed(session, team_id, ids)
+    claimed = claimed_user_ids(session, team_id, ids)
     ranked = []
     for rid, wids in by_researcher.items():
         if rid not in names:

@@ -153,9 +153,18 @@ class Coauthor(SQLModel, table=True):
 
 
 class Topic(SQLModel, table=True):
+    """An OpenAlex topic. Works bring id and name; the card's details (domain › field › subfield,
+    description, OpenAlex's works count) are cached from /topics/T… at `fetched_at` (migration 0011)."""
+
     id: int | None = Field(default=None, primary_key=True)
     openalex_id: str | None = Field(default=None, unique=True, max_length=32)
     name: str = Field(unique=True, max_length=512)
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    subfield_name: str | None = Field(default=None, max_length=255)
+    field_name: str | None = Field(default=None, max_length=255)
+    domain_name: str | None = Field(default=None, max_length=255)
+    works_count: int | None = None
+    fetched_at: datetime | None = None
 
 
 class WorkTopic(SQLModel, table=True):
@@ -205,8 +214,26 @@ class Follow(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class TopicFollow(SQLModel, table=True):
+    """A member (a person, or a channel) following an OpenAlex topic (migration 0011)."""
+
+    __tablename__ = "topic_follow"
+    __table_args__ = (UniqueConstraint("member_id", "topic_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="member.id", index=True, ondelete="CASCADE")
+    topic_id: int = Field(foreign_key="topic.id", index=True)
+    muted: bool = Field(default=False)
+    # Parked when the workspace uninstalls; restored on reinstall (as Follow).
+    parked: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class Delivery(SQLModel, table=True):
-    """The digest ledger: one row per member and work, whatever the number of followed authors."""
+    """The digest ledger: one row per member and work, whatever the number of followed authors
+    and topics. A row is filed under the followed researcher who brought it, else (researcher_id
+    null) under the followed topic: a work both by a followed researcher and on a followed topic
+    is one row, under the researcher."""
 
     __table_args__ = (
         UniqueConstraint("member_id", "work_id"),
@@ -216,7 +243,8 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="member.id", ondelete="CASCADE")
     work_id: int = Field(foreign_key="work.id", index=True)
-    researcher_id: int = Field(foreign_key="researcher.id")
+    researcher_id: int | None = Field(default=None, foreign_key="researcher.id")
+    topic_id: int | None = Field(default=None, foreign_key="topic.id")
     # pending → sending → sent (services/digests/ledger.py has the whole life of a row).
     status: str = Field(default="pending", max_length=16)
     kind: str = Field(default="new", max_length=16)

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from services.slack_requests.dedupe import mark_delivery_seen
 from services.store.engine import session_scope
-from services.store.models import Delivery, Follow, Member, utcnow
+from services.store.models import Delivery, Follow, Member, TopicFollow, utcnow
 
 # Ledger statuses (services/digests/ledger.py owns the life cycle; these two are the ones we move
 # between).
@@ -22,7 +22,7 @@ PARKED = "parked"
 
 @dataclass(frozen=True)
 class ParkedCounts:
-    """How many follows and digest items a park or restore moved."""
+    """How many follows (of researchers and topics) and digest items a park or restore moved."""
 
     follows: int
     deliveries: int
@@ -46,13 +46,16 @@ def restore_team(*, session: Session, team_id: str) -> ParkedCounts:
 
 def has_parked_follows(*, session: Session, team_id: str) -> bool:
     """Whether any member of the team has a parked follow (the team was uninstalled)."""
-    row = session.exec(
-        select(Follow.id)
-        .join(Member, col(Member.id) == col(Follow.member_id))
-        .where(col(Member.team_id) == team_id, col(Follow.parked).is_(True))
-        .limit(1)
-    ).first()
-    return row is not None
+    for follow in (Follow, TopicFollow):
+        row = session.exec(
+            select(follow.id)
+            .join(Member, col(Member.id) == col(follow.member_id))
+            .where(col(Member.team_id) == team_id, col(follow.parked).is_(True))
+            .limit(1)
+        ).first()
+        if row is not None:
+            return True
+    return False
 
 
 def _set_parked(*, session: Session, team_id: str, parked: bool) -> ParkedCounts:
@@ -63,6 +66,12 @@ def _set_parked(*, session: Session, team_id: str, parked: bool) -> ParkedCounts
         .values(parked=parked)
         .execution_options(synchronize_session=False)
     )
+    topic_follows = session.execute(
+        update(TopicFollow)
+        .where(col(TopicFollow.member_id).in_(members), col(TopicFollow.parked).is_(not parked))
+        .values(parked=parked)
+        .execution_options(synchronize_session=False)
+    )
     old, new = (PENDING, PARKED) if parked else (PARKED, PENDING)
     deliveries = session.execute(
         update(Delivery)
@@ -70,7 +79,9 @@ def _set_parked(*, session: Session, team_id: str, parked: bool) -> ParkedCounts
         .values(status=new)
         .execution_options(synchronize_session=False)
     )
-    return ParkedCounts(follows=_rowcount(follows), deliveries=_rowcount(deliveries))
+    return ParkedCounts(
+        follows=_rowcount(follows) + _rowcount(topic_follows), deliveries=_rowcount(deliveries)
+    )
 
 
 def _rowcount(result: Result[Any]) -> int:

@@ -16,7 +16,16 @@ from sqlalchemy.engine import CursorResult, Engine
 from sqlmodel import col, select
 
 from services.store.engine import session_scope
-from services.store.models import Claim, Delivery, Follow, Invitation, InvitationMute, LookupSlot, Member
+from services.store.models import (
+    Claim,
+    Delivery,
+    Follow,
+    Invitation,
+    InvitationMute,
+    LookupSlot,
+    Member,
+    TopicFollow,
+)
 from services.workspaces.members import Viewer, find_member
 
 
@@ -94,7 +103,8 @@ class PrivacyService:
             report = ForgetReport(
                 team_id,
                 user_id,
-                follows=_count(session.execute(delete(Follow).where(col(Follow.member_id) == member_id))),
+                follows=_count(session.execute(delete(Follow).where(col(Follow.member_id) == member_id)))
+                + _count(session.execute(delete(TopicFollow).where(col(TopicFollow.member_id) == member_id))),
                 digest_items=_count(
                     session.execute(delete(Delivery).where(col(Delivery.member_id) == member_id))
                 ),
