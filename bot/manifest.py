@@ -47,8 +47,8 @@ def build_manifest(command: str, url: str | None = None, *, token_rotation: bool
         "command": command,
         "description": "Look up researchers: profiles, trust, papers and collaborators",
         "usage_hint": (
-            "NAME | profile|papers|collaborators|graph|follow|unfollow|claim|invite QUERY | following | "
-            "digest | unclaim | help"
+            "NAME | profile|papers|collaborators|graph|follow|unfollow|claim|invite QUERY | topic TOPIC | "
+            "follow|unfollow topic TOPIC | following | digest | unclaim | who WORDS | help"
         ),
         "should_escape": True,
     }

@@ -8,12 +8,15 @@ down this list (tests/test_layers.py keeps it so):
     workspaces/      who uses the bot: members.py, lifecycle.py (an uninstall parks, a reinstall
                      restores), privacy.py (forgetting a member)
     research/        researchers and what is known of them: identifiers, search, researchers
-                     (names, topics), profiles, trust, paper_keys, papers, coauthor_graph,
-                     collaborator_queries, collaborators, graph_picture, demo (with data/)
+                     (names, topics), topic_queries (a topic's card), profiles, trust, paper_keys,
+                     papers, coauthor_graph, collaborator_queries, collaborators, graph_picture,
+                     demo (with data/)
     openalex/        client.py and records.py, upserts.py and works.py (writing records into the
-                     store), work_batches, importer, author_lookup and lookup_slots (from Slack)
-    digests/         schedule, follows and follow_views, refresh (new works found), queueing and
-                     ledger (a row's life), compose, port, delivery and unconfirmed
+                     store), work_batches, importer, author_lookup and lookup_slots (from Slack),
+                     topics (topic requests and parsing) and topic_lookup (TOPIC → a cached topic)
+    digests/         schedule, follows, topic_follows (by member: a person or a channel) and
+                     follow_views, refresh (new works found), queueing and ledger (a row's life),
+                     compose, port, delivery and unconfirmed
     collaboration/   claims and invitations, each as *_types, *_queries, *_policy and *_service,
                      with invitation_views; ORCID sign-in for L3 (orcid_state, orcid_client,
                      orcid_service)

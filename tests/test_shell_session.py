@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.test_cli import _env, bzpeer
 
 # One run of `bzpeer` (no credentials: demo store + local shell), typed line by line. Blank lines
@@ -74,3 +75,22 @@ def test_a_whole_session_claim_approval_invitation_follow_and_digest(
     assert "New from researchers you follow" in rest
     assert "A new paper by Samyadeep Basu (demo news" in rest
     assert "1 message sent (1 item)" in rest
+
+
+def test_the_shell_follows_a_topic_and_its_demo_news_reaches_the_digest(
+    database_url: str, tmp_path: Path
+) -> None:
+    openalex = FakeOpenAlex()
+    openalex.add_topics(fixture("topic_T10017.json"))  # the shell's OpenAlex stand-in serves T10017
+    session = "/peer follow topic T10017\n:news\n:digest\n/peer following\nquit\n"
+    with openalex.serve() as url:
+        result = bzpeer(env=_env(database_url, COLUMNS="250", OPENALEX_URL=url), cwd=tmp_path, stdin=session)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    name = "Interpretability and Influence of Training Data in Machine Learning"
+    assert f"You now follow the topic {name}" in out or f"You now follow the topic *{name}*" in out
+    news = out.split("bzpeer> :news", 1)[1]
+    assert f"topic {name}: A new paper on {name} (demo news" in news
+    digest = news.split("bzpeer> :digest", 1)[1]
+    assert "(topic) · 1 new work" in digest and "1 message sent (1 item)" in digest
+    assert "You follow 0 researchers and 1 topic." in digest

@@ -13,7 +13,16 @@ from handlers.ids import Action
 from handlers.parsing import parse_slash_text
 from services.store.models import Claim, Member, Researcher, Topic, TopicFollow
 from tests.fake_openalex import FakeOpenAlex
-from tests.slack_support import SlackDriver, all_text, button, buttons, placed_elements, press
+from tests.slack_support import (
+    SlackDriver,
+    all_text,
+    button,
+    buttons,
+    open_home,
+    placed_elements,
+    press,
+    published_home,
+)
 from tests.topic_support import T10017, T10017_NAME, link_works_to_topic, serve_topics
 
 
@@ -179,3 +188,57 @@ def test_a_stale_topic_button_says_so(driver: SlackDriver) -> None:
 
 def _follows_none_yet(driver: SlackDriver) -> bool:
     return not any("You now follow" in all_text(reply) for reply in driver.replies())
+
+
+def test_following_lists_topics_first_with_unfollow_and_mute(driver: SlackDriver, runtime: Runtime) -> None:
+    driver.command("follow Samyadeep Basu")
+    driver.command(f"follow topic {T10017}")
+    driver.command("following")
+    reply = driver.last_reply()
+    text = all_text(reply)
+    assert "You follow 1 researcher and 1 topic." in text
+    assert text.index(T10017_NAME) < text.index("Samyadeep Basu")
+    mute = button(reply, Action.TOPIC_MUTE)
+    [(block_id, _)] = [(b, e) for b, e in placed_elements(reply) if e["action_id"] == Action.TOPIC_MUTE]
+    press(driver, mute, block_id=block_id)
+    listed = driver.last_reply()
+    assert "Muted the topic" in all_text(
+        listed
+    ) and "You follow 1 researcher and 1 topic (1 muted)." in all_text(listed)
+    unfollow = button(listed, Action.TOPIC_UNFOLLOW)
+    [(block_id, _)] = [(b, e) for b, e in placed_elements(listed) if e["action_id"] == Action.TOPIC_UNFOLLOW]
+    press(driver, unfollow, block_id=block_id)
+    assert "You follow 1 researcher." in all_text(driver.last_reply()) and _follows(runtime) == []
+
+
+def test_following_pages_count_topics_and_researchers_together(driver: SlackDriver, runtime: Runtime) -> None:
+    engine = runtime.services.engine
+    with Session(engine) as session:
+        member = Member(team_id="T0TEAM1", user_id="U0ALICE")
+        session.add(member)
+        session.flush()
+        for n in range(25):
+            topic = Topic(openalex_id=f"T{30000 + n}", name=f"Topic {n:02d}")
+            session.add(topic)
+            session.flush()
+            session.add(TopicFollow(member_id=member.id or 0, topic_id=topic.id or 0))
+        session.commit()
+    driver.command("follow Samyadeep Basu")
+    driver.command("following")
+    first = driver.last_reply()
+    assert "You follow 1 researcher and 25 topics." in all_text(first)
+    assert "…and 6 more: `/peer following 2` shows them." in all_text(first)
+    assert within_limits(first["blocks"])
+    driver.command("following 2")
+    second = all_text(driver.last_reply())
+    assert "Topic 20" in second and "Topic 24" in second and "Samyadeep Basu" in second
+    assert "Topic 19" not in second
+
+
+def test_home_tab_shows_followed_topics(driver: SlackDriver) -> None:
+    driver.command(f"follow topic {T10017}")
+    open_home(driver)
+    home = published_home(driver)
+    text = all_text(home)
+    assert "You follow 0 researchers and 1 topic." in text and T10017_NAME in text
+    button(home, Action.TOPIC_UNFOLLOW)

@@ -35,7 +35,8 @@ _SECTION_TEXT = MAX_SECTION_TEXT - 200
 # Kept free for the closing blocks (what comes later, how to change the schedule).
 _RESERVED_BLOCKS = 2
 _RESERVED_TEXT = 600
-TITLE_TEXT = "New from researchers you follow"
+# The longest header a digest has (its budget); a digest of researchers alone says just that.
+TITLE_TEXT = "New from researchers and topics you follow"
 
 
 def _title(title: str, url: str | None) -> str:
@@ -170,6 +171,13 @@ def _held_line(view: DigestView) -> str:
     )
 
 
+def _followed_kinds(view: DigestView) -> str:
+    """What the digest's works come from: "researchers", "topics", or "researchers and topics"."""
+    topics = any(group.kind == GROUP_TOPIC for group in view.groups)
+    researchers = any(group.kind != GROUP_TOPIC for group in view.groups)
+    return "researchers and topics" if topics and researchers else "topics" if topics else "researchers"
+
+
 def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     """One digest DM: newest first, ≤ 50 blocks and well under Slack's text cap; a digest too
     big for one message shows its first part and says the rest follows."""
@@ -180,8 +188,10 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     if topics:
         sources = f"{sources} and {plural(topics, 'topic')}" if len(message.groups) > topics else ""
         sources = sources or plural(topics, "topic")
-    intro = f"*{plural(items, 'new work')}* from {sources} you follow, newest first."
-    blocks: list[Block] = [header(TITLE_TEXT), section(intro), *group_part]
+    order = "newest first" + ("; a topic's best cited first" if topics else "")
+    intro = f"*{plural(items, 'new work')}* from {sources} you follow, {order}."
+    followed = _followed_kinds(message)
+    blocks: list[Block] = [header(f"New from {followed} you follow"), section(intro), *group_part]
     if message.held_items:
         blocks.append(context(_held_line(message)))
     blocks.append(
@@ -191,7 +201,7 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
         )
     )
     first = message.groups[0].items[0].title if message.groups and message.groups[0].items else ""
-    text = f"{plural(items, 'new work')} from researchers you follow"
+    text = f"{plural(items, 'new work')} from {followed} you follow"
     if first:
         text += f": {truncate(first, TITLE)}" + (" and more" if items > 1 else "")
     return Reply(escape(text), blocks)
