@@ -34,6 +34,9 @@ class Action(StrEnum):
     MUTE_RESEARCHER = "mute_researcher"
     UNMUTE_RESEARCHER = "unmute_researcher"
     DIGEST_SCHEDULE = "digest_schedule_edit"
+    # Channel feeds: a pick list's Follow, and Unfollow in `/peer channel`'s list.
+    CHANNEL_FOLLOW = "channel_follow"
+    CHANNEL_UNFOLLOW = "channel_unfollow"
     # Claims and invitations.
     CLAIM = "claim_profile"
     CLAIM_APPROVE = "claim_approve"

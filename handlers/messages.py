@@ -279,9 +279,12 @@ def pick_list(
     *,
     action: str = Action.VIEW_PROFILE,
     value: Callable[[int], str] | None = None,
+    verb: str = "View",
+    where: str = "",
 ) -> Reply:
     """Several researchers answer the query: one line and a View button each (by default the
-    card; papers, collaborators and graph pick lists pass their own action and value)."""
+    card; papers, collaborators, graph and channel pick lists pass their own action and value,
+    and a channel's its `verb` and `where`, e.g. "Follow" … "in #lab-papers")."""
     blocks: list[Block] = [section(f"Several researchers match “{shown_name(query)}”. Which one?")]
     for candidate in candidates:
         details = [
@@ -294,11 +297,12 @@ def pick_list(
             section(
                 f"*{shown_name(candidate.name)}*{also}\n{escape(' · '.join(details))}",
                 accessory=button(
-                    "View",
+                    verb,
                     action_id=action,
                     value=(value or _researcher_value)(candidate.id),
-                    label=f"View {candidate.name}"
-                    + (f" ({candidate.affiliation})" if candidate.affiliation else ""),
+                    label=f"{verb} {candidate.name}"
+                    + (f" ({candidate.affiliation})" if candidate.affiliation and not where else "")
+                    + (f" {where}" if where else ""),
                 ),
             )
         )

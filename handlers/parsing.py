@@ -21,7 +21,7 @@ QUERY_SUBCOMMANDS: tuple[str, ...] = (
     "invite",
 )
 # Subcommands with a grammar of their own (or none); their text after the word is `args`.
-OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim", "who")
+OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim", "who", "channel")
 _HELP_WORDS = ("help", "?", "-h", "--help")
 _MARKUP = re.compile(r"<[@#!][^>]*>")
 _ENTITIES = {"&amp;": "&", "&lt;": "<", "&gt;": ">"}

@@ -11,6 +11,7 @@ from services.collaboration.claim_types import ClaimNotifier
 from services.collaboration.invitation_service import InvitationService
 from services.collaboration.invitation_types import InvitationSender
 from services.collaboration.orcid_service import OrcidService
+from services.digests.channels import ChannelService
 from services.digests.delivery import DigestService
 from services.digests.demo_news import DemoNewsService
 from services.digests.follows import FollowService
@@ -49,6 +50,7 @@ class Services:
     collaborators: CollaboratorService
     graph_pictures: GraphPictureService
     follows: FollowService
+    channels: ChannelService
     workspaces: WorkspaceService
     dedupe: DedupeService
     claims: ClaimService
@@ -90,6 +92,7 @@ def build_services(
         collaborators=collaborators,
         graph_pictures=GraphPictureService(engine),
         follows=FollowService(engine),
+        channels=ChannelService(engine),
         workspaces=WorkspaceService(ack_engine),
         dedupe=DedupeService(ack_engine),
         claims=ClaimService(engine, claim_notifier),

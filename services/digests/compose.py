@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +14,17 @@ from sqlmodel import Session, col, select
 
 from services.digests import ledger
 from services.digests.schedule import DigestPrefs, as_utc, describe
-from services.store.models import Delivery, Follow, Member, Researcher, Work
+from services.store.models import (
+    MEMBER_CHANNEL,
+    MEMBER_USER,
+    Authorship,
+    Claim,
+    Delivery,
+    Follow,
+    Member,
+    Researcher,
+    Work,
+)
 from services.store.sql import chunks
 
 
@@ -60,6 +70,14 @@ class DigestView:
     held_items: int = 0
     held_researchers: int = 0
     held_for_next_digest: bool = False
+    # "channel": a channel's feed (user_id is the channel id), one post a digest run, in the
+    # channel itself; it mentions the workspace's members who claimed an author of a work.
+    kind: str = MEMBER_USER
+    mentions: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def is_channel(self) -> bool:
+        return self.kind == MEMBER_CHANNEL
 
     @property
     def item_count(self) -> int:
@@ -207,6 +225,7 @@ def _compose_chunk(
                 col(Member.digest_time),
                 col(Member.digest_weekday),
                 col(Member.tz),
+                col(Member.kind),
             ).where(col(Member.id).in_(member_ids))
         )
     }
@@ -223,12 +242,18 @@ def _compose_chunk(
     for member_id, researcher_id, work_id, kind in rows:
         grouped[member_id][researcher_id].append(items[work_id][kind])
     channels = ledger.dm_channels(session=session, member_ids=member_ids)
+    feeds = {row[0]: row[1] for row in members.values() if row[7] == MEMBER_CHANNEL}
+    mentions = _claimed_authors(
+        session,
+        sorted({work_id for member_id, _, work_id, _ in rows if member_id in feeds}),
+        set(feeds.values()),
+    )
     views: dict[int, DigestView] = {}
     for member_id in member_ids:
         member = members.get(member_id)
         if member is None:
             continue
-        _, team_id, user_id, frequency, at, weekday, tz = member
+        _, team_id, user_id, frequency, at, weekday, tz, kind = member
         groups = [
             DigestGroup(
                 researcher_id=researcher_id,
@@ -239,12 +264,59 @@ def _compose_chunk(
         ]
         groups.sort(key=lambda g: (g.items[0].newest_at, g.researcher_id), reverse=True)
         prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
+        schedule = describe(prefs)
+        if kind == MEMBER_CHANNEL and frequency in ("daily", "weekly"):
+            # A channel has no time zone of its own: it keeps the one of whoever set it up.
+            schedule = f"{schedule} ({prefs.zone.key})"
         views[member_id] = DigestView(
             member_id=member_id,
             team_id=team_id,
             user_id=user_id,
-            schedule=describe(prefs),
+            schedule=schedule,
             groups=tuple(groups),
-            dm_channel=channels.get(member_id),
+            # A channel's feed posts into the channel itself.
+            dm_channel=user_id if kind == MEMBER_CHANNEL else channels.get(member_id),
+            kind=kind,
+            mentions=_mentions_for(mentions.get(team_id, {}), grouped.get(member_id, {}))
+            if kind == MEMBER_CHANNEL
+            else {},
         )
     return views
+
+
+def _claimed_authors(
+    session: Session, work_ids: list[int], team_ids: set[str]
+) -> dict[str, dict[int, tuple[str, ...]]]:
+    """By workspace and work: the Slack users (people, not channels) with an approved claim on
+    one of the work's authors, in author order."""
+    found: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
+    if not team_ids:
+        return {}
+    for chunk in chunks(work_ids):
+        rows = session.execute(
+            sa_select(col(Authorship.work_id), col(Member.team_id), col(Member.user_id))
+            .join(Claim, col(Claim.researcher_id) == col(Authorship.researcher_id))
+            .join(Member, col(Member.id) == col(Claim.member_id))
+            .where(
+                col(Authorship.work_id).in_(chunk),
+                col(Claim.status) == "approved",
+                col(Member.kind) == MEMBER_USER,
+                col(Member.team_id).in_(sorted(team_ids)),
+            )
+            .order_by(col(Authorship.work_id), col(Authorship.position))
+        )
+        for work_id, team_id, user_id in rows:
+            if user_id not in found[team_id][work_id]:
+                found[team_id][work_id].append(user_id)
+    return {team: {work: tuple(users) for work, users in works.items()} for team, works in found.items()}
+
+
+def _mentions_for(
+    claimed: dict[int, tuple[str, ...]], groups: dict[int, list[DigestItem]]
+) -> dict[int, tuple[str, ...]]:
+    return {
+        item.work_id: claimed[item.work_id]
+        for items in groups.values()
+        for item in items
+        if item.work_id in claimed
+    }
