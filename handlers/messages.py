@@ -19,7 +19,7 @@ EXAMPLE_NAME = "Samyadeep Basu"
 
 
 def help_message(command: str) -> Reply:
-    """Every subcommand with an example."""
+    """Every subcommand with an example (one section: ≤ 3,000 characters)."""
     rows = [
         (
             f"{command} NAME",
@@ -60,6 +60,13 @@ def help_message(command: str) -> Reply:
             "their new works in your digest (`unfollow QUERY` stops it)",
         ),
         (f"{command} following", f"{command} following", "whom you follow, with Unfollow and Mute"),
+        (
+            f"{command} channel follow QUERY",
+            f"{command} channel follow {EXAMPLE_NAME}",
+            "typed in a channel: their new works posted there, one post a digest "
+            "(`channel unfollow QUERY`; `channel follow members`: everyone here who claimed a profile; "
+            "`channel` lists them; `channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`)",
+        ),
         (
             f"{command} digest daily|weekly|instant|off [at HH:MM]",
             f"{command} digest weekly on friday at 16:00",
