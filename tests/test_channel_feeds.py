@@ -213,7 +213,7 @@ def test_channel_lists_its_subscriptions_with_unfollow_buttons_and_unfollows(
     lab.command("channel")
     listing = lab.last_reply()
     text = all_text(listing)
-    assert "#lab-papers follows 2 researchers" in text and "daily at 09:00 (Europe/London)" in text
+    assert "#lab-papers follows 2 researchers" in text and "daily at 09:00 (Europe/London, " in text
     unfollow = button(listing, Action.CHANNEL_UNFOLLOW)
     assert unfollow["accessibility_label"] == "Unfollow Samyadeep Basu in #lab-papers"
 
@@ -423,3 +423,24 @@ def test_a_channel_the_bot_was_removed_from_is_parked_not_retried(
     report = _digests(engine, settings).deliver_due(now=T0)
     assert (report.members_parked, report.items_parked, report.messages_sent) == (1, 2, 0)
     assert {r.status for r in ledger_rows(engine)} == {"parked"}
+
+
+# ---------------------------------------------------------------------------------------------
+# The local shell
+
+
+@pytest.mark.slow
+def test_the_shell_tries_a_channel_feed_end_to_end(database_url: str, tmp_path: Path) -> None:
+    session = "\n".join(
+        [":in #lab-papers", "/peer channel follow Samyadeep Basu", ":news", ":digest", ":channel", "quit", ""]
+    )
+    result = bzpeer(env=_env(database_url, COLUMNS="250"), cwd=tmp_path, stdin=session)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "You now type in #lab-papers" in out
+    assert "#lab-papers now follows Samyadeep Basu" in out.replace("*", "")
+    digest = out.split("bzpeer> :digest", 1)[1]
+    assert "New papers from researchers this channel follows" in digest
+    assert "A new paper by Samyadeep Basu (demo news" in digest
+    assert "in #lab-papers" in digest and "1 message sent (1 item)" in digest
+    assert "New papers from researchers this channel follows" in digest.split("bzpeer> :channel", 1)[1]

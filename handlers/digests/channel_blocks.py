@@ -9,6 +9,7 @@ from handlers.blocks import Reply, button, context, escape, plural, section, sho
 from handlers.ids import Action
 from handlers.values import ChannelResearcherValue
 from services.digests.channels import ChannelFeed, ChannelOutcome, MembersOutcome, Subscription
+from services.digests.schedule import describe
 
 # Subscriptions listed with their own Unfollow button; the rest are counted (≤ 50 blocks).
 MAX_LISTED = 40
@@ -23,14 +24,12 @@ def channel_label(name: str) -> str:
 
 
 def _schedule_line(feed: ChannelFeed, command: str, *, yours: bool = False) -> str:
-    whose = "your time zone" if yours else "the time zone of whoever last set the schedule"
-    zone = (
-        f" — times in {escape(feed.prefs.zone.key)}, {whose}"
-        if feed.prefs.frequency in ("daily", "weekly")
-        else ""
-    )
+    schedule = describe(feed.prefs)
+    if feed.prefs.frequency in ("daily", "weekly"):
+        whose = "your time zone" if yours else "the time zone of whoever last set the schedule"
+        schedule += f" ({feed.prefs.zone.key}, {whose})"
     return (
-        f"Digest posted here {escape(feed.schedule)}{zone}. "
+        f"Digest posted here {escape(schedule)}. "
         f"Change it with `{escape(command)} channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`."
     )
 
