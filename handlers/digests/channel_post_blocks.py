@@ -6,6 +6,7 @@ the workspace who claimed an author. No per-person buttons: a channel manages it
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from slack_sdk.models.blocks import Block
 
@@ -33,6 +34,9 @@ _SECTION_TEXT = MAX_SECTION_TEXT - 200
 _OPENING_BLOCKS = 2
 _CLOSING_BLOCKS = 2
 _RESERVED_TEXT = 800
+# A work goes to many channels in one run, and each post is laid out twice (fit, then render):
+# its line is built once (DigestItem is frozen, so it keys the cache).
+_item_line = lru_cache(maxsize=20_000)(item_line)
 
 
 def _mention_line(user_ids: tuple[str, ...]) -> str:
@@ -48,7 +52,7 @@ def _group_text(view: DigestView, group: DigestGroup, limit: int, *, continued: 
     lines: list[str] = []
     used = len(name) + 30
     for item in group.items:
-        line = item_line(item)
+        line = _item_line(item)
         if item.work_id in view.mentions:
             line += _mention_line(view.mentions[item.work_id])
         if used + len(line) + 1 > limit:

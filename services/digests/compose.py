@@ -13,18 +13,9 @@ from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's
 from sqlmodel import Session, col, select
 
 from services.digests import ledger
+from services.digests.mentions import ClaimedAuthors
 from services.digests.schedule import DigestPrefs, as_utc, describe
-from services.store.models import (
-    MEMBER_CHANNEL,
-    MEMBER_USER,
-    Authorship,
-    Claim,
-    Delivery,
-    Follow,
-    Member,
-    Researcher,
-    Work,
-)
+from services.store.models import MEMBER_CHANNEL, MEMBER_USER, Delivery, Follow, Member, Researcher, Work
 from services.store.sql import chunks
 
 
@@ -175,8 +166,9 @@ def compose_views(
     # Works and names are shared by many members' digests: each is read and built once.
     items: dict[int, dict[str, DigestItem]] = {}
     names: dict[int, str] = {}
+    claimed = ClaimedAuthors(session)
     for chunk in chunks(member_ids):
-        views.update(_compose_chunk(session, list(chunk), row_ids, items, names))
+        views.update(_compose_chunk(session, list(chunk), row_ids, items, names, claimed))
     return views
 
 
@@ -211,6 +203,7 @@ def _compose_chunk(
     row_ids: Sequence[int] | None,
     items: dict[int, dict[str, DigestItem]],
     names: dict[int, str],
+    claimed: ClaimedAuthors,
 ) -> dict[int, DigestView]:
     # Plain columns, and each work read once however many members it goes to: a digest run
     # composes tens of thousands of views.
@@ -242,12 +235,9 @@ def _compose_chunk(
     for member_id, researcher_id, work_id, kind in rows:
         grouped[member_id][researcher_id].append(items[work_id][kind])
     channels = ledger.dm_channels(session=session, member_ids=member_ids)
+    # Channel feeds mention the workspace's people who claimed an author.
     feeds = {row[0]: row[1] for row in members.values() if row[7] == MEMBER_CHANNEL}
-    mentions = _claimed_authors(
-        session,
-        sorted({work_id for member_id, _, work_id, _ in rows if member_id in feeds}),
-        set(feeds.values()),
-    )
+    claimed.prepare(feeds.values(), (work_id for member_id, _, work_id, _ in rows if member_id in feeds))
     views: dict[int, DigestView] = {}
     for member_id in member_ids:
         member = members.get(member_id)
@@ -277,46 +267,8 @@ def _compose_chunk(
             # A channel's feed posts into the channel itself.
             dm_channel=user_id if kind == MEMBER_CHANNEL else channels.get(member_id),
             kind=kind,
-            mentions=_mentions_for(mentions.get(team_id, {}), grouped.get(member_id, {}))
+            mentions=claimed.mentions(team_id, [i.work_id for g in groups for i in g.items])
             if kind == MEMBER_CHANNEL
             else {},
         )
     return views
-
-
-def _claimed_authors(
-    session: Session, work_ids: list[int], team_ids: set[str]
-) -> dict[str, dict[int, tuple[str, ...]]]:
-    """By workspace and work: the Slack users (people, not channels) with an approved claim on
-    one of the work's authors, in author order."""
-    found: dict[str, dict[int, list[str]]] = defaultdict(lambda: defaultdict(list))
-    if not team_ids:
-        return {}
-    for chunk in chunks(work_ids):
-        rows = session.execute(
-            sa_select(col(Authorship.work_id), col(Member.team_id), col(Member.user_id))
-            .join(Claim, col(Claim.researcher_id) == col(Authorship.researcher_id))
-            .join(Member, col(Member.id) == col(Claim.member_id))
-            .where(
-                col(Authorship.work_id).in_(chunk),
-                col(Claim.status) == "approved",
-                col(Member.kind) == MEMBER_USER,
-                col(Member.team_id).in_(sorted(team_ids)),
-            )
-            .order_by(col(Authorship.work_id), col(Authorship.position))
-        )
-        for work_id, team_id, user_id in rows:
-            if user_id not in found[team_id][work_id]:
-                found[team_id][work_id].append(user_id)
-    return {team: {work: tuple(users) for work, users in works.items()} for team, works in found.items()}
-
-
-def _mentions_for(
-    claimed: dict[int, tuple[str, ...]], groups: dict[int, list[DigestItem]]
-) -> dict[int, tuple[str, ...]]:
-    return {
-        item.work_id: claimed[item.work_id]
-        for items in groups.values()
-        for item in items
-        if item.work_id in claimed
-    }
