@@ -180,6 +180,11 @@ def test_typed_in_a_dm_or_in_the_bots_dm_it_says_to_type_it_in_a_channel(
     driver.command("channel follow Samyadeep Basu")
     assert "Channel feeds are set up in a channel" in all_text(driver.last_reply())
 
+    group = driver.local.api.call("conversations.open", {"users": "U0ALICE,U0SAM"})["channel"]["id"]
+    driver.channel_id = group  # a group DM: conversations.info says is_mpim
+    driver.command("channel follow Samyadeep Basu")
+    assert "Channel feeds are set up in a channel" in all_text(driver.last_reply())
+
     send_dm(driver, "channel follow Samyadeep Basu")
     [answer] = driver.local.calls_to("chat.postMessage")
     assert "Channel feeds are set up in a channel" in all_text(answer.params)

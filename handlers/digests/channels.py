@@ -135,13 +135,18 @@ def _show(services: Services, rest: str, ctx: CommandContext, channel: ChannelRe
     return channel_feed(services.channels.feed(channel, now=now_utc()), where, ctx.command)
 
 
+def _target(verb: str, rest: str) -> tuple[Verb | None, str]:
+    """What `follow|unfollow WORD …` names when WORD is not a researcher (see _TARGETS), and the
+    text after WORD; (None, rest) for a researcher QUERY."""
+    word, _, after = rest.partition(" ")
+    answer = _TARGETS.get((verb, word.casefold()))
+    return (answer, after.strip()) if answer is not None else (None, rest)
+
+
 def _follow(services: Services, rest: str, ctx: CommandContext, channel: ChannelRef, where: str) -> Reply:
-    # `follow members`, and whatever else a channel follows besides researchers, is one entry of
-    # _FOLLOW_TARGETS; anything else is a researcher QUERY.
-    target, _, after = rest.partition(" ")
-    special = _FOLLOW_TARGETS.get(target.casefold())
+    special, after = _target("follow", rest)
     if special is not None:
-        return special(services, after.strip(), ctx, channel, where)
+        return special(services, after, ctx, channel, where)
     if not rest:
         return channel_usage(ctx.command, f"Type a researcher after `{ctx.command} channel follow`.")
     now = now_utc()
@@ -151,6 +156,9 @@ def _follow(services: Services, rest: str, ctx: CommandContext, channel: Channel
 
 
 def _unfollow(services: Services, rest: str, ctx: CommandContext, channel: ChannelRef, where: str) -> Reply:
+    special, after = _target("unfollow", rest)
+    if special is not None:
+        return special(services, after, ctx, channel, where)
     if not rest:
         return channel_usage(ctx.command, f"Type a researcher after `{ctx.command} channel unfollow`.")
     result = services.channels.unfollow_query(channel, rest, now=now_utc())
@@ -222,7 +230,9 @@ def _digest(services: Services, rest: str, ctx: CommandContext, channel: Channel
 
 
 _VERBS: dict[str, Verb] = {"": _show, "follow": _follow, "unfollow": _unfollow, "digest": _digest}
-_FOLLOW_TARGETS: dict[str, Verb] = {"members": _follow_members}
+# What a channel follows besides researchers, by (verb, first word): `follow members` here;
+# anything else after follow / unfollow is a researcher QUERY.
+_TARGETS: dict[tuple[str, str], Verb] = {("follow", "members"): _follow_members}
 
 
 def _shown(text: str) -> str:
