@@ -18,6 +18,11 @@ import yaml
 # match) and find admins (`users:read`, users.list); invitations open a group DM of inviter,
 # invitee and bot (`mpim:write`) and read only that conversation, for the check-back and to
 # look an unconfirmed intro up by key (`mpim:history`; across workspaces the intro is a DM).
+# Channel feeds (`/peer channel …`) ask what the channel is (`channels:read`, `groups:read`:
+# conversations.info, and conversations.members for `follow members`), post the digest into it
+# (`chat:write` where the bot is a member, `chat:write.public` in public channels it has not
+# joined) and look an unconfirmed post up in the channel's history (`channels:history`,
+# `groups:history` for private channels the bot was invited to).
 BOT_SCOPES = [
     "commands",
     "files:write",
@@ -28,6 +33,11 @@ BOT_SCOPES = [
     "users:read.email",
     "mpim:write",
     "mpim:history",
+    "chat:write.public",
+    "channels:read",
+    "groups:read",
+    "channels:history",
+    "groups:history",
 ]
 # The Home tab (follows, digest schedule) is published when a member opens it; an uninstall
 # or revoked tokens park the workspace's follows and digests (handlers/events.py); `message.im`

@@ -1,6 +1,6 @@
-"""The Slack side of the digest port (conversations.open + chat.postMessage, errors made typed),
-and the keyed post and look-up that digests and invitations share
-(services/slack_requests/sending.py)."""
+"""The Slack side of the digest port (conversations.open + chat.postMessage, errors made typed;
+a channel's feed is posted straight into the channel), and the keyed post and look-up that
+digests and invitations share (services/slack_requests/sending.py)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from slack_sdk.models.metadata import Metadata
 from bot.app import SLACK_TIMEOUT, web_client
 from bot.settings import Settings
 from handlers.blocks import Reply
+from handlers.digests.channel_post_blocks import channel_post, fit_channel_post
 from handlers.digests.digest_blocks import digest_message, fit_digest
 from services.digests.compose import DigestView
 from services.digests.port import HistoryUnclear, RecipientGone, SentMessage, TemporaryFailure
@@ -149,18 +150,26 @@ class SlackDigestSender:
             return client
 
     def fit(self, digest: DigestView) -> DigestView:
-        """The part of the digest one DM holds (Block Kit's limits)."""
-        return fit_digest(digest)
+        """The part of the digest one DM (or a channel's one post) holds (Block Kit's limits)."""
+        return fit_channel_post(digest) if digest.is_channel else fit_digest(digest)
 
     def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
-        """Post the digest to the member's DM with the bot, opening it when we know no channel."""
+        """Post the digest to the member's DM with the bot, opening it when we know no channel;
+        a channel's feed goes into the channel (chat:write, or chat:write.public unjoined).
+        A channel the bot cannot post in (not_in_channel, channel_not_found, is_archived) is
+        RecipientGone: its rows are parked, and the delivery job logs it."""
         client = self._client(team_id)
-        reply = digest_message(digest, command=self._command)
+        if digest.is_channel:
+            reply = channel_post(digest, command=self._command)
+        else:
+            reply = digest_message(digest, command=self._command)
 
         def post(channel: str) -> SentMessage:
             return SentMessage(*post_keyed(client, channel, reply, event_type=DIGEST_EVENT, key=key))
 
         try:
+            if digest.is_channel:
+                return post(user_id)
             if digest.dm_channel:
                 # The DM of an earlier digest: saves a conversations.open (Tier 3, ~50/min).
                 try:
@@ -185,10 +194,13 @@ class SlackDigestSender:
         after: datetime,
         before: datetime,
     ) -> SentMessage | None:
-        """Look for the digest carrying `key` in the member's DM (needs im:history)."""
+        """Look for the digest carrying `key` in the member's DM (needs im:history), or in the
+        channel a feed posts to (channels:history, groups:history)."""
         client = self._client(team_id)
         try:
-            if channel is None:
+            if is_channel_id(user_id):
+                channel = user_id
+            elif channel is None:
                 # The sender died before it learnt the DM; opening it again gives the same one.
                 channel = str(client.conversations_open(users=user_id)["channel"]["id"])
             ts = find_keyed(client, channel, event_type=DIGEST_EVENT, key=key, after=after, before=before)
@@ -199,6 +211,12 @@ class SlackDigestSender:
         except (SlackClientError, OSError) as error:
             raise TemporaryFailure(f"Slack could not be reached ({type(error).__name__})") from error
         return SentMessage(channel, ts) if ts else None
+
+
+def is_channel_id(conversation_id: str) -> bool:
+    """A channel's id (public C…, private G… or C…), as a channel feed's member row holds it;
+    people's ids start with U or W."""
+    return conversation_id.startswith(("C", "G"))
 
 
 def _code(error: SlackApiError) -> str:

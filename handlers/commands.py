@@ -16,6 +16,7 @@ from handlers.blocks import Reply
 from handlers.collaboration.claims import handle_claim_command, handle_unclaim_command
 from handlers.collaboration.invitations import handle_invite_command
 from handlers.context import Answer, CommandContext
+from handlers.digests.channels import handle_channel_command
 from handlers.digests.follows import handle_follow_command, handle_following_command, handle_unfollow_command
 from handlers.digests.schedule import handle_digest_command
 from handlers.parsing import ParsedCommand, parse_slash_text
@@ -84,4 +85,5 @@ def command_routes() -> dict[str, Answer]:
         "topic": handle_topic_command,
         "follow_topic": handle_follow_topic_command,
         "unfollow_topic": handle_unfollow_topic_command,
+        "channel": handle_channel_command,
     }

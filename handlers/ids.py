@@ -40,6 +40,9 @@ class Action(StrEnum):
     TOPIC_UNFOLLOW = "topic_unfollow"
     TOPIC_MUTE = "topic_mute"
     TOPIC_UNMUTE = "topic_unmute"
+    # Channel feeds: a pick list's Follow, and Unfollow in `/peer channel`'s list.
+    CHANNEL_FOLLOW = "channel_follow"
+    CHANNEL_UNFOLLOW = "channel_unfollow"
     # Claims and invitations.
     CLAIM = "claim_profile"
     CLAIM_APPROVE = "claim_approve"

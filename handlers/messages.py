@@ -19,7 +19,7 @@ EXAMPLE_NAME = "Samyadeep Basu"
 
 
 def help_message(command: str) -> Reply:
-    """Every subcommand with an example."""
+    """Every subcommand with an example (one section: ≤ 3,000 characters)."""
     rows = [
         (
             f"{command} NAME",
@@ -75,6 +75,13 @@ def help_message(command: str) -> Reply:
             f"{command} following",
             f"{command} following",
             "whom and which topics you follow, with Unfollow and Mute",
+        ),
+        (
+            f"{command} channel follow QUERY",
+            f"{command} channel follow {EXAMPLE_NAME}",
+            "typed in a channel: their new works posted there, one post a digest "
+            "(`channel unfollow QUERY`; `channel follow members`: everyone here who claimed a profile; "
+            "`channel` lists them; `channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`)",
         ),
         (
             f"{command} digest daily|weekly|instant|off [at HH:MM]",
@@ -296,9 +303,12 @@ def pick_list(
     *,
     action: str = Action.VIEW_PROFILE,
     value: Callable[[int], str] | None = None,
+    verb: str = "View",
+    where: str = "",
 ) -> Reply:
     """Several researchers answer the query: one line and a View button each (by default the
-    card; papers, collaborators and graph pick lists pass their own action and value)."""
+    card; papers, collaborators, graph and channel pick lists pass their own action and value,
+    and a channel's its `verb` and `where`, e.g. "Follow" … "in #lab-papers")."""
     blocks: list[Block] = [section(f"Several researchers match “{shown_name(query)}”. Which one?")]
     for candidate in candidates:
         details = [
@@ -311,11 +321,12 @@ def pick_list(
             section(
                 f"*{shown_name(candidate.name)}*{also}\n{escape(' · '.join(details))}",
                 accessory=button(
-                    "View",
+                    verb,
                     action_id=action,
                     value=(value or _researcher_value)(candidate.id),
-                    label=f"View {candidate.name}"
-                    + (f" ({candidate.affiliation})" if candidate.affiliation else ""),
+                    label=f"{verb} {candidate.name}"
+                    + (f" ({candidate.affiliation})" if candidate.affiliation and not where else "")
+                    + (f" {where}" if where else ""),
                 ),
             )
         )

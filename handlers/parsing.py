@@ -21,7 +21,7 @@ QUERY_SUBCOMMANDS: tuple[str, ...] = (
     "invite",
 )
 # Subcommands with a grammar of their own (or none); their text after the word is `args`.
-OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim", "who", "topic")
+OTHER_SUBCOMMANDS: tuple[str, ...] = ("help", "following", "digest", "unclaim", "who", "topic", "channel")
 # `follow topic TOPIC` / `unfollow topic TOPIC`: kinds "follow_topic" / "unfollow_topic" with TOPIC
 # as `args`. A researcher whose name starts with "Topic" is still reachable by id or ORCID.
 TOPIC_SUBCOMMANDS: tuple[str, ...] = ("follow", "unfollow")

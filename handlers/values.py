@@ -65,6 +65,14 @@ class GraphShareValue(ButtonValue):
     channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
 
 
+class ChannelResearcherValue(ButtonValue):
+    """A researcher and the channel whose feed a button changes (`/peer channel`'s Unfollow, a
+    pick list's Follow). The press must come from that channel: anyone in it may change it."""
+
+    researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
+    channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
+
+
 class LookupValue(ButtonValue):
     """A QUERY to look up on OpenAlex ("Look up on OpenAlex")."""
 

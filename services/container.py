@@ -11,6 +11,7 @@ from services.collaboration.claim_types import ClaimNotifier
 from services.collaboration.invitation_service import InvitationService
 from services.collaboration.invitation_types import InvitationSender
 from services.collaboration.orcid_service import OrcidService
+from services.digests.channels import ChannelService
 from services.digests.delivery import DigestService
 from services.digests.demo_news import DemoNewsService
 from services.digests.follows import FollowService
@@ -53,6 +54,7 @@ class Services:
     follows: FollowService
     topics: TopicService
     topic_follows: TopicFollowService
+    channels: ChannelService
     workspaces: WorkspaceService
     dedupe: DedupeService
     claims: ClaimService
@@ -97,6 +99,7 @@ def build_services(
         follows=FollowService(engine),
         topics=topics,
         topic_follows=TopicFollowService(engine, topics),
+        channels=ChannelService(engine),
         workspaces=WorkspaceService(ack_engine),
         dedupe=DedupeService(ack_engine),
         claims=ClaimService(engine, claim_notifier),

@@ -334,6 +334,12 @@ class Screen:
                 shown.append(self.show(self._new_message(posted, channel, False, posted.get("ts"))))
         return shown or [self.note("(bzpeer has sent you no direct messages yet)", "note")]
 
+    def channel_messages(self, limit: int = 3) -> list[RenderedMessage]:
+        """The latest messages bzpeer posted in the channel the person types in."""
+        posted = self.local.api.history(self.channel_id)[-limit:]
+        shown = [self.show(self._new_message(m, self.channel_id, False, m.get("ts"))) for m in posted]
+        return shown or [self.note("(bzpeer has posted nothing in this channel yet)", "note")]
+
     def _where(self, message: SourceMessage) -> str:
         others = [m for m in self.local.api.members(message.channel) if m != self.local.bot_user_id]
         if message.channel.startswith("D"):
@@ -342,7 +348,8 @@ class Screen:
         if message.channel.startswith("G"):
             names = ", ".join(f"@{self.name_of(m)}" for m in others)
             return f"group DM with {names}, bzpeer" if names else "group DM"
-        return f"in #{message.channel}"
+        known = self.local.api.channels.get(message.channel)
+        return f"in #{known.name if known else message.channel}"
 
 
 def _http(status: int, body: str) -> str:

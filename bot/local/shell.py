@@ -33,7 +33,7 @@ from bot.local.signed_requests import (
     view_closed,
     view_submission,
 )
-from bot.local.slack_objects import SlackUser
+from bot.local.slack_objects import LocalChannel, SlackUser
 from bot.local.slack_server import LocalSlack
 
 __all__ = ["LocalShell", "RenderedMessage", "ShellButton", "local_authorize", "run_one"]
@@ -47,6 +47,8 @@ Type a slash command ("/peer Samyadeep Basu") or just its text ("Samyadeep Basu"
   :as NAME   become another member of the local workspace (:who lists them)
   :who       who you are and who else is in the workspace
   :dms       the direct messages and group DMs bzpeer sent you (claim reviews, invitations, digests)
+  :in #NAME  type the next commands in channel #NAME (e.g. `/peer channel follow NAME` there)
+  :channel   what bzpeer posted in the channel you type in (its channel digest)
 {extra}  help       show this help
   quit       leave (also: exit, Ctrl-D)"""
 
@@ -175,6 +177,34 @@ class LocalShell:
             admin = " (workspace admin)" if member.get("is_admin") else ""
             self.console.print(f"  @{member['name']}: {member['real_name']}{admin}{you}", markup=False)
 
+    def switch_channel(self, name: str) -> bool:
+        """Type the next commands in channel #name (a public channel everyone is in, made on
+        first use), as `/peer channel …` needs."""
+        wanted = name.strip().lstrip("#").lower()
+        channel_id = "C0" + "".join(char for char in wanted.upper() if char.isalnum())[:18]
+        if len(channel_id) < 3:
+            self.console.print("[red]Type a channel name, e.g. :in #lab-papers[/]")
+            return False
+        api = self.local.api
+        if channel_id not in api.channels:
+            people = [
+                str(m["id"]) for m in api.call("users.list", {}).get("members") or [] if not m.get("is_bot")
+            ]
+            self.local.add_channel(LocalChannel(channel_id, wanted, members=people))
+        self.actor = replace(self.actor, channel_id=channel_id)
+        self.screen.channel_id = channel_id
+        self.console.print(
+            f"You now type in [bold]#{escape(wanted)}[/]; :channel shows what bzpeer posted there."
+        )
+        return True
+
+    def channel_messages(self) -> list[RenderedMessage]:
+        """Show what bzpeer posted in the channel you type in."""
+        self.screen.begin_turn()
+        shown = self.screen.channel_messages()
+        self.screen.end_turn()
+        return shown
+
     def direct_messages(self) -> list[RenderedMessage]:
         """Show the DMs and group DMs bzpeer sent you, with their buttons numbered."""
         self.screen.begin_turn()
@@ -257,6 +287,10 @@ class LocalShell:
             self.who()
         elif line == ":dms":
             self.direct_messages()
+        elif word == ":in":
+            self.switch_channel(rest)
+        elif line == ":channel":
+            self.channel_messages()
         elif line == ":buttons":
             self.show_buttons()
         elif line.startswith(":"):

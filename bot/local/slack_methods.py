@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bot.local.slack_objects import SlackUser, UploadedFile
+from bot.local.slack_objects import LocalChannel, SlackUser, UploadedFile
 
 APP_ID = "A0LOCAL"
 BOT_ID = "B0BOT"
@@ -59,6 +59,7 @@ class SlackApi:
         self._home_views: dict[str, str] = {}
         self.files: dict[str, UploadedFile] = {}
         self._history: dict[str, list[dict[str, Any]]] = {}
+        self.channels: dict[str, LocalChannel] = {}
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -86,6 +87,11 @@ class SlackApi:
         handler = self._methods.get(method)
         with self._lock:
             return handler(params) if handler else _ok()
+
+    def add_channel(self, channel: LocalChannel) -> None:
+        """Register (or replace) a channel: its privacy, members, and whether the bot is in it."""
+        with self._lock:
+            self.channels[channel.id] = channel
 
     def add_user(self, user: SlackUser) -> None:
         """Register (or replace) a workspace member."""
@@ -143,6 +149,9 @@ class SlackApi:
             return _error("channel_not_found")
         if not (params.get("text") or params.get("blocks") or params.get("attachments")):
             return _error("no_text")
+        known = self.channels.get(str(params["channel"]))
+        if known is not None and known.refuses_post():
+            return _error(str(known.refuses_post()))
         ts = self.new_ts()
         channel = self._resolve_channel(str(params["channel"]))
         message = self._message(params, ts)
@@ -212,16 +221,23 @@ class SlackApi:
         channel = params.get("channel")
         if not channel:
             return _error("channel_not_found")
+        if str(channel) in self.channels:
+            info = self.channels[str(channel)].info()
+            return _ok(channel=info) if info else _error("channel_not_found")
         return _ok(channel=self._channel_object(str(channel)))
 
     def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel") or "")
+        if channel in self.channels:
+            limit, cursor = int(params.get("limit") or 100), str(params.get("cursor") or "")
+            page, after = self.channels[channel].members_page(limit, cursor)
+            return _ok(members=page, response_metadata={"next_cursor": after})
         members = self._members.get(channel) or list(self._users)
         return _ok(members=members, response_metadata={"next_cursor": ""})
 
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel") or "")
-        if channel not in self._history and channel not in self._members:
+        if channel not in self._history and channel not in self._members and channel not in self.channels:
             return _error("channel_not_found")
         oldest = float(params.get("oldest") or 0)
         latest = float(params.get("latest") or "inf")

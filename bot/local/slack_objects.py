@@ -3,7 +3,7 @@ files announced for upload."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -79,3 +79,46 @@ class UploadedFile:
     content: bytes | None = None
     channel: str | None = None
     completed: bool = False
+
+
+@dataclass
+class LocalChannel:
+    """A public or private channel of the local workspace, as conversations.info and
+    conversations.members tell it; the bot may or may not be in it."""
+
+    id: str
+    name: str
+    is_private: bool = False
+    members: list[str] = field(default_factory=list)
+    bot_is_member: bool = True
+    is_archived: bool = False
+
+    def info(self) -> dict[str, Any] | None:
+        """conversations.info's channel object; None when the bot cannot see it (a private
+        channel it is not in: Slack answers channel_not_found)."""
+        if self.is_private and not self.bot_is_member:
+            return None
+        return {
+            "id": self.id,
+            "name": self.name,
+            "created": 1_700_000_000,
+            "is_channel": True,
+            "is_private": self.is_private,
+            "is_member": self.bot_is_member,
+            "is_archived": self.is_archived,
+        }
+
+    def members_page(self, limit: int, cursor: str) -> tuple[list[str], str]:
+        """One page of conversations.members and the next cursor ("" after the last)."""
+        start = int(cursor) if cursor.isdecimal() else 0
+        end = start + max(1, limit)
+        return self.members[start:end], str(end) if end < len(self.members) else ""
+
+    def refuses_post(self) -> str | None:
+        """Slack's error for chat.postMessage here, if it refuses one."""
+        if self.is_archived:
+            return "is_archived"
+        if not self.bot_is_member:
+            # chat:write.public lets the bot post in public channels it has not joined.
+            return "not_in_channel" if self.is_private else None
+        return None

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.local.slack_methods import SlackApi
-from bot.local.slack_objects import SlackUser, UploadedFile
+from bot.local.slack_objects import LocalChannel, SlackUser, UploadedFile
 from bot.local.slack_wire import (
     LoopbackServer,
     Reply,
@@ -179,6 +179,10 @@ class LocalSlack:
     def add_user(self, user: SlackUser) -> None:
         """Register (or replace) a workspace member."""
         self.api.add_user(user)
+
+    def add_channel(self, channel: LocalChannel) -> None:
+        """Register (or replace) a channel (public or private, with or without the bot)."""
+        self.api.add_channel(channel)
 
     @property
     def oauth_grants(self) -> dict[str, dict[str, Any]]:

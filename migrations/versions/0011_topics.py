@@ -6,7 +6,7 @@ delivery.researcher_id becomes nullable and delivery.topic_id names the followed
 from; (member_id, work_id) stays the ledger's key.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-05 00:00:00
 
 The downgrade deletes topic rows from the ledger (the older code cannot show them) before
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

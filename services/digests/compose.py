@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -12,8 +12,9 @@ from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's
 from sqlmodel import Session, col
 
 from services.digests import ledger
+from services.digests.mentions import ClaimedAuthors
 from services.digests.schedule import DigestPrefs, as_utc, describe
-from services.store.models import Delivery, Member, Researcher, Topic, Work
+from services.store.models import MEMBER_CHANNEL, MEMBER_USER, Delivery, Member, Researcher, Topic, Work
 from services.store.sql import chunks
 
 
@@ -82,6 +83,14 @@ class DigestView:
     held_items: int = 0
     held_researchers: int = 0
     held_for_next_digest: bool = False
+    # "channel": a channel's feed (user_id is the channel id), one post a digest run, in the
+    # channel itself; it mentions the workspace's members who claimed an author of a work.
+    kind: str = MEMBER_USER
+    mentions: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def is_channel(self) -> bool:
+        return self.kind == MEMBER_CHANNEL
 
     @property
     def item_count(self) -> int:
@@ -183,8 +192,9 @@ def compose_views(
     # Works and names are shared by many members' digests: each is read and built once.
     items: dict[int, dict[str, DigestItem]] = {}
     names: dict[int, str] = {}
+    claimed = ClaimedAuthors(session)
     for chunk in chunks(member_ids):
-        views.update(_compose_chunk(session, list(chunk), row_ids, items, names))
+        views.update(_compose_chunk(session, list(chunk), row_ids, items, names, claimed))
     return views
 
 
@@ -233,6 +243,7 @@ def _compose_chunk(
     row_ids: Sequence[int] | None,
     items: dict[int, dict[str, DigestItem]],
     names: dict[int, str],
+    claimed: ClaimedAuthors,
 ) -> dict[int, DigestView]:
     # Plain columns, and each work read once however many members it goes to: a digest run
     # composes tens of thousands of views.
@@ -247,6 +258,7 @@ def _compose_chunk(
                 col(Member.digest_time),
                 col(Member.digest_weekday),
                 col(Member.tz),
+                col(Member.kind),
             ).where(col(Member.id).in_(member_ids))
         )
     }
@@ -274,12 +286,15 @@ def _compose_chunk(
         elif topic_id is not None:
             by_topic[member_id][topic_id].append(items[work_id][kind])
     channels = ledger.dm_channels(session=session, member_ids=member_ids)
+    # Channel feeds mention the workspace's people who claimed an author.
+    feeds = {row[0]: row[1] for row in members.values() if row[7] == MEMBER_CHANNEL}
+    claimed.prepare(feeds.values(), (work_id for member_id, _, _, work_id, _ in rows if member_id in feeds))
     views: dict[int, DigestView] = {}
     for member_id in member_ids:
         member = members.get(member_id)
         if member is None:
             continue
-        _, team_id, user_id, frequency, at, weekday, tz = member
+        _, team_id, user_id, frequency, at, weekday, tz, kind = member
         groups = [
             DigestGroup(
                 researcher_id=researcher_id,
@@ -294,12 +309,21 @@ def _compose_chunk(
         ]
         groups.sort(key=lambda g: (g.newest_at, g.researcher_id, g.topic_id or 0), reverse=True)
         prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
+        schedule = describe(prefs)
+        if kind == MEMBER_CHANNEL and frequency in ("daily", "weekly"):
+            # A channel has no time zone of its own: it keeps the one of whoever set it up.
+            schedule = f"{schedule} ({prefs.zone.key})"
         views[member_id] = DigestView(
             member_id=member_id,
             team_id=team_id,
             user_id=user_id,
-            schedule=describe(prefs),
+            schedule=schedule,
             groups=tuple(groups),
-            dm_channel=channels.get(member_id),
+            # A channel's feed posts into the channel itself.
+            dm_channel=user_id if kind == MEMBER_CHANNEL else channels.get(member_id),
+            kind=kind,
+            mentions=claimed.mentions(team_id, [i.work_id for g in groups for i in g.items])
+            if kind == MEMBER_CHANNEL
+            else {},
         )
     return views

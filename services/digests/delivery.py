@@ -189,10 +189,12 @@ class DigestService:
         """One member's digest: up to max_messages messages, each settled on its own."""
         assert self._sender is not None
         remaining, channel = view, view.dm_channel
-        for number in range(1, self._max_messages + 1):
+        # A channel gets one post a digest run: a shared channel is not flooded.
+        most = 1 if view.is_channel else self._max_messages
+        for number in range(1, most + 1):
             message = self._sender.fit(remaining)
             remaining = remaining_after(remaining, message)
-            if remaining.groups and number == self._max_messages:
+            if remaining.groups and number == most:
                 message = replace(message, held_for_next_digest=True)
             sent = self._send_message(replace(message, dm_channel=channel), lease_until, now, report)
             if sent is None or not remaining.groups:

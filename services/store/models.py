@@ -184,14 +184,21 @@ class ResearcherTopic(SQLModel, table=True):
     works: int = Field(default=0)
 
 
+MEMBER_USER = "user"
+MEMBER_CHANNEL = "channel"
+
+
 class Member(SQLModel, table=True):
-    """A Slack user of one workspace, with their digest preference."""
+    """A Slack user of one workspace, with their digest preference; or, with kind "channel", a
+    channel subscribed to researchers (user_id then holds the channel id, C… or G…)."""
 
     __table_args__ = (UniqueConstraint("team_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
+    # "user" | "channel" (migration 0010, whose server default fills the rows already there).
+    kind: str = Field(default=MEMBER_USER, max_length=16, sa_column_kwargs={"server_default": MEMBER_USER})
     tz: str | None = Field(default=None, max_length=64)
     tz_checked_at: datetime | None = None
     digest_frequency: str = Field(default="daily", max_length=16)
