@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
@@ -10,6 +12,7 @@ from handlers.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_TEXT,
     MAX_SECTION_TEXT,
+    Rendered,
     Reply,
     button,
     context,
@@ -66,6 +69,12 @@ UNFOLLOW = "Unfollow"
 MUTE = "Mute this researcher"
 
 
+# Distinct groups of one digest run, rendered once: followers of a researcher mostly get the
+# same new works, so a run of 50,000 digests holds a few thousand distinct groups.
+GROUP_CACHE = 8192
+
+
+@lru_cache(maxsize=GROUP_CACHE)
 def group_text(group: DigestGroup) -> tuple[str, int]:
     """A researcher's section text, and how many of their works (newest first) it holds."""
     name = shown_name(group.name)
@@ -82,14 +91,19 @@ def group_text(group: DigestGroup) -> tuple[str, int]:
 
 def group_blocks(group: DigestGroup, text: str) -> list[Block]:
     """The researcher's section and its Unfollow / Mute-this-researcher buttons."""
-    value = ResearcherValue(researcher_id=group.researcher_id).dump()
+    return [Rendered(block) for block in _group_dicts(group.researcher_id, group.name, text)]
+
+
+@lru_cache(maxsize=GROUP_CACHE)
+def _group_dicts(researcher_id: int, name: str, text: str) -> tuple[dict[str, Any], ...]:
+    value = ResearcherValue(researcher_id=researcher_id).dump()
     buttons = ActionsBlock(
         elements=[
-            button(UNFOLLOW, action_id=Action.UNFOLLOW, value=value, label=f"Unfollow {group.name}"),
-            button(MUTE, action_id=Action.MUTE_RESEARCHER, value=value, label=f"Mute {group.name}"),
+            button(UNFOLLOW, action_id=Action.UNFOLLOW, value=value, label=f"Unfollow {name}"),
+            button(MUTE, action_id=Action.MUTE_RESEARCHER, value=value, label=f"Mute {name}"),
         ]
     )
-    return [section(text), buttons]
+    return section(text).to_dict(), buttons.to_dict()
 
 
 def _layout(view: DigestView) -> tuple[DigestView, list[Block]]:
@@ -134,6 +148,13 @@ def _held_line(view: DigestView) -> str:
     )
 
 
+@lru_cache(maxsize=GROUP_CACHE)
+def _once(kind: str, text: str) -> Block:
+    """The header, intro and footer lines repeat across a run's digests: each rendered once."""
+    block = header(text) if kind == "header" else section(text) if kind == "section" else context(text)
+    return Rendered(block.to_dict())
+
+
 def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     """One digest DM: newest first, ≤ 50 blocks and well under Slack's text cap; a digest too
     big for one message shows its first part and says the rest follows."""
@@ -143,13 +164,14 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
         f"*{plural(items, 'new work')}* from {plural(len(message.groups), 'researcher')} you follow, "
         "newest first."
     )
-    blocks: list[Block] = [header(TITLE_TEXT), section(intro), *group_part]
+    blocks: list[Block] = [_once("header", TITLE_TEXT), _once("section", intro), *group_part]
     if message.held_items:
-        blocks.append(context(_held_line(message)))
+        blocks.append(_once("context", _held_line(message)))
     blocks.append(
-        context(
+        _once(
+            "context",
             f"You get this digest {escape(view.schedule)}. Change it with "
-            f"`{escape(command)} digest daily|weekly|instant|off [at HH:MM]` or on the app's Home tab."
+            f"`{escape(command)} digest daily|weekly|instant|off [at HH:MM]` or on the app's Home tab.",
         )
     )
     first = message.groups[0].items[0].title if message.groups and message.groups[0].items else ""
