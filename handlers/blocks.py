@@ -105,6 +105,20 @@ def context(*parts: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip(p, 3000)) for p in parts[:10]])
 
 
+class Rendered(Block):
+    """A block already rendered to Slack's JSON and checked once: a renderer that sends the same
+    block to many people (a digest group goes to every follower of its researcher) keeps the
+    dict, so a digest run validates and serialises each distinct block once, not once a copy.
+    The dict is shared: nobody may change it."""
+
+    def __init__(self, rendered: dict[str, Any]) -> None:
+        super().__init__(type=rendered["type"], block_id=rendered.get("block_id"))
+        self._rendered = rendered
+
+    def to_dict(self, *args: Any) -> dict[str, Any]:
+        return self._rendered
+
+
 @dataclass(frozen=True)
 class Reply:
     """A message: the notification/fallback text and its blocks."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, Block
 
@@ -10,6 +12,7 @@ from handlers.blocks import (
     MAX_BLOCKS,
     MAX_MESSAGE_TEXT,
     MAX_SECTION_TEXT,
+    Rendered,
     Reply,
     button,
     context,
@@ -82,6 +85,12 @@ def _more_line(group: DigestGroup, more: int) -> str:
     return f"…and {plural(more, 'more new work')}: " + link(topic_works_url(group), "see them on OpenAlex")
 
 
+# Distinct groups of one digest run, rendered once: followers of a researcher or a topic mostly
+# get the same new works, so a run of 50,000 digests holds a few thousand distinct groups.
+GROUP_CACHE = 8192
+
+
+@lru_cache(maxsize=GROUP_CACHE)
 def group_text(group: DigestGroup) -> tuple[str, int]:
     """A group's section text, and how many of its works it shows: a researcher's newest first
     (the rest come in the next message); a topic's best cited first, then "and M more"."""
@@ -104,6 +113,11 @@ def group_text(group: DigestGroup) -> tuple[str, int]:
 
 def group_blocks(group: DigestGroup, text: str) -> list[Block]:
     """The group's section and its Unfollow / Mute buttons (for the researcher or the topic)."""
+    return [Rendered(block) for block in _group_dicts(group, text)]
+
+
+@lru_cache(maxsize=GROUP_CACHE)
+def _group_dicts(group: DigestGroup, text: str) -> tuple[dict[str, Any], ...]:
     if group.kind == GROUP_TOPIC and group.topic_id is not None:
         topic = TopicValue(topic_id=group.topic_id).dump()
         label = f"topic {group.name}"
@@ -113,7 +127,7 @@ def group_blocks(group: DigestGroup, text: str) -> list[Block]:
                 button(MUTE_TOPIC, action_id=Action.TOPIC_MUTE, value=topic, label=f"Mute {label}"),
             ]
         )
-        return [section(text), buttons]
+        return section(text).to_dict(), buttons.to_dict()
     value = ResearcherValue(researcher_id=group.researcher_id).dump()
     buttons = ActionsBlock(
         elements=[
@@ -121,7 +135,7 @@ def group_blocks(group: DigestGroup, text: str) -> list[Block]:
             button(MUTE, action_id=Action.MUTE_RESEARCHER, value=value, label=f"Mute {group.name}"),
         ]
     )
-    return [section(text), buttons]
+    return section(text).to_dict(), buttons.to_dict()
 
 
 def _layout(view: DigestView) -> tuple[DigestView, list[Block]]:
@@ -178,6 +192,13 @@ def _followed_kinds(view: DigestView) -> str:
     return "researchers and topics" if topics and researchers else "topics" if topics else "researchers"
 
 
+@lru_cache(maxsize=GROUP_CACHE)
+def _once(kind: str, text: str) -> Block:
+    """The header, intro and footer lines repeat across a run's digests: each rendered once."""
+    block = header(text) if kind == "header" else section(text) if kind == "section" else context(text)
+    return Rendered(block.to_dict())
+
+
 def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     """One digest DM: newest first, ≤ 50 blocks and well under Slack's text cap; a digest too
     big for one message shows its first part and says the rest follows."""
@@ -191,13 +212,15 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     order = "newest first" + ("; a topic's best cited first" if topics else "")
     intro = f"*{plural(items, 'new work')}* from {sources} you follow, {order}."
     followed = _followed_kinds(message)
-    blocks: list[Block] = [header(f"New from {followed} you follow"), section(intro), *group_part]
+    title = f"New from {followed} you follow"
+    blocks: list[Block] = [_once("header", title), _once("section", intro), *group_part]
     if message.held_items:
-        blocks.append(context(_held_line(message)))
+        blocks.append(_once("context", _held_line(message)))
     blocks.append(
-        context(
+        _once(
+            "context",
             f"You get this digest {escape(view.schedule)}. Change it with "
-            f"`{escape(command)} digest daily|weekly|instant|off [at HH:MM]` or on the app's Home tab."
+            f"`{escape(command)} digest daily|weekly|instant|off [at HH:MM]` or on the app's Home tab.",
         )
     )
     first = message.groups[0].items[0].title if message.groups and message.groups[0].items else ""
