@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select as sa_select  # Core: more columns than sqlmodel's typed select
@@ -62,8 +63,9 @@ class DigestGroup:
         """Works the group stands for: shown and summarised."""
         return len(self.items) + len(self.summarised)
 
-    @property
+    @cached_property
     def newest_at(self) -> datetime:
+        """The newest item's date (computed once: followers share a group)."""
         return max(item.newest_at for item in self.items)
 
 
@@ -278,13 +280,32 @@ def _compose_chunk(
             col(Topic.id).in_(chunk)
         )
         topics.update({tid: (name, openalex_id) for tid, name, openalex_id in session.execute(found)})
-    grouped: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
+    # Every (work, kind) of the chunk gets its place in "newest first" once; a researcher's group
+    # is then a sort of small integers, and followers with the same new works share one group.
+    order = sorted(
+        {(work_id, kind) for _, _, _, work_id, kind in rows},
+        key=lambda pair: (items[pair[0]][pair[1]].newest_at, pair[0]),
+        reverse=True,
+    )
+    rank = {pair: place for place, pair in enumerate(order)}
+    shown = [items[work_id][kind] for work_id, kind in order]
+    grouped: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
     by_topic: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
     for member_id, researcher_id, topic_id, work_id, kind in rows:
         if researcher_id is not None:
-            grouped[member_id][researcher_id].append(items[work_id][kind])
+            grouped[member_id][researcher_id].append(rank[(work_id, kind)])
         elif topic_id is not None:
             by_topic[member_id][topic_id].append(items[work_id][kind])
+    shared: dict[tuple[int, tuple[int, ...]], DigestGroup] = {}
+
+    def researcher_group(researcher_id: int, places: list[int]) -> DigestGroup:
+        key = (researcher_id, tuple(sorted(places)))
+        group = shared.get(key)
+        if group is None:
+            items_ = tuple(shown[place] for place in key[1])
+            group = shared[key] = DigestGroup(researcher_id, names.get(researcher_id, ""), items_)
+        return group
+
     channels = ledger.dm_channels(session=session, member_ids=member_ids)
     # Channel feeds mention the workspace's people who claimed an author.
     feeds = {row[0]: row[1] for row in members.values() if row[7] == MEMBER_CHANNEL}
@@ -295,14 +316,7 @@ def _compose_chunk(
         if member is None:
             continue
         _, team_id, user_id, frequency, at, weekday, tz, kind = member
-        groups = [
-            DigestGroup(
-                researcher_id=researcher_id,
-                name=names.get(researcher_id, ""),
-                items=tuple(sorted(group, key=lambda i: (i.newest_at, i.work_id), reverse=True)),
-            )
-            for researcher_id, group in grouped.get(member_id, {}).items()
-        ]
+        groups = [researcher_group(rid, places) for rid, places in grouped.get(member_id, {}).items()]
         groups += [
             _topic_group(topics.get(topic_id, ("", None)), topic_id, works)
             for topic_id, works in by_topic.get(member_id, {}).items()
