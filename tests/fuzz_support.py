@@ -27,6 +27,8 @@ from tests.slack_support import all_text
 DATA_TABLES = (
     "member",
     "follow",
+    "topic_follow",
+    "topic",
     "delivery",
     "claim",
     "invitation",

@@ -17,6 +17,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.request import BoltRequest
+from sqlmodel import Session, select
 
 from bot.app import build_bolt_app
 from bot.local.signed_requests import (
@@ -47,8 +48,11 @@ from handlers.values import (
     LookupValue,
     PapersValue,
     ResearcherValue,
+    TopicChoiceValue,
+    TopicValue,
     UnmuteValue,
 )
+from services.store.models import Topic
 from tests.collab_support import SAM, SEED, ack_body, add_people, claim_and_approve, last_view, researcher_id
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex, fixture
@@ -210,8 +214,10 @@ def _command(local: LocalSlack, text: str) -> str:
     return slash_command_body(_actor(), "/peer", text, local.response_url())
 
 
-def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
+def _deliveries(local: LocalSlack, rid: int, topic_id: int) -> list[Delivery]:
     researcher = ResearcherValue(researcher_id=rid).dump()
+    topic = TopicValue(topic_id=topic_id).dump()
+    on_topic = [Action.TOPIC_FOLLOW, Action.TOPIC_MUTE, Action.TOPIC_UNMUTE, Action.TOPIC_UNFOLLOW]
     on_researcher = [
         Action.VIEW_PROFILE,
         Action.WHY_SCORE,
@@ -238,6 +244,11 @@ def _deliveries(local: LocalSlack, rid: int) -> list[Delivery]:
     return [
         Delivery("/peer QUERY", _command(local, SEED)),
         *(Delivery(action, _button(local, action, researcher)) for action in on_researcher),
+        *(Delivery(action, _button(local, action, topic)) for action in on_topic),
+        Delivery(
+            Action.TOPIC_VIEW,
+            _button(local, Action.TOPIC_VIEW, TopicChoiceValue(openalex_id="T10017").dump()),
+        ),
         Delivery(Action.PAPERS, _button(local, Action.PAPERS, PapersValue(researcher_id=rid).dump())),
         Delivery(
             Action.PAPERS_PAGE,
@@ -332,9 +343,12 @@ def test_every_listener_acks_before_it_calls_slack(
     openalex.add("/autocomplete/authors", {"meta": {"count": 0}, "results": []})
     openalex.add("/authors/A5017898742", fixture("author_A5017898742.json"))
     openalex.add("/works", fixture("works_list_by_author_A5017898742_per_page50.json"))
+    openalex.add_topics(fixture("topic_T10017.json"))
     held = HeldExecutor()
     app = build_bolt_app(runtime.settings, runtime.services, listener_executor=held)
-    deliveries = _deliveries(local_slack, researcher_id(runtime.services.engine))
+    with Session(runtime.services.engine) as session:
+        topic_id = session.exec(select(Topic.id).where(Topic.openalex_id == "T10017")).one() or 0
+    deliveries = _deliveries(local_slack, researcher_id(runtime.services.engine), topic_id)
 
     unmatched = [
         listener

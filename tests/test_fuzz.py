@@ -31,6 +31,8 @@ from handlers.values import (
     LookupValue,
     PapersValue,
     ResearcherValue,
+    TopicChoiceValue,
+    TopicValue,
     UnmuteValue,
 )
 from tests.fake_openalex import FakeOpenAlex
@@ -89,6 +91,11 @@ VALUE_OF: dict[Action, type[ButtonValue] | None] = {
     Action.INVITE_MUTE_PERSON: InvitationValue,
     Action.INVITE_MUTE_ALL: InvitationValue,
     Action.INVITE_UNMUTE: UnmuteValue,
+    Action.TOPIC_VIEW: TopicChoiceValue,
+    Action.TOPIC_FOLLOW: TopicValue,
+    Action.TOPIC_UNFOLLOW: TopicValue,
+    Action.TOPIC_MUTE: TopicValue,
+    Action.TOPIC_UNMUTE: TopicValue,
 }
 # Buttons that live on the Home tab too (pressed there, they come without a response_url).
 HOME_ACTIONS = {
@@ -99,6 +106,10 @@ HOME_ACTIONS = {
     Action.DIGEST_SCHEDULE,
     Action.PROFILE_EDIT,
     Action.INVITE_UNMUTE,
+    Action.TOPIC_FOLLOW,
+    Action.TOPIC_UNFOLLOW,
+    Action.TOPIC_MUTE,
+    Action.TOPIC_UNMUTE,
 }
 # Presses that need no answer: a URL button, and buttons whose answer is a modal or Home tab.
 QUIET_ACTIONS = {Action.OPEN_LINK, Action.DIGEST_SCHEDULE, Action.INVITE_UNMUTE}

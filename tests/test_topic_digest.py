@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -21,6 +23,7 @@ from handlers.ids import Action
 from services.digests.delivery import DigestService
 from services.digests.refresh import RefreshService
 from services.openalex.client import OpenAlexClient
+from services.store.engine import alembic_config
 from services.store.models import Delivery, Topic, TopicFollow, Work, WorkTopic
 from services.workspaces.members import Viewer
 from tests.digest_support import add_member
@@ -255,3 +258,43 @@ def test_ten_topics_of_two_hundred_works_stay_inside_slacks_limits(
     second = digests.deliver_due(now=now + timedelta(days=1), force=True)
     assert second.items_sent == (10 - shown) * 200
     assert {status for _, _, status in _rows(engine)} == {"sent"}
+
+
+def test_uninstall_parks_topic_follows_and_forgetting_a_member_deletes_them(runtime: Runtime) -> None:
+    services = runtime.services
+    engine = services.engine
+    member = add_member(engine, "U0TOPIC")
+    with Session(engine) as session:
+        topic_row = session.exec(select(Topic).where(col(Topic.openalex_id) == T10017)).one()
+    services.topic_follows.follow(member, topic_row.id or 0)
+    assert services.refresh.followed_topic_ids() == [T10017]
+    parked = services.workspaces.park("T0TEAM1")
+    assert parked is not None and parked.follows == 1
+    assert services.refresh.followed_topic_ids() == []
+    assert services.topic_follows.followed(member) == []
+    services.workspaces.restore("T0TEAM1")
+    assert [t.openalex_id for t in services.topic_follows.followed(member)] == [T10017]
+    report = services.privacy.forget_member("T0TEAM1", "U0TOPIC")
+    assert report.follows == 1 and services.refresh.followed_topic_ids() == []
+
+
+def test_migration_0011_downgrade_drops_topic_rows_and_upgrade_restores(engine: Engine) -> None:
+    member = add_member(engine, "U0MIGRATE")
+    with Session(engine) as session:
+        topic = Topic(openalex_id=T10017, name=T10017_NAME)
+        work = Work(title="On a topic", title_norm="on a topic")
+        session.add_all([topic, work])
+        session.flush()
+        session.add(Delivery(member_id=member, work_id=work.id or 0, topic_id=topic.id))
+        # Works point at the topic: the downgrade must not copy the topic table (SQLite).
+        session.add(WorkTopic(work_id=work.id or 0, topic_id=topic.id or 0))
+        session.commit()
+    config = alembic_config(engine)
+    command.downgrade(config, "0009")
+    tables = inspect(engine)
+    assert "topic_follow" not in tables.get_table_names()
+    assert not next(c for c in tables.get_columns("delivery") if c["name"] == "researcher_id")["nullable"]
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM delivery").scalar() == 0
+    command.upgrade(config, "head")
+    assert "topic_follow" in inspect(engine).get_table_names()

@@ -67,13 +67,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_topic_follow_topic_id"))
         batch_op.drop_index(batch_op.f("ix_topic_follow_member_id"))
     op.drop_table("topic_follow")
-    with op.batch_alter_table("topic", schema=None) as batch_op:
-        for name in (
-            "fetched_at",
-            "works_count",
-            "domain_name",
-            "field_name",
-            "subfield_name",
-            "description",
-        ):
-            batch_op.drop_column(name)
+    # Plain DROP COLUMN on both databases (SQLite ≥ 3.35): batch mode would copy topic, and on
+    # SQLite dropping the old copy fails while work_topic and researcher_topic point at it.
+    for name in ("fetched_at", "works_count", "domain_name", "field_name", "subfield_name", "description"):
+        op.execute(f"ALTER TABLE topic DROP COLUMN {name}")
