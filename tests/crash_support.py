@@ -27,7 +27,7 @@ from services.digests.queueing import queue_stored_works
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import session_scope
-from services.store.models import Follow, Member, Researcher, utcnow
+from services.store.models import MEMBER_CHANNEL, MEMBER_USER, Follow, Member, Researcher, utcnow
 from tests.openalex_works import work_json
 from tests.slack_support import all_text
 
@@ -36,9 +36,12 @@ TOKEN = "xoxb-chaos-token"
 _WORK = re.compile(r"Chaos work (W9\d{9})")
 
 
-def seed_pending(engine: Engine, *, members: int, max_works: int, rng: random.Random) -> dict[str, int]:
-    """Members who follow one researcher each (for a month), and 1–max_works new works per
-    researcher queued as the refresh job would. Returns work id → member id."""
+def seed_pending(
+    engine: Engine, *, members: int, max_works: int, rng: random.Random, channels: bool = False
+) -> dict[str, int]:
+    """Members (or, with `channels`, channel feeds C0C…) who follow one researcher each (for a
+    month), and 1–max_works new works per researcher queued as the refresh job would. Returns
+    work id → member id."""
     now = utcnow()
     owner: dict[str, int] = {}
     works: list[dict[str, Any]] = []
@@ -46,7 +49,12 @@ def seed_pending(engine: Engine, *, members: int, max_works: int, rng: random.Ra
         for n in range(1, members + 1):
             author = f"A9{n:09d}"
             researcher = Researcher(slug=f"chaos-{n}", openalex_id=author, name=f"Chaos Researcher {n}")
-            member = Member(team_id="T0CHAOS", user_id=f"U0C{n:05d}", digest_frequency="daily")
+            member = Member(
+                team_id="T0CHAOS",
+                user_id=f"C0C{n:05d}" if channels else f"U0C{n:05d}",
+                kind=MEMBER_CHANNEL if channels else MEMBER_USER,
+                digest_frequency="daily",
+            )
             session.add_all([researcher, member])
             session.flush()
             session.add(

@@ -39,6 +39,7 @@ from handlers.ids import Action, InviteInput, ProfileInput, ScheduleInput
 from handlers.ids import View as ViewId
 from handlers.values import (
     AuthorIdValue,
+    ChannelResearcherValue,
     ClaimValue,
     EditMetadata,
     ExpertsValue,
@@ -269,6 +270,15 @@ def _deliveries(local: LocalSlack, rid: int, topic_id: int) -> list[Delivery]:
             _button(
                 local, Action.GRAPH_SHARE, GraphShareValue(researcher_id=rid, channel_id="C0GENERAL").dump()
             ),
+        ),
+        *(
+            Delivery(
+                action,
+                _button(
+                    local, action, ChannelResearcherValue(researcher_id=rid, channel_id="C0GENERAL").dump()
+                ),
+            )
+            for action in (Action.CHANNEL_FOLLOW, Action.CHANNEL_UNFOLLOW)
         ),
         Delivery(
             Action.OPENALEX_LOOKUP, _button(local, Action.OPENALEX_LOOKUP, LookupValue(query="Nobody").dump())

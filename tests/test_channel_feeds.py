@@ -5,6 +5,9 @@ twice, claimed co-authors mentioned."""
 
 from __future__ import annotations
 
+import random
+import signal
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +33,7 @@ from services.store.engine import session_scope
 from services.store.models import Follow, Member, Researcher
 from services.workspaces.members import ChannelRef, Viewer
 from tests.collab_support import BOB, add_people, claim_and_approve
+from tests.crash_support import Chaos, ChaosSlack, Worker, seed_pending, statuses, tally
 from tests.digest_support import T0, author_id, ledger_rows
 from tests.fake_openalex import FakeOpenAlex
 from tests.openalex_works import WorksStandIn, work_json
@@ -449,3 +453,36 @@ def test_the_shell_tries_a_channel_feed_end_to_end(database_url: str, tmp_path: 
     assert "A new paper by Samyadeep Basu (demo news" in digest
     assert "in #lab-papers" in digest and "1 message sent (1 item)" in digest
     assert "New papers from researchers this channel follows" in digest.split("bzpeer> :channel", 1)[1]
+
+
+@pytest.mark.slow
+def test_sigkills_mid_delivery_of_channel_posts_lose_nothing_and_send_nothing_twice(
+    database_url: str, engine: Engine, tmp_path: Path
+) -> None:
+    slack = ChaosSlack(team_id="T0CHAOS", clock=time.time)
+    with slack:
+        owner = seed_pending(engine, members=8, max_works=2, rng=random.Random(5), channels=True)
+        for n in range(1, 9):
+            slack.add_channel(LocalChannel(f"C0C{n:05d}", f"lab-{n}"))
+        chaos = Chaos(
+            engine, slack, Worker(database_url, slack.url, tmp_path), random.Random(5), fault_rate=0
+        )
+        process = chaos.worker.start()
+        deadline = time.monotonic() + 60
+        while statuses(engine)["sent"] < 3:
+            assert time.monotonic() < deadline, "no channel post settled in 60 s"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL)
+        assert chaos.record_kill(process, time.monotonic(), 0, "between posts") is not None
+        # Killed while Slack answers a post to a channel: Slack has it, the ledger does not.
+        assert chaos.kill_in_flight() is not None
+        assert chaos.finish() == 1
+        outcome = tally(slack, engine, owner, chaos.in_flight)
+        looked_up = [c.params.get("channel") for c in slack.calls_to("conversations.history")]
+        opened = slack.calls_to("conversations.open")
+
+    assert outcome.lost == [] and outcome.delivered == len(owner)
+    assert outcome.statuses == {"sent": len(owner)} and outcome.phantom == 0
+    assert (outcome.duplicate_messages, outcome.duplicate_items) == (0, 0)
+    assert looked_up and all(str(c).startswith("C0C") for c in looked_up)  # the channel's history
+    assert opened == []  # straight into the channels

@@ -24,6 +24,7 @@ from handlers.parsing import OTHER_SUBCOMMANDS, QUERY_SUBCOMMANDS
 from handlers.values import (
     AuthorIdValue,
     ButtonValue,
+    ChannelResearcherValue,
     ClaimValue,
     ExpertsValue,
     GraphShareValue,
@@ -80,6 +81,8 @@ VALUE_OF: dict[Action, type[ButtonValue] | None] = {
     Action.MUTE_RESEARCHER: ResearcherValue,
     Action.UNMUTE_RESEARCHER: ResearcherValue,
     Action.DIGEST_SCHEDULE: None,
+    Action.CHANNEL_FOLLOW: ChannelResearcherValue,
+    Action.CHANNEL_UNFOLLOW: ChannelResearcherValue,
     Action.CLAIM: ResearcherValue,
     Action.CLAIM_APPROVE: ClaimValue,
     Action.CLAIM_REJECT: ClaimValue,

@@ -101,7 +101,6 @@ def _layout(view: DigestView) -> tuple[DigestView, list[Block]]:
         held_items=view.held_items + view.item_count - sum(len(group.items) for group in groups),
         held_researchers=view.held_researchers
         + sum(1 for g in view.groups if len(shown.get(g.researcher_id, ())) < len(g.items)),
-        held_for_next_digest=False,
     )
     return post, blocks
 

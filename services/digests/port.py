@@ -42,8 +42,9 @@ class DigestSender(Protocol):
         ...
 
     def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
-        """Deliver one message as a DM carrying `key`; raise RecipientGone, TemporaryFailure
-        (nothing posted) or OutcomeUnknown (posted perhaps: no answer came)."""
+        """Deliver one message carrying `key`, as a DM (or, for a channel feed, into the channel
+        `user_id` names); raise RecipientGone, TemporaryFailure (nothing posted) or
+        OutcomeUnknown (posted perhaps: no answer came)."""
         ...
 
     def find(
