@@ -29,6 +29,7 @@ from services.store.models import (
     Topic,
     Work,
 )
+from services.store.sql import id_filters
 
 
 class StoredWork(Protocol):
@@ -237,3 +238,20 @@ def list_close_collaborators(
     collaboration's byline can tie thousands of co-authors, and only `limit` rows come back."""
     rows = session.connection().execute(_CLOSE, {"researcher_id": researcher_id, "limit": max(limit, 0)})
     return [(rid or 0, name, works) for rid, name, works in rows.all()]
+
+
+_NAMES = sa_select(col(Researcher.id), col(Researcher.name), col(Institution.name)).outerjoin(
+    Institution, col(Institution.id) == col(Researcher.institution_id)
+)
+
+
+def list_names_and_affiliations(
+    *, session: Session, researcher_ids: Sequence[int]
+) -> dict[int, tuple[str, str | None]]:
+    """Name and institution of each researcher of a pick list, by id (missing ids are absent)."""
+    connection = session.connection()
+    found: dict[int, tuple[str, str | None]] = {}
+    for where in id_filters(connection, col(Researcher.id), researcher_ids):
+        for rid, name, affiliation in connection.execute(_NAMES.where(where)):
+            found[rid or 0] = (name, affiliation)  # no institution: None (an outer join)
+    return found

@@ -15,13 +15,14 @@ from services.research.card_queries import (
     get_card_head,
     list_card_topics,
     list_close_collaborators,
+    list_names_and_affiliations,
     list_recent_works,
 )
 from services.research.identifiers import InvalidReference, parse_author_ref
 from services.research.paper_keys import has_published_version, shown_key
 from services.research.search import NameMatch, search_names
 from services.research.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
-from services.store.models import Authorship, Institution, Researcher, ResearcherAlias
+from services.store.models import Authorship, Researcher, ResearcherAlias
 from services.store.text import truncate
 from services.workspaces.members import Viewer
 
@@ -224,13 +225,7 @@ def _by_identifier(session: Session, kind: str, value: str) -> Researcher | None
 
 
 def _candidates(session: Session, matches: list[NameMatch]) -> tuple[Candidate, ...]:
-    ids = [m.researcher_id for m in matches]
-    rows = session.exec(
-        select(col(Researcher.id), col(Researcher.name), col(Institution.name))
-        .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
-        .where(col(Researcher.id).in_(ids))
-    )
-    info = {rid: (name, affiliation) for rid, name, affiliation in rows}
+    info = list_names_and_affiliations(session=session, researcher_ids=[m.researcher_id for m in matches])
     return tuple(
         Candidate(
             id=m.researcher_id,
