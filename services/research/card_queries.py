@@ -29,7 +29,6 @@ from services.store.models import (
     Topic,
     Work,
 )
-from services.store.sql import id_filters
 
 
 class StoredWork(Protocol):
@@ -240,8 +239,11 @@ def list_close_collaborators(
     return [(rid or 0, name, works) for rid, name, works in rows.all()]
 
 
-_NAMES = sa_select(col(Researcher.id), col(Researcher.name), col(Institution.name)).outerjoin(
-    Institution, col(Institution.id) == col(Researcher.institution_id)
+# A pick list names at most a few researchers: one IN-list, rendered per call from one compiled form.
+_NAMES = (
+    sa_select(col(Researcher.id), col(Researcher.name), col(Institution.name))
+    .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
+    .where(col(Researcher.id).in_(bindparam("ids", expanding=True)))
 )
 
 
@@ -249,9 +251,9 @@ def list_names_and_affiliations(
     *, session: Session, researcher_ids: Sequence[int]
 ) -> dict[int, tuple[str, str | None]]:
     """Name and institution of each researcher of a pick list, by id (missing ids are absent)."""
-    connection = session.connection()
     found: dict[int, tuple[str, str | None]] = {}
-    for where in id_filters(connection, col(Researcher.id), researcher_ids):
-        for rid, name, affiliation in connection.execute(_NAMES.where(where)):
-            found[rid or 0] = (name, affiliation)  # no institution: None (an outer join)
+    if not researcher_ids:
+        return found
+    for rid, name, affiliation in session.connection().execute(_NAMES, {"ids": list(researcher_ids)}):
+        found[rid or 0] = (name, affiliation)  # no institution: None (an outer join)
     return found
