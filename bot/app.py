@@ -15,6 +15,7 @@ from urllib.error import URLError
 import slack_bolt.request.request as bolt_request
 from slack_bolt import App, BoltResponse
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.listener.thread_runner import ThreadListenerRunner
 from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
@@ -168,6 +169,31 @@ def _lower_priority() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LISTENER_NICENESS)
 
 
+def _copy_lazy_requests_once(runner: ThreadListenerRunner) -> None:
+    """Bolt hands each lazy listener a copy of its request made twice over: `to_copyable()` builds
+    a new request from the raw HTTP body (its own body and context, the context's custom values
+    deep-copied), then that copy is deep-copied whole, Web API client included. The second copy
+    was a tenth of a command's CPU (benchmarks/cpu_profile.py) and guards nothing over HTTP: the
+    request thread only reads the original after its ack. A Socket Mode request's copy shares
+    the parsed body, so it is still copied deep."""
+    build = runner._build_lazy_request
+
+    def build_once(request: BoltRequest, lazy_func_name: str) -> BoltRequest:
+        if request.mode != "http":
+            return build(request, lazy_func_name)
+        copied = request.to_copyable()
+        copied.lazy_only = True
+        copied.lazy_function_name = lazy_func_name
+        # As Bolt's own: what cannot be copied is handed over as is.
+        copied.context["listener_runner"] = runner
+        for name in ("get_thread_context", "save_thread_context"):
+            if request.context.get(name) is not None:
+                copied.context[name] = request.context[name]
+        return copied
+
+    setattr(runner, "_build_lazy_request", build_once)  # noqa: B010 - Bolt has no hook for it
+
+
 class InlineExecutor(Executor):
     """Runs each task at once in the caller's thread: dispatch() returns after the lazy
     listeners' work too (tests and benchmarks that time a reply)."""
@@ -230,6 +256,7 @@ def build_bolt_app(
         slots=services.lookup_slots,
         logger=app.logger,
     )
+    _copy_lazy_requests_once(app.listener_runner)
     if socket_mode:
         app.use(storable_socket_body)
     else:

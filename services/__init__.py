@@ -8,9 +8,9 @@ down this list (tests/test_layers.py keeps it so):
     workspaces/      who uses the bot: members.py, lifecycle.py (an uninstall parks, a reinstall
                      restores), privacy.py (forgetting a member)
     research/        researchers and what is known of them: identifiers, search, researchers
-                     (names, topics), topic_queries (a topic's card), profiles, trust, paper_keys,
-                     papers, coauthor_graph, collaborator_queries, collaborators, graph_picture,
-                     demo (with data/)
+                     (names, topics), topic_queries (a topic's card), profiles (the card's reads
+                     in card_queries), trust, paper_keys, papers, coauthor_graph,
+                     collaborator_queries, collaborators, graph_picture, demo (with data/)
     openalex/        client.py and records.py, upserts.py and works.py (writing records into the
                      store), work_batches, importer, author_lookup and lookup_slots (from Slack),
                      topics (topic requests and parsing) and topic_lookup (TOPIC → a cached topic)

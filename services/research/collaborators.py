@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.research.collaborator_queries import (
+    PersonRow,
     Standing,
     list_coauthor_counts,
     list_people,
@@ -158,16 +159,21 @@ def first_ranked(
     return sorted(ranked, key=lambda item: (key(item), tie_break(item)))[:wanted]
 
 
-def _close(session: Session, counts: dict[int, int], shown: int) -> tuple[CloseCollaborator, ...]:
-    """The `shown` strongest co-authors: most shared works, then name, then id."""
+def _close_contenders(counts: dict[int, int], shown: int) -> list[int]:
+    """The co-authors that can make the `shown` strongest (ties at the cut included)."""
     if not counts or shown <= 0:
-        return ()
+        return []
     shared = sorted(counts.values(), reverse=True)
     cutoff = shared[min(shown, len(shared)) - 1]
-    # Only the co-authors that can make the list (ties at the cut included) need their names.
-    people = list_people(session=session, researcher_ids=[rid for rid, n in counts.items() if n >= cutoff])
+    return [rid for rid, n in counts.items() if n >= cutoff]
+
+
+def _close(
+    people: dict[int, PersonRow], contenders: list[int], counts: dict[int, int], shown: int
+) -> tuple[CloseCollaborator, ...]:
+    """The `shown` strongest co-authors: most shared works, then name, then id."""
     ranked = first_ranked(
-        people.values(),
+        (people[rid] for rid in contenders if rid in people),
         shown,
         key=lambda r: -counts[r.id],
         tie_break=lambda r: (normalize_name(r.name), r.id),
@@ -183,7 +189,6 @@ def collaborators_of(*, session: Session, researcher: Researcher, limits: Limits
     rid = researcher.id
     assert rid is not None
     counts = list_coauthor_counts(session=session, researcher_id=rid)
-    close = _close(session, counts, limits.close_shown)
     ties, capped = list_strongest_ties(
         session=session, researcher_ids=[rid], per_researcher=limits.max_frontier
     )
@@ -195,7 +200,12 @@ def collaborators_of(*, session: Session, researcher: Researcher, limits: Limits
     pairs = [(z, c) for z, c, _ in found]  # distinct: (researcher, co-author) is coauthor's key
     candidates, link, common = adamic_adar(rid, frontier, pairs, exclude=set(counts))
     pool = sorted(candidates, key=lambda c: (-link[c], c))[:SCORING_POOL]
-    suggestions = _rank(session, rid, pool, link, common, strength, limits.suggestions)
+    # Names for the close list, the pool and the co-authors they share (the reasons), in one read.
+    close_contenders = _close_contenders(counts, limits.close_shown)
+    wanted = {*close_contenders, *pool, *(z for c in pool for z in common[c])}
+    people = list_people(session=session, researcher_ids=wanted)
+    close = _close(people, close_contenders, counts, limits.close_shown)
+    suggestions = _rank(session, rid, people, pool, link, common, strength, limits.suggestions)
     stats = SearchStats(
         frontier=len(frontier),
         pairs_loaded=len(pairs),
@@ -273,6 +283,7 @@ def contenders(
 def _rank(
     session: Session,
     rid: int,
+    people: dict[int, PersonRow],
     pool: list[int],
     link: dict[int, float],
     common: dict[int, set[int]],
@@ -282,8 +293,6 @@ def _rank(
     """Blend topics into the pool's link scores, order open-first, and explain the chosen few."""
     if not pool:
         return ()
-    # The pool and the co-authors they share with the researcher (the reasons), in one read.
-    people = list_people(session=session, researcher_ids={*pool, *(z for c in pool for z in common[c])})
     found = [c for c in pool if c in people]
     is_open = {c: people[c].open_to_collaborate for c in found}
     kept = contenders(found, link, is_open, wanted)

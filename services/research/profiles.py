@@ -10,23 +10,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from services.research.card_queries import (
+    StoredWork,
+    get_card_head,
+    list_card_topics,
+    list_close_collaborators,
+    list_names_and_affiliations,
+    list_recent_works,
+)
 from services.research.identifiers import InvalidReference, parse_author_ref
-from services.research.paper_keys import has_published_version, newest_first, shown_key
+from services.research.paper_keys import has_published_version, shown_key
 from services.research.search import NameMatch, search_names
 from services.research.trust import TrustSignals, TrustSnapshot, trust_snapshot, verification_level
-from services.store.models import (
-    Authorship,
-    Claim,
-    Follow,
-    Institution,
-    Researcher,
-    ResearcherAlias,
-    ResearcherTopic,
-    Topic,
-    Work,
-)
+from services.store.models import Authorship, Researcher, ResearcherAlias
 from services.store.text import truncate
-from services.workspaces.members import Viewer, find_member
+from services.workspaces.members import Viewer
 
 CARD_WORKS = 3
 CARD_TOPICS = 5
@@ -123,7 +121,7 @@ class Resolved(Generic[T]):
     result: T | None = None
 
 
-def work_url(work: Work) -> str | None:
+def work_url(work: StoredWork) -> str | None:
     """Where a person should land for a work: DOI, else arXiv, else OpenAlex, else the landing page."""
     doi = work.published_doi or work.doi
     if doi:
@@ -135,7 +133,9 @@ def work_url(work: Work) -> str | None:
     return work.landing_url
 
 
-def summarize_work(work: Work, *, authors: tuple[str, ...] = (), more_authors: bool = False) -> WorkSummary:
+def summarize_work(
+    work: StoredWork, *, authors: tuple[str, ...] = (), more_authors: bool = False
+) -> WorkSummary:
     """A work as lists and cards show it; a preprint with a published version shows the latter."""
     abstract = truncate(work.abstract, ABSTRACT_SNIPPET) if work.abstract else None
     # Type and year as the list sorts and filters them (services/research/paper_keys.py).
@@ -225,13 +225,7 @@ def _by_identifier(session: Session, kind: str, value: str) -> Researcher | None
 
 
 def _candidates(session: Session, matches: list[NameMatch]) -> tuple[Candidate, ...]:
-    ids = [m.researcher_id for m in matches]
-    rows = session.exec(
-        select(col(Researcher.id), col(Researcher.name), col(Institution.name))
-        .outerjoin(Institution, col(Institution.id) == col(Researcher.institution_id))
-        .where(col(Researcher.id).in_(ids))
-    )
-    info = {rid: (name, affiliation) for rid, name, affiliation in rows}
+    info = list_names_and_affiliations(session=session, researcher_ids=[m.researcher_id for m in matches])
     return tuple(
         Candidate(
             id=m.researcher_id,
@@ -254,34 +248,6 @@ def count_works(session: Session, researcher_id: int) -> int:
     ).one()
 
 
-def list_close_collaborators(
-    *, session: Session, researcher_id: int, limit: int = CARD_COLLABORATORS
-) -> tuple[CardCollaborator, ...]:
-    """The `limit` strongest co-authors: most shared works, then the most recent shared work
-    (as the publication list dates it), then name. Ranked in SQL: a big collaboration's byline
-    can tie thousands of co-authors, and only `limit` rows come back."""
-    mine, theirs = aliased(Authorship), aliased(Authorship)
-    shared = func.count(func.distinct(col(theirs.work_id)))
-    year, day = func.max(col(mine.shown_year)), func.max(col(mine.shown_date))
-    rows = session.exec(
-        select(col(Researcher.id), col(Researcher.name), shared)
-        .select_from(mine)
-        .join(theirs, col(theirs.work_id) == col(mine.work_id))
-        .join(Researcher, col(Researcher.id) == col(theirs.researcher_id))
-        .where(col(mine.researcher_id) == researcher_id, col(theirs.researcher_id) != researcher_id)
-        .group_by(col(Researcher.id), col(Researcher.name))
-        .order_by(
-            shared.desc(),
-            year.desc().nulls_last(),
-            day.desc().nulls_last(),
-            func.lower(col(Researcher.name)),
-            col(Researcher.id),
-        )
-        .limit(max(limit, 0))
-    ).all()
-    return tuple(CardCollaborator(id=rid or 0, name=name, shared_works=works) for rid, name, works in rows)
-
-
 def count_collaborators(session: Session, researcher_id: int) -> int:
     """Distinct co-authors of a researcher on works in the store."""
     mine, theirs = aliased(Authorship), aliased(Authorship)
@@ -297,30 +263,6 @@ def count_collaborators(session: Session, researcher_id: int) -> int:
     ).one()
 
 
-def count_followers(session: Session, researcher_id: int) -> int:
-    """Members following a researcher (parked follows of uninstalled workspaces excluded)."""
-    return session.exec(
-        select(func.count())
-        .select_from(Follow)
-        .where(col(Follow.researcher_id) == researcher_id, col(Follow.parked).is_(False))
-    ).one()
-
-
-def is_following(*, session: Session, viewer: Viewer, researcher_id: int) -> bool:
-    """Whether the viewer follows a researcher (parked follows of uninstalled workspaces excluded)."""
-    member = find_member(session=session, viewer=viewer)
-    if member is None:
-        return False
-    follow = session.exec(
-        select(col(Follow.id)).where(
-            col(Follow.member_id) == member.id,
-            col(Follow.researcher_id) == researcher_id,
-            col(Follow.parked).is_(False),
-        )
-    ).first()
-    return follow is not None
-
-
 def profile_card_data(*, session: Session, researcher: Researcher, viewer: Viewer | None = None) -> Profile:
     """Everything a card shows, as `viewer` sees it (query helper: never commits)."""
     return _profile(session, researcher, viewer)
@@ -329,44 +271,42 @@ def profile_card_data(*, session: Session, researcher: Researcher, viewer: Viewe
 def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = None) -> Profile:
     rid = researcher.id
     assert rid is not None
-    works_count = count_works(session, rid)
-    followers = count_followers(session, rid)
-    claim = session.exec(
-        select(col(Claim.status), col(Claim.orcid_authenticated), col(Claim.member_id), col(Claim.id)).where(
-            col(Claim.researcher_id) == rid, col(Claim.status).in_(("pending", "approved"))
-        )
-    ).first()
-    approved = bool(claim and claim[0] == "approved")
+    head = get_card_head(
+        session=session,
+        researcher_id=rid,
+        team_id=viewer.team_id if viewer else None,
+        user_id=viewer.user_id if viewer else None,
+    )
+    approved = head.claim_status == "approved"
     level = verification_level(
         has_persistent_id=bool(researcher.openalex_id or researcher.orcid or researcher.source == "bzpeer"),
         claim_approved=approved,
-        orcid_authenticated=bool(approved and claim and claim[1]),
+        orcid_authenticated=approved and head.claim_orcid_authenticated,
     )
-    topics = session.exec(
-        select(col(Topic.name))
-        .join(ResearcherTopic, col(ResearcherTopic.topic_id) == col(Topic.id))
-        .where(col(ResearcherTopic.researcher_id) == rid)
-        .order_by(col(ResearcherTopic.works).desc(), col(Topic.name))
-    ).all()
+    topics = list_card_topics(session=session, researcher_id=rid)
     # In the publication list's order, so the card's newest works are the list's first.
-    recent = newest_first(
-        session=session, where=[col(Authorship.researcher_id) == rid], offset=0, limit=CARD_WORKS
+    recent = list_recent_works(session=session, researcher_id=rid, limit=CARD_WORKS)
+    close = tuple(
+        CardCollaborator(id=cid, name=name, shared_works=works)
+        for cid, name, works in list_close_collaborators(
+            session=session, researcher_id=rid, limit=CARD_COLLABORATORS
+        )
     )
-    affiliation = None
-    if researcher.institution_id is not None:
-        institution = session.get(Institution, researcher.institution_id)
-        affiliation = institution.name if institution else None
-    close = list_close_collaborators(session=session, researcher_id=rid)
+    claimed_by_viewer = None
+    if viewer is not None:
+        # The viewer holds the approved claim (a member who never used the bot holds none).
+        member = head.viewer_member_id
+        claimed_by_viewer = approved and member is not None and member == head.claim_member_id
     return Profile(
         id=rid,
         name=researcher.name,
         headline=researcher.headline,
-        affiliation=affiliation,
+        affiliation=head.affiliation,
         open_to_collaborate=researcher.open_to_collaborate,
-        trust=trust_snapshot(TrustSignals(level=level, works=works_count, followers=followers)),
-        claim_status="claimed" if approved else ("pending" if claim else "unclaimed"),
-        works_count=works_count,
-        followers_count=followers,
+        trust=trust_snapshot(TrustSignals(level=level, works=head.works, followers=head.followers)),
+        claim_status="claimed" if approved else ("pending" if head.claim_status else "unclaimed"),
+        works_count=head.works,
+        followers_count=head.followers,
         topics_count=len(topics),
         collaborators_count=len(close),
         topics=tuple(topics[:CARD_TOPICS]),
@@ -376,17 +316,7 @@ def _profile(session: Session, researcher: Researcher, viewer: Viewer | None = N
         close_collaborators=close,
         cited_by_count=researcher.cited_by_count,
         h_index=researcher.h_index,
-        following=is_following(session=session, viewer=viewer, researcher_id=rid) if viewer else None,
-        claimed_by_viewer=_claimed_by(session, viewer, claim[2] if approved and claim else None),
-        claim_id=claim[3] if claim else None,
+        following=head.following if viewer else None,
+        claimed_by_viewer=claimed_by_viewer,
+        claim_id=head.claim_id,
     )
-
-
-def _claimed_by(session: Session, viewer: Viewer | None, member_id: int | None) -> bool | None:
-    """Whether the viewer is the member holding the approved claim (None: nobody in particular)."""
-    if viewer is None:
-        return None
-    if member_id is None:
-        return False
-    member = find_member(session=session, viewer=viewer)
-    return member is not None and member.id == member_id

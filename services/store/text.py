@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -21,6 +22,8 @@ def fold(text: str) -> str:
     return decomposed.casefold().translate(_EXTRA_FOLDS)
 
 
+# Rankings break ties by the folded name, the same few thousand names request after request.
+@functools.lru_cache(maxsize=16384)
 def normalize_name(name: str) -> str:
     """The searchable form of a person's name: folded, punctuation as spaces, single-spaced."""
     return _SPACES.sub(" ", _NON_WORD.sub(" ", fold(name)).replace("_", " ")).strip()
