@@ -22,7 +22,9 @@ import yaml
 # conversations.info, and conversations.members for `follow members`), post the digest into it
 # (`chat:write` where the bot is a member, `chat:write.public` in public channels it has not
 # joined) and look an unconfirmed post up in the channel's history (`channels:history`,
-# `groups:history` for private channels the bot was invited to).
+# `groups:history` for private channels the bot was invited to). Slack shows a channel's history
+# only to members, so a look-up in a public channel posted to without joining joins it first
+# (`channels:join`).
 BOT_SCOPES = [
     "commands",
     "files:write",
@@ -38,6 +40,7 @@ BOT_SCOPES = [
     "groups:read",
     "channels:history",
     "groups:history",
+    "channels:join",
 ]
 # The Home tab (follows, digest schedule) is published when a member opens it; an uninstall
 # or revoked tokens park the workspace's follows and digests (handlers/events.py); `message.im`

@@ -200,10 +200,12 @@ class SlackDigestSender:
         try:
             if is_channel_id(user_id):
                 channel = user_id
-            elif channel is None:
-                # The sender died before it learnt the DM; opening it again gives the same one.
-                channel = str(client.conversations_open(users=user_id)["channel"]["id"])
-            ts = find_keyed(client, channel, event_type=DIGEST_EVENT, key=key, after=after, before=before)
+                ts = _find_in_channel(client, channel, key=key, after=after, before=before)
+            else:
+                if channel is None:
+                    # The sender died before it learnt the DM; opening it again gives the same one.
+                    channel = str(client.conversations_open(users=user_id)["channel"]["id"])
+                ts = find_keyed(client, channel, event_type=DIGEST_EVENT, key=key, after=after, before=before)
         except SlackApiError as error:
             raise _classify(error) from error
         except HistoryInconclusive as error:
@@ -211,6 +213,25 @@ class SlackDigestSender:
         except (SlackClientError, OSError) as error:
             raise TemporaryFailure(f"Slack could not be reached ({type(error).__name__})") from error
         return SentMessage(channel, ts) if ts else None
+
+
+def _find_in_channel(
+    client: WebClient, channel: str, *, key: str, after: datetime, before: datetime
+) -> str | None:
+    """find_keyed in a channel feed's channel. Slack shows a channel's history only to members,
+    and a public channel's feed is posted with chat:write.public without joining: on
+    not_in_channel the bot joins (channels:join) and reads again. Where it cannot join (a private
+    channel it was removed from) the first refusal stands, and the rows are parked."""
+    try:
+        return find_keyed(client, channel, event_type=DIGEST_EVENT, key=key, after=after, before=before)
+    except SlackApiError as refused:
+        if _code(refused) != "not_in_channel":
+            raise
+        try:
+            client.conversations_join(channel=channel)
+        except SlackApiError:
+            raise refused from None
+    return find_keyed(client, channel, event_type=DIGEST_EVENT, key=key, after=after, before=before)
 
 
 def is_channel_id(conversation_id: str) -> bool:

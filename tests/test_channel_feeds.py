@@ -314,9 +314,14 @@ def test_channel_digest_sets_the_schedule_in_the_setters_time_zone(lab: SlackDri
 
 
 def test_the_manifest_asks_for_the_channel_scopes() -> None:
-    assert {"chat:write.public", "channels:read", "groups:read", "channels:history", "groups:history"} <= set(
-        BOT_SCOPES
-    )
+    assert {
+        "chat:write.public",
+        "channels:read",
+        "groups:read",
+        "channels:history",
+        "groups:history",
+        "channels:join",
+    } <= set(BOT_SCOPES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -421,6 +426,26 @@ def test_a_channel_post_slack_answered_late_is_found_in_the_channel_history_and_
     }
     assert all(title in all_text({"blocks": posted["blocks"]}) for title in titles)
     assert digests.deliver_due(now=T0 + timedelta(minutes=10)).quiet
+    assert len(local_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_late_post_in_a_public_channel_the_bot_never_joined_is_found_after_joining_it(
+    engine: Engine, local_slack: LocalSlack, slack_clock: SlackClock, settings: Settings
+) -> None:
+    # chat:write.public posts without joining, but only members read a channel's history.
+    local_slack.add_channel(LocalChannel(LAB, "lab-papers", bot_is_member=False))
+    _channel_with_news(engine, researchers=1, works=2)
+    digests = _digests(engine, settings)
+    local_slack.slow_next("chat.postMessage", 3)
+    assert digests.deliver_due(now=T0).unconfirmed == 1
+    [posted] = local_slack.history(LAB)
+
+    slack_clock.pinned = T0 + timedelta(minutes=5)
+    second = digests.deliver_due(now=T0 + timedelta(minutes=5))
+    assert (second.confirmed, second.messages_sent, second.members_parked) == (1, 0, 0)
+    assert [c.params["channel"] for c in local_slack.calls_to("conversations.join")] == [LAB]
+    assert len(local_slack.calls_to("conversations.history")) == 2  # refused, then read as a member
+    assert {(r.status, r.slack_ts) for r in ledger_rows(engine)} == {("sent", posted["ts"])}
     assert len(local_slack.calls_to("chat.postMessage")) == 1
 
 

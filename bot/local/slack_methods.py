@@ -8,6 +8,9 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bot.local.slack_channels import ChannelMethods
+from bot.local.slack_channels import error_answer as _error
+from bot.local.slack_channels import ok_answer as _ok
 from bot.local.slack_objects import LocalChannel, SlackUser, UploadedFile
 
 APP_ID = "A0LOCAL"
@@ -15,19 +18,11 @@ BOT_ID = "B0BOT"
 _FIRST_TS = 1_700_000_000_000_100  # microseconds: the first ts is "1700000000.000100"
 
 
-def _ok(**fields: Any) -> dict[str, Any]:
-    return {"ok": True, **fields}
-
-
 def _without_metadata(message: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in message.items() if key != "metadata"}
 
 
-def _error(error: str) -> dict[str, Any]:
-    return {"ok": False, "error": error}
-
-
-class SlackApi:
+class SlackApi(ChannelMethods):
     """Slack's Web API semantics over an in-memory workspace; thread-safe."""
 
     def __init__(
@@ -70,6 +65,7 @@ class SlackApi:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.history": self._conversations_history,
+            "conversations.join": self._conversations_join,
             "users.info": self._users_info,
             "users.lookupByEmail": self._users_lookup_by_email,
             "users.list": lambda p: _ok(members=self._user_objects(), response_metadata={}),
@@ -226,19 +222,12 @@ class SlackApi:
             return _ok(channel=info) if info else _error("channel_not_found")
         return _ok(channel=self._channel_object(str(channel)))
 
-    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = str(params.get("channel") or "")
-        if channel in self.channels:
-            limit, cursor = int(params.get("limit") or 100), str(params.get("cursor") or "")
-            page, after = self.channels[channel].members_page(limit, cursor)
-            return _ok(members=page, response_metadata={"next_cursor": after})
-        members = self._members.get(channel) or list(self._users)
-        return _ok(members=members, response_metadata={"next_cursor": ""})
-
     def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = str(params.get("channel") or "")
         if channel not in self._history and channel not in self._members and channel not in self.channels:
             return _error("channel_not_found")
+        if channel in self.channels and (refused := self.channels[channel].refuses_history()):
+            return _error(refused)
         oldest = float(params.get("oldest") or 0)
         latest = float(params.get("latest") or "inf")
         limit = max(1, min(int(params.get("limit") or 100), 999))

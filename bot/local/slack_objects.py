@@ -114,6 +114,19 @@ class LocalChannel:
         end = start + max(1, limit)
         return self.members[start:end], str(end) if end < len(self.members) else ""
 
+    def refuses_history(self) -> str | None:
+        """Slack's error for conversations.history here: only members read a channel."""
+        return None if self.bot_is_member else "not_in_channel"
+
+    def join(self) -> str | None:
+        """conversations.join by the bot: Slack's error, or None once the bot is in."""
+        if self.is_archived:
+            return "is_archived"
+        if self.is_private and not self.bot_is_member:
+            return "channel_not_found"
+        self.bot_is_member = True
+        return None
+
     def refuses_post(self) -> str | None:
         """Slack's error for chat.postMessage here, if it refuses one."""
         if self.is_archived:
