@@ -134,6 +134,12 @@ def _subscription_row(subscription: Subscription, channel_id: str, where: str) -
     )
 
 
+def _topic_label(verb: str, name: str, where: str) -> str:
+    """`Unfollow in #lab-papers: topic Interpretability and …`: the channel first, so that a long
+    topic name cut to Slack's 75 characters never cuts the channel off."""
+    return f"{verb} in {channel_label(where.lstrip('#'))}: topic {name}"
+
+
 def _topic_row(topic: FollowedTopic, channel_id: str, where: str) -> SectionBlock:
     value = ChannelTopicValue(topic_id=topic.topic_id, channel_id=channel_id).dump()
     title = link(topic_url(topic.openalex_id), truncate(topic.name, NAME), max_url=100)
@@ -143,7 +149,7 @@ def _topic_row(topic: FollowedTopic, channel_id: str, where: str) -> SectionBloc
             UNFOLLOW,
             action_id=Action.CHANNEL_TOPIC_UNFOLLOW,
             value=value,
-            label=f"Unfollow topic {topic.name} in {channel_label(where.lstrip('#'))}",
+            label=_topic_label("Unfollow", topic.name, where),
         ),
     )
 
@@ -211,7 +217,7 @@ def channel_topic_choices(lookup: TopicLookup, channel_id: str, where: str, *, v
             action_id=action,
             value=ChannelTopicValue(openalex_id=candidate.openalex_id, channel_id=channel_id).dump(),
             style="primary" if verb == "Follow" else None,
-            label=f"{verb} topic {candidate.name} in {channel_label(where.lstrip('#'))}",
+            label=_topic_label(verb, candidate.name, where),
         )
 
     return topic_choices(lookup, choose=choose)
