@@ -144,6 +144,8 @@ def test_unfollow_topic_by_the_list_button_and_by_command(
 
     press(lab, unfollow, channel_id="C0ELSEWHERE")  # pressed elsewhere: refused, nothing changes
     assert "out of date" in all_text(lab.last_reply())
+    press(lab, {**unfollow, "action_id": Action.CHANNEL_TOPIC_FOLLOW}, channel_id=LAB)  # an edited press
+    assert "out of date" in all_text(lab.last_reply())
     assert _channel_topics(engine) == [T10017_NAME]
 
     press(lab, unfollow, channel_id=LAB)

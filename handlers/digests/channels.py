@@ -356,7 +356,8 @@ def answer_channel_topic_press(
     """A pick list's Follow / Unfollow of a topic, or `/peer channel`'s Unfollow, for the channel
     the button was pressed in; the answer replaces the button's message."""
     viewer, value = presser(body), ChannelTopicValue.load(pressed_value(body))
-    if viewer is None or value is None:
+    # Only `/peer channel`'s Unfollow names a stored topic; a pick list names an OpenAlex id.
+    if viewer is None or value is None or (value.topic_id is not None and change != "unfollow"):
         respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())
         return
     info = _pressed_in(body, value.channel_id, command, respond, client)
