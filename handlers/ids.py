@@ -43,6 +43,9 @@ class Action(StrEnum):
     # Channel feeds: a pick list's Follow, and Unfollow in `/peer channel`'s list.
     CHANNEL_FOLLOW = "channel_follow"
     CHANNEL_UNFOLLOW = "channel_unfollow"
+    # A channel's topics: a pick list's Follow / Unfollow, and Unfollow in `/peer channel`'s list.
+    CHANNEL_TOPIC_FOLLOW = "channel_topic_follow"
+    CHANNEL_TOPIC_UNFOLLOW = "channel_topic_unfollow"
     # Claims and invitations.
     CLAIM = "claim_profile"
     CLAIM_APPROVE = "claim_approve"

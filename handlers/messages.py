@@ -84,6 +84,12 @@ def help_message(command: str) -> Reply:
             "`channel` lists them; `channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`)",
         ),
         (
+            f"{command} channel follow topic TOPIC",
+            f"{command} channel follow topic T10017",
+            "typed in a channel: the topic's new works in its post, the five best cited each time "
+            "(`channel unfollow topic TOPIC` stops it)",
+        ),
+        (
             f"{command} digest daily|weekly|instant|off [at HH:MM]",
             f"{command} digest weekly on friday at 16:00",
             "when your digest arrives, in your time zone (times like 09:00, 19:30, 7am, 7:30pm); "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Value = TypeVar("Value", bound="ButtonValue")
 
@@ -71,6 +71,22 @@ class ChannelResearcherValue(ButtonValue):
 
     researcher_id: int = Field(alias="r", gt=0, le=MAX_ROW_ID)
     channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
+
+
+class ChannelTopicValue(ButtonValue):
+    """A topic and the channel whose feed a button changes: a pick list's choice by its OpenAlex id
+    (perhaps not stored yet), or a followed topic by its row id (`/peer channel`'s Unfollow). The
+    press must come from that channel, as for ChannelResearcherValue."""
+
+    topic_id: int | None = Field(default=None, alias="t", gt=0, le=MAX_ROW_ID)
+    openalex_id: str | None = Field(default=None, alias="o", pattern=r"^T\d{1,9}$")
+    channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
+
+    @model_validator(mode="after")
+    def _one_topic(self) -> ChannelTopicValue:
+        if (self.topic_id is None) == (self.openalex_id is None):
+            raise ValueError("a channel topic value names its topic one way")
+        return self
 
 
 class LookupValue(ButtonValue):

@@ -99,7 +99,7 @@ def build_services(
         follows=FollowService(engine),
         topics=topics,
         topic_follows=TopicFollowService(engine, topics),
-        channels=ChannelService(engine),
+        channels=ChannelService(engine, topics),
         workspaces=WorkspaceService(ack_engine),
         dedupe=DedupeService(ack_engine),
         claims=ClaimService(engine, claim_notifier),

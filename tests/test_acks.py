@@ -40,6 +40,7 @@ from handlers.ids import View as ViewId
 from handlers.values import (
     AuthorIdValue,
     ChannelResearcherValue,
+    ChannelTopicValue,
     ClaimValue,
     EditMetadata,
     ExpertsValue,
@@ -279,6 +280,15 @@ def _deliveries(local: LocalSlack, rid: int, topic_id: int) -> list[Delivery]:
                 ),
             )
             for action in (Action.CHANNEL_FOLLOW, Action.CHANNEL_UNFOLLOW)
+        ),
+        *(
+            Delivery(
+                action,
+                _button(
+                    local, action, ChannelTopicValue(openalex_id="T10017", channel_id="C0GENERAL").dump()
+                ),
+            )
+            for action in (Action.CHANNEL_TOPIC_FOLLOW, Action.CHANNEL_TOPIC_UNFOLLOW)
         ),
         Delivery(
             Action.OPENALEX_LOOKUP, _button(local, Action.OPENALEX_LOOKUP, LookupValue(query="Nobody").dump())

@@ -27,7 +27,9 @@ from handlers.ids import Action
 from services.digests import queueing
 from services.digests.channels import ChannelService
 from services.digests.delivery import DigestService
+from services.openalex.client import OpenAlexClient
 from services.openalex.records import parse_work
+from services.openalex.topic_lookup import TopicService
 from services.openalex.works import store_works
 from services.store.engine import session_scope
 from services.store.models import Follow, Member, Researcher
@@ -352,7 +354,7 @@ def local_slack(slack_clock: SlackClock) -> Iterator[LocalSlack]:
 
 def _channel_with_news(engine: Engine, *, researchers: int, works: int, channel_id: str = LAB) -> list[str]:
     """A channel following `researchers` researchers, each with `works` new works (long titles)."""
-    channels = ChannelService(engine)
+    channels = channel_service(engine)
     ref, alice = ChannelRef("T0TEAM1", channel_id), Viewer("T0TEAM1", "U0ALICE")
     authors = [author_id(r) for r in range(1, researchers + 1)]
     for author in authors:
@@ -370,6 +372,14 @@ def _channel_with_news(engine: Engine, *, researchers: int, works: int, channel_
         stored = store_works(session=session, works=[parse_work(w) for w in news], now=T0)
         queueing.queue_stored_works(session=session, stored=stored, now=T0)
     return titles
+
+
+def channel_service(engine: Engine) -> ChannelService:
+    """ChannelService as the app wires it, on an OpenAlex stand-in that answers nothing."""
+    openalex = OpenAlexClient(
+        "https://api.openalex.org", transport=FakeOpenAlex().transport(), sleep=lambda _: None
+    )
+    return ChannelService(engine, TopicService(engine, openalex))
 
 
 def _digests(engine: Engine, settings: Settings, *, timeout: int = 1) -> DigestService:

@@ -9,6 +9,7 @@ from handlers.values import (
     AuthorIdValue,
     ButtonValue,
     ChannelResearcherValue,
+    ChannelTopicValue,
     ClaimValue,
     EditMetadata,
     ExpertsValue,
@@ -53,6 +54,8 @@ def test_action_ids_are_pinned() -> None:
         "TOPIC_UNMUTE": "topic_unmute",
         "CHANNEL_FOLLOW": "channel_follow",
         "CHANNEL_UNFOLLOW": "channel_unfollow",
+        "CHANNEL_TOPIC_FOLLOW": "channel_topic_follow",
+        "CHANNEL_TOPIC_UNFOLLOW": "channel_topic_unfollow",
         "CLAIM": "claim_profile",
         "CLAIM_APPROVE": "claim_approve",
         "CLAIM_REJECT": "claim_reject",
@@ -96,6 +99,8 @@ WIRE: list[tuple[ButtonValue, str]] = [
     (InviteMetadata(researcher_id=7), '{"r":7}'),
     (TopicValue(topic_id=3), '{"t":3}'),
     (TopicChoiceValue(openalex_id="T10017"), '{"o":"T10017"}'),
+    (ChannelTopicValue(openalex_id="T10017", channel_id="C0LAB"), '{"o":"T10017","c":"C0LAB"}'),
+    (ChannelTopicValue(topic_id=3, channel_id="C0LAB"), '{"t":3,"c":"C0LAB"}'),
 ]
 
 
@@ -107,6 +112,11 @@ def test_button_values_keep_their_wire_form() -> None:
 
 def test_every_value_class_is_pinned() -> None:
     assert {type(value) for value, _ in WIRE} == set(ButtonValue.__subclasses__())
+
+
+def test_a_channel_topic_value_names_its_topic_one_way() -> None:
+    assert ChannelTopicValue.load('{"c":"C0LAB"}') is None
+    assert ChannelTopicValue.load('{"t":3,"o":"T10017","c":"C0LAB"}') is None
 
 
 def test_an_older_card_value_still_opens_page_one() -> None:

@@ -47,7 +47,7 @@ Type a slash command ("/peer Samyadeep Basu") or just its text ("Samyadeep Basu"
   :as NAME   become another member of the local workspace (:who lists them)
   :who       who you are and who else is in the workspace
   :dms       the direct messages and group DMs bzpeer sent you (claim reviews, invitations, digests)
-  :in #NAME  type the next commands in channel #NAME (e.g. `/peer channel follow NAME` there)
+  :in #NAME  type the next commands in channel #NAME (`/peer channel follow NAME` or `… topic T10017` there)
   :channel   what bzpeer posted in the channel you type in (its channel digest)
 {extra}  help       show this help
   quit       leave (also: exit, Ctrl-D)"""

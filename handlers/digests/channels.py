@@ -29,8 +29,11 @@ from handlers.digests.channel_blocks import (
     channel_label,
     channel_only,
     channel_outcome,
+    channel_topic_choices,
+    channel_topic_outcome,
     channel_unreadable,
     channel_usage,
+    follows_no_such_topic,
     invite_first,
     members_outcome,
     schedule_saved,
@@ -38,9 +41,10 @@ from handlers.digests.channel_blocks import (
 from handlers.digests.schedule import parse_digest_args
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
-from handlers.values import ChannelResearcherValue
+from handlers.research.topic_blocks import topic_unresolved, topic_usage
+from handlers.values import ChannelResearcherValue, ChannelTopicValue
 from services.container import Services
-from services.digests.channels import ChannelQueryOutcome
+from services.digests.channels import ChannelQueryOutcome, ChannelTopicAnswer
 from services.workspaces.members import ChannelRef
 
 # conversations.members: Slack recommends no more than 200 a page.
@@ -229,10 +233,46 @@ def _digest(services: Services, rest: str, ctx: CommandContext, channel: Channel
     return schedule_saved(feed, where, ctx.command)
 
 
+def _follow_topic(
+    services: Services, rest: str, ctx: CommandContext, channel: ChannelRef, where: str
+) -> Reply:
+    if not rest:
+        return topic_usage(ctx.command, f"{ctx.command} channel follow topic")
+    now = now_utc()
+    tz = fresh_time_zone(services, ctx.client, ctx.viewer, now)
+    answer = services.channels.follow_topic(channel, rest, setter=ctx.viewer, setter_tz=tz, now=now)
+    return _topic_reply(answer, ctx.command, channel, where, verb="Follow")
+
+
+def _unfollow_topic(
+    services: Services, rest: str, ctx: CommandContext, channel: ChannelRef, where: str
+) -> Reply:
+    if not rest:
+        return topic_usage(ctx.command, f"{ctx.command} channel unfollow topic")
+    answer = services.channels.unfollow_topic(channel, rest, now=now_utc())
+    if answer.outcome is None and answer.lookup.status == "choices" and not answer.lookup.candidates:
+        return follows_no_such_topic(answer.lookup, where, ctx.command)
+    return _topic_reply(answer, ctx.command, channel, where, verb="Unfollow")
+
+
+def _topic_reply(
+    answer: ChannelTopicAnswer, command: str, channel: ChannelRef, where: str, *, verb: str
+) -> Reply:
+    if answer.outcome is not None:
+        return channel_topic_outcome(answer.outcome, where, command)
+    if answer.lookup.status == "choices":
+        return channel_topic_choices(answer.lookup, channel.channel_id, where, verb=verb)
+    return topic_unresolved(command, answer.lookup)
+
+
 _VERBS: dict[str, Verb] = {"": _show, "follow": _follow, "unfollow": _unfollow, "digest": _digest}
-# What a channel follows besides researchers, by (verb, first word): `follow members` here;
-# anything else after follow / unfollow is a researcher QUERY.
-_TARGETS: dict[tuple[str, str], Verb] = {("follow", "members"): _follow_members}
+# What a channel follows besides researchers, by (verb, first word): `follow members` and
+# `follow|unfollow topic TOPIC`; anything else after follow / unfollow is a researcher QUERY.
+_TARGETS: dict[tuple[str, str], Verb] = {
+    ("follow", "members"): _follow_members,
+    ("follow", "topic"): _follow_topic,
+    ("unfollow", "topic"): _unfollow_topic,
+}
 
 
 def _shown(text: str) -> str:
@@ -254,6 +294,16 @@ def register(app: App, services: Services, *, command: str) -> None:
     def handle_channel_unfollow_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         answer_channel_press(services, command, "unfollow", body, respond, client)
 
+    @after_ack(app.action(Action.CHANNEL_TOPIC_FOLLOW))
+    def handle_channel_topic_follow_press(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        answer_channel_topic_press(services, command, "follow", body, respond, client)
+
+    @after_ack(app.action(Action.CHANNEL_TOPIC_UNFOLLOW))
+    def handle_channel_topic_unfollow_press(
+        body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        answer_channel_topic_press(services, command, "unfollow", body, respond, client)
+
 
 def answer_channel_press(
     services: Services,
@@ -265,13 +315,11 @@ def answer_channel_press(
 ) -> None:
     """Follow / unfollow for the channel the button was pressed in, and show the list as it is now."""
     viewer, value = presser(body), ChannelResearcherValue.load(pressed_value(body))
-    # The press must come from the channel the button names: that is what lets anyone there act.
-    if viewer is None or value is None or pressed_channel(body) != value.channel_id:
+    if viewer is None or value is None:
         respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())
         return
-    info = channel_info(client, value.channel_id)
-    if info.status != "ok":
-        respond(replace_original=True, **_refusal(info, command).payload())
+    info = _pressed_in(body, value.channel_id, command, respond, client)
+    if info is None:
         return
     channel, now = ChannelRef(viewer.team_id, value.channel_id), now_utc()
     if change == "follow":
@@ -280,3 +328,52 @@ def answer_channel_press(
     else:
         outcome = services.channels.unfollow(channel, value.researcher_id, now=now)
     respond(replace_original=True, **channel_outcome(outcome, info.where, command).payload())
+
+
+def _pressed_in(
+    body: dict[str, Any], channel_id: str, command: str, respond: Respond, client: WebClient
+) -> ChannelInfo | None:
+    """The channel a button acts for, when it was pressed in that channel (that is what lets
+    anyone there act) and the channel can still have a feed; otherwise None, the presser told why."""
+    if pressed_channel(body) != channel_id:
+        respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())
+        return None
+    info = channel_info(client, channel_id)
+    if info.status != "ok":
+        respond(replace_original=True, **_refusal(info, command).payload())
+        return None
+    return info
+
+
+def answer_channel_topic_press(
+    services: Services,
+    command: str,
+    change: Literal["follow", "unfollow"],
+    body: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+) -> None:
+    """A pick list's Follow / Unfollow of a topic, or `/peer channel`'s Unfollow, for the channel
+    the button was pressed in; the answer replaces the button's message."""
+    viewer, value = presser(body), ChannelTopicValue.load(pressed_value(body))
+    # Only `/peer channel`'s Unfollow names a stored topic; a pick list names an OpenAlex id.
+    if viewer is None or value is None or (value.topic_id is not None and change != "unfollow"):
+        respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())
+        return
+    info = _pressed_in(body, value.channel_id, command, respond, client)
+    if info is None:
+        return
+    channel, now, where = ChannelRef(viewer.team_id, value.channel_id), now_utc(), info.where
+    if value.topic_id is not None:
+        outcome = services.channels.unfollow_topic_id(channel, value.topic_id, now=now)
+        respond(replace_original=True, **channel_topic_outcome(outcome, where, command).payload())
+        return
+    query = value.openalex_id or ""
+    if change == "follow":
+        tz = fresh_time_zone(services, client, viewer, now)
+        answer = services.channels.follow_topic(channel, query, setter=viewer, setter_tz=tz, now=now)
+    else:
+        answer = services.channels.unfollow_topic(channel, query, now=now)
+    respond(
+        replace_original=True, **_topic_reply(answer, command, channel, where, verb=change.title()).payload()
+    )

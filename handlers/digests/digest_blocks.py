@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -90,25 +91,47 @@ def _more_line(group: DigestGroup, more: int) -> str:
 GROUP_CACHE = 8192
 
 
-@lru_cache(maxsize=GROUP_CACHE)
-def group_text(group: DigestGroup) -> tuple[str, int]:
-    """A group's section text, and how many of its works it shows: a researcher's newest first
-    (the rest come in the next message); a topic's best cited first, then "and M more"."""
-    name = shown_name(group.name)
+def section_text(
+    group: DigestGroup,
+    *,
+    line: Callable[[DigestItem], str] = item_line,
+    limit: int = _SECTION_TEXT,
+    continued: bool = False,
+) -> tuple[str, int]:
+    """A group's section text in at most `limit` characters, and how many of its works it shows
+    (0 when not even one fits): a researcher's newest first (the rest come later); a topic's best
+    cited first, then "and M more" with OpenAlex's link. `line` renders one work (a channel's
+    post adds the mentions of claimed co-authors)."""
+    name = shown_name(group.name) + (" (continued)" if continued else "")
     topic = group.kind == GROUP_TOPIC
     lines: list[str] = []
     used = len(name) + 30 + (len(_more_line(group, group.total)) if topic else 0)
     for item in group.items:
-        line = item_line(item)
-        if lines and used + len(line) + 1 > _SECTION_TEXT:
+        text = line(item)
+        if used + len(text) + 1 > limit:
             break
-        lines.append(line)
-        used += len(line) + 1
+        lines.append(text)
+        used += len(text) + 1
     if not topic:
         return "\n".join([f"*{name}* · {plural(len(lines), 'new work')}", *lines]), len(lines)
     head = f":label: *{name}* (topic) · {plural(group.total, 'new work')}"
     more = group.total - len(lines)
     return "\n".join([head, *lines, *([_more_line(group, more)] if more else [])]), len(lines)
+
+
+@lru_cache(maxsize=GROUP_CACHE)
+def group_text(group: DigestGroup) -> tuple[str, int]:
+    """A group's section text in a digest DM, and how many of its works it shows."""
+    return section_text(group)
+
+
+def sources(groups: tuple[DigestGroup, ...]) -> str:
+    """Where a message's works come from: "2 researchers and 1 topic", "3 topics"."""
+    topics = sum(1 for group in groups if group.kind == GROUP_TOPIC)
+    researchers = plural(len(groups) - topics, "researcher")
+    if not topics:
+        return researchers
+    return f"{researchers} and {plural(topics, 'topic')}" if len(groups) > topics else plural(topics, "topic")
 
 
 def group_blocks(group: DigestGroup, text: str) -> list[Block]:
@@ -185,7 +208,7 @@ def _held_line(view: DigestView) -> str:
     )
 
 
-def _followed_kinds(view: DigestView) -> str:
+def followed_kinds(view: DigestView) -> str:
     """What the digest's works come from: "researchers", "topics", or "researchers and topics"."""
     topics = any(group.kind == GROUP_TOPIC for group in view.groups)
     researchers = any(group.kind != GROUP_TOPIC for group in view.groups)
@@ -204,14 +227,9 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
     big for one message shows its first part and says the rest follows."""
     message, group_part = _layout(view)
     items = message.item_count
-    topics = sum(1 for group in message.groups if group.kind == GROUP_TOPIC)
-    sources = plural(len(message.groups) - topics, "researcher")
-    if topics:
-        sources = f"{sources} and {plural(topics, 'topic')}" if len(message.groups) > topics else ""
-        sources = sources or plural(topics, "topic")
-    order = "newest first" + ("; a topic's best cited first" if topics else "")
-    intro = f"*{plural(items, 'new work')}* from {sources} you follow, {order}."
-    followed = _followed_kinds(message)
+    followed = followed_kinds(message)
+    order = "newest first" + ("; a topic's best cited first" if "topics" in followed else "")
+    intro = f"*{plural(items, 'new work')}* from {sources(message.groups)} you follow, {order}."
     title = f"New from {followed} you follow"
     blocks: list[Block] = [_once("header", title), _once("section", intro), *group_part]
     if message.held_items:

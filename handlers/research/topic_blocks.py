@@ -3,6 +3,8 @@ a follow / unfollow / mute of a topic did, and a followed topic's row in lists."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from handlers.blocks import Reply, button, context, escape, header, link, plural, section, shown_name
@@ -10,6 +12,7 @@ from handlers.ids import Action
 from handlers.values import TopicChoiceValue, TopicValue
 from services.digests.topic_follows import FollowedTopic, TopicAnswer, TopicCard, TopicFollowOutcome
 from services.openalex.topic_lookup import TopicLookup
+from services.openalex.topics import TopicCandidate
 from services.research.topic_queries import TopicResearcher
 from services.store.text import truncate
 
@@ -51,7 +54,7 @@ def card_buttons(card: TopicCard) -> list[ButtonElement]:
     return [_topic_button("Unfollow", Action.TOPIC_UNFOLLOW, tid, name), mute]
 
 
-def topic_card(card: TopicCard, command: str, *, note: str | None = None) -> Reply:
+def topic_card(card: TopicCard, command: str, *, note: str | None = None, in_channel: bool = False) -> Reply:
     """A topic: name, domain › field › subfield, description, works in our store, the researchers
     in the store with most works on it (members here first, mentioned), and Follow."""
     facts = card.facts
@@ -82,17 +85,27 @@ def topic_card(card: TopicCard, command: str, *, note: str | None = None) -> Rep
         if card.following
         else "Follow it to get its new works in your digest."
     )
-    blocks.append(
-        context(
-            f"{state} A digest shows the five best cited new works of a topic. "
-            f"`{command} following` lists what you follow."
-        )
-    )
+    hint = f"`{command} following` lists what you follow."
+    if in_channel and facts.openalex_id:
+        # The card's buttons act for the viewer; the channel's feed is a command typed here.
+        hint += f" `{command} channel follow topic {facts.openalex_id}` posts its new works in this channel."
+    blocks.append(context(f"{state} A digest shows the five best cited new works of a topic. {escape(hint)}"))
     return Reply(escape(f"Topic: {truncate(facts.name, 140)}"), blocks)
 
 
-def topic_choices(lookup: TopicLookup) -> Reply:
-    """Several topics match the words: one line and a View button each."""
+def _view_button(candidate: TopicCandidate) -> ButtonElement:
+    return button(
+        "View",
+        action_id=Action.TOPIC_VIEW,
+        value=TopicChoiceValue(openalex_id=candidate.openalex_id).dump(),
+        label=f"View topic {candidate.name}",
+    )
+
+
+def topic_choices(
+    lookup: TopicLookup, *, choose: Callable[[TopicCandidate], ButtonElement] = _view_button
+) -> Reply:
+    """Several topics match the words: one line each, with View (or what `choose` makes)."""
     query = shown_name(lookup.query)
     blocks: list[Block] = [section(f"Several OpenAlex topics match “{query}”. Which one?")]
     for candidate in lookup.candidates:
@@ -103,17 +116,7 @@ def topic_choices(lookup: TopicLookup) -> Reply:
             for part in (f"*{shown_name(candidate.name)}* · {candidate.openalex_id}", details, works)
             if part
         )
-        blocks.append(
-            section(
-                text,
-                accessory=button(
-                    "View",
-                    action_id=Action.TOPIC_VIEW,
-                    value=TopicChoiceValue(openalex_id=candidate.openalex_id).dump(),
-                    label=f"View topic {candidate.name}",
-                ),
-            )
-        )
+        blocks.append(section(text, accessory=choose(candidate)))
     return Reply(escape(f"Several topics match “{truncate(lookup.query, 150)}”"), blocks)
 
 
@@ -170,11 +173,11 @@ def topic_outcome_note(outcome: TopicFollowOutcome, command: str) -> str:
     return notes[outcome.status]
 
 
-def topic_answer(answer: TopicAnswer, command: str) -> Reply:
+def topic_answer(answer: TopicAnswer, command: str, *, in_channel: bool = False) -> Reply:
     """`/peer topic|follow topic|unfollow topic TOPIC`: the card (with what changed), or why not."""
     note = topic_outcome_note(answer.outcome, command) if answer.outcome else None
     if answer.card is not None:
-        return topic_card(answer.card, command, note=note)
+        return topic_card(answer.card, command, note=note, in_channel=in_channel)
     if note is not None:
         return Reply(note, [section(note)])
     return topic_unresolved(command, answer.lookup)

@@ -13,7 +13,15 @@ from slack_sdk import WebClient
 from handlers import messages
 from handlers.background import after_ack
 from handlers.blocks import Reply
-from handlers.context import CommandContext, fresh_time_zone, now_utc, pressed_value, presser, tell_presser
+from handlers.context import (
+    CommandContext,
+    fresh_time_zone,
+    now_utc,
+    pressed_channel,
+    pressed_value,
+    presser,
+    tell_presser,
+)
 from handlers.digests.follow_blocks import following_list
 from handlers.digests.follows import list_offset, press_surface
 from handlers.home.tab import publish_home
@@ -40,6 +48,11 @@ def _member_id(services: Services, client: WebClient, viewer: Viewer, now: datet
     return services.follows.member_id(viewer, time_zone=tz, now=now)
 
 
+def _in_channel(channel_id: str, in_bot_dm: bool = False) -> bool:
+    """Typed (or pressed) in a channel, which could follow the topic too: not a DM."""
+    return not in_bot_dm and channel_id[:1] in ("C", "G")
+
+
 def handle_topic_command(services: Services, parsed: ParsedCommand, ctx: CommandContext) -> Reply:
     """`/peer topic TOPIC`: the topic's card, a pick list, or what to type instead."""
     if not parsed.args.strip():
@@ -47,7 +60,7 @@ def handle_topic_command(services: Services, parsed: ParsedCommand, ctx: Command
     now = now_utc()
     member_id = _member_id(services, ctx.client, ctx.viewer, now)
     answer = services.topic_follows.show(parsed.args, team_id=ctx.team_id, member_id=member_id, now=now)
-    return topic_answer(answer, ctx.command)
+    return topic_answer(answer, ctx.command, in_channel=_in_channel(ctx.channel_id, ctx.in_bot_dm))
 
 
 def _change_command(
@@ -129,7 +142,8 @@ def register(app: App, services: Services, *, command: str) -> None:
         answer = services.topic_follows.show(
             value.openalex_id, team_id=viewer.team_id, member_id=member_id, now=now
         )
-        respond(replace_original=True, **topic_answer(answer, command).payload())
+        reply = topic_answer(answer, command, in_channel=_in_channel(pressed_channel(body)))
+        respond(replace_original=True, **reply.payload())
 
     presses: tuple[tuple[Action, Change], ...] = (
         (Action.TOPIC_FOLLOW, "follow"),

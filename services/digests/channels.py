@@ -10,61 +10,31 @@ whoever set it up or last changed it. One transaction per public method.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from services.digests.schedule import (
-    DEFAULT_TIME,
-    DEFAULT_WEEKDAY,
-    FREQUENCIES,
-    DigestPrefs,
-    describe,
-    format_time,
-    next_digest_at,
-    parse_time,
-    valid_zone,
-    zone,
+from services.digests.channel_feed import (
+    ChannelFeed,
+    Subscription,
+    list_subscriptions,
+    open_channel,
+    read_feed,
+    setter_zone,
 )
+from services.digests.schedule import DEFAULT_TIME, DEFAULT_WEEKDAY, FREQUENCIES, format_time, parse_time
+from services.digests.topic_follows import TopicFollowOutcome, change_topic_follow
+from services.openalex.topic_lookup import TopicLookup, TopicService
+from services.openalex.topics import topic_ref
 from services.research.profiles import Lookup, find_researcher
 from services.store.engine import write_retrying_once
-from services.store.models import MEMBER_USER, Claim, Follow, Member, Researcher, utcnow
-from services.workspaces.members import (
-    ChannelRef,
-    Viewer,
-    find_channel,
-    get_or_create_channel,
-    get_or_create_member,
-)
+from services.store.models import MEMBER_USER, Claim, Follow, Member, Researcher, Topic, utcnow
+from services.workspaces.members import ChannelRef, Viewer, find_channel, get_or_create_channel
 
 ChannelStatus = Literal["followed", "already_following", "unfollowed", "not_following", "gone"]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    researcher_id: int
-    name: str
-
-
-@dataclass(frozen=True)
-class ChannelFeed:
-    """What a channel follows, alphabetically, and when its digest is posted."""
-
-    channel_id: str
-    subscriptions: tuple[Subscription, ...]
-    prefs: DigestPrefs
-    next_at: datetime | None
-
-    @property
-    def schedule(self) -> str:
-        """`daily at 09:00 (Europe/Berlin)`, `as soon as new works are found`, `off`."""
-        if self.prefs.frequency in ("daily", "weekly"):
-            return f"{describe(self.prefs)} ({self.prefs.zone.key})"
-        return describe(self.prefs)
 
 
 @dataclass(frozen=True)
@@ -87,6 +57,23 @@ class ChannelQueryOutcome:
 
 
 @dataclass(frozen=True)
+class ChannelTopicOutcome:
+    """What a channel's topic follow / unfollow did, and the channel's feed after it."""
+
+    outcome: TopicFollowOutcome
+    feed: ChannelFeed
+
+
+@dataclass(frozen=True)
+class ChannelTopicAnswer:
+    """`/peer channel follow|unfollow topic TOPIC`: how TOPIC resolved, and the outcome when it
+    named one topic. For unfollow, a pick list holds only topics the channel follows."""
+
+    lookup: TopicLookup
+    outcome: ChannelTopicOutcome | None = None
+
+
+@dataclass(frozen=True)
 class MembersOutcome:
     """`/peer channel follow members`: the channel's members with an approved claim, split into
     those followed now and those the channel already followed."""
@@ -99,14 +86,20 @@ class MembersOutcome:
 class ChannelService:
     """Channel feeds: subscriptions and schedule of channels."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, topics: TopicService) -> None:
         self._engine = engine
+        self._topics = topics
 
     def feed(self, channel: ChannelRef, *, now: datetime | None = None) -> ChannelFeed:
         """The channel's subscriptions and schedule (the defaults when it follows nobody yet)."""
         at = now or utcnow()
         with Session(self._engine) as session:
-            return _feed(session, channel, find_channel(session=session, channel=channel), at)
+            return read_feed(
+                session=session,
+                channel=channel,
+                member=find_channel(session=session, channel=channel),
+                now=at,
+            )
 
     def follow(
         self,
@@ -121,7 +114,9 @@ class ChannelService:
         at = now or utcnow()
         return write_retrying_once(
             self._engine,
-            lambda s: _follow(s, channel, researcher_id, _setter_zone(s, setter, setter_tz, at), at),
+            lambda s: _follow(
+                s, channel, researcher_id, setter_zone(session=s, setter=setter, fresh=setter_tz, now=at), at
+            ),
         )
 
     def follow_query(
@@ -140,7 +135,7 @@ class ChannelService:
             found, researcher = find_researcher(session=session, query=query)
             if researcher is None or researcher.id is None:
                 return ChannelQueryOutcome(found)
-            tz = _setter_zone(session, setter, setter_tz, at)
+            tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at)
             return ChannelQueryOutcome(found, _follow(session, channel, researcher.id, tz, at))
 
         return write_retrying_once(self._engine, work)
@@ -166,7 +161,9 @@ class ChannelService:
                 return ChannelQueryOutcome(found)
             followed = {
                 s.researcher_id
-                for s in _subscriptions(session, find_channel(session=session, channel=channel))
+                for s in list_subscriptions(
+                    session=session, member=find_channel(session=session, channel=channel)
+                )
             }
             candidates = tuple(c for c in found.candidates if c.id in followed)
             if len(candidates) == 1:
@@ -192,12 +189,95 @@ class ChannelService:
             claimed = _claimed_researchers(session, channel.team_id, wanted)
             added: list[Subscription] = []
             already: list[Subscription] = []
-            tz = _setter_zone(session, setter, setter_tz, at) if claimed else None
+            tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at) if claimed else None
             for researcher_id, name in claimed:
                 status, _ = _subscribe(session, channel, researcher_id, tz, at)
                 (added if status == "followed" else already).append(Subscription(researcher_id, name))
             member = find_channel(session=session, channel=channel)
-            return MembersOutcome(tuple(added), tuple(already), _feed(session, channel, member, at))
+            return MembersOutcome(
+                tuple(added),
+                tuple(already),
+                read_feed(session=session, channel=channel, member=member, now=at),
+            )
+
+        return write_retrying_once(self._engine, work)
+
+    def follow_topic(
+        self,
+        channel: ChannelRef,
+        query: str,
+        *,
+        setter: Viewer,
+        setter_tz: str | None = None,
+        now: datetime | None = None,
+    ) -> ChannelTopicAnswer:
+        """`/peer channel follow topic TOPIC`: TOPIC resolved as for a person (an id, its URL, or
+        words), then followed for the channel: its works first seen from `now` on."""
+        at = now or utcnow()
+        lookup = self._topics.resolve(query, now=at)  # OpenAlex, outside any transaction
+        topic_id = lookup.topic_id
+        if topic_id is None:
+            return ChannelTopicAnswer(lookup)
+
+        def work(session: Session) -> ChannelTopicOutcome:
+            tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at)
+            member = open_channel(session=session, channel=channel, setter_tz=tz)
+            assert member.id is not None
+            outcome = change_topic_follow(
+                session=session, member_id=member.id, topic_id=topic_id, change="follow", now=at
+            )
+            return ChannelTopicOutcome(
+                outcome, read_feed(session=session, channel=channel, member=member, now=at)
+            )
+
+        return ChannelTopicAnswer(lookup, write_retrying_once(self._engine, work))
+
+    def unfollow_topic(
+        self, channel: ChannelRef, query: str, *, now: datetime | None = None
+    ) -> ChannelTopicAnswer:
+        """`/peer channel unfollow topic TOPIC`: an id the channel follows is found without asking
+        OpenAlex; among several matches of words, the one the channel follows."""
+        at = now or utcnow()
+        followed = self.feed(channel, now=at).topics
+        ref = topic_ref(" ".join(query.split()))
+        known = [t.topic_id for t in followed if ref is not None and t.openalex_id == ref]
+        if known:
+            return ChannelTopicAnswer(
+                TopicLookup("found", query, topic_id=known[0]),
+                self.unfollow_topic_id(channel, known[0], now=at),
+            )
+        lookup = self._topics.resolve(query, now=at)
+        if lookup.topic_id is not None:
+            return ChannelTopicAnswer(lookup, self.unfollow_topic_id(channel, lookup.topic_id, now=at))
+        if lookup.status != "choices":
+            return ChannelTopicAnswer(lookup)
+        ids = {t.openalex_id: t.topic_id for t in followed if t.openalex_id}
+        candidates = tuple(c for c in lookup.candidates if c.openalex_id in ids)
+        if len(candidates) == 1:
+            only = ids[candidates[0].openalex_id]
+            return ChannelTopicAnswer(lookup, self.unfollow_topic_id(channel, only, now=at))
+        return ChannelTopicAnswer(replace(lookup, candidates=candidates))
+
+    def unfollow_topic_id(
+        self, channel: ChannelRef, topic_id: int, *, now: datetime | None = None
+    ) -> ChannelTopicOutcome:
+        """Stop the channel's follow of a stored topic (`/peer channel`'s Unfollow)."""
+        at = now or utcnow()
+
+        def work(session: Session) -> ChannelTopicOutcome:
+            member = find_channel(session=session, channel=channel)
+            if member is None or member.id is None:
+                topic = session.get(Topic, topic_id)
+                outcome = TopicFollowOutcome(
+                    "not_following" if topic else "gone", topic_id, topic.name if topic else ""
+                )
+            else:
+                outcome = change_topic_follow(
+                    session=session, member_id=member.id, topic_id=topic_id, change="unfollow", now=at
+                )
+            return ChannelTopicOutcome(
+                outcome, read_feed(session=session, channel=channel, member=member, now=at)
+            )
 
         return write_retrying_once(self._engine, work)
 
@@ -223,50 +303,12 @@ class ChannelService:
             member.digest_frequency = frequency
             member.digest_time = format_time(clock)
             member.digest_weekday = weekday
-            member.tz = _setter_zone(session, setter, setter_tz, at)
+            member.tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at)
             session.add(member)
             session.flush()
-            return _feed(session, channel, member, at)
+            return read_feed(session=session, channel=channel, member=member, now=at)
 
         return write_retrying_once(self._engine, work)
-
-
-def _setter_zone(session: Session, setter: Viewer, fresh: str | None, now: datetime) -> str | None:
-    """The time zone of the person changing a channel (refreshed from Slack when `fresh`)."""
-    person = get_or_create_member(session=session, viewer=setter)
-    if fresh and valid_zone(fresh):
-        person.tz, person.tz_checked_at = fresh, now
-        session.add(person)
-    return person.tz
-
-
-def _subscriptions(session: Session, member: Member | None) -> list[Subscription]:
-    if member is None or member.id is None:
-        return []
-    rows = session.exec(
-        select(col(Researcher.id), col(Researcher.name))
-        .join(Follow, col(Follow.researcher_id) == col(Researcher.id))
-        .where(col(Follow.member_id) == member.id, col(Follow.parked).is_(False))
-        .order_by(func.lower(col(Researcher.name)), col(Researcher.id))
-    )
-    return [Subscription(rid or 0, name) for rid, name in rows]
-
-
-def _feed(session: Session, channel: ChannelRef, member: Member | None, now: datetime) -> ChannelFeed:
-    prefs = DigestPrefs()
-    if member is not None:
-        prefs = DigestPrefs(
-            frequency=member.digest_frequency,
-            time=member.digest_time,
-            weekday=member.digest_weekday,
-            tz=zone(member.tz).key,
-        )
-    return ChannelFeed(
-        channel_id=channel.channel_id,
-        subscriptions=tuple(_subscriptions(session, member)),
-        prefs=prefs,
-        next_at=next_digest_at(prefs, after=now),
-    )
 
 
 def _find_follow(session: Session, member_id: int, researcher_id: int) -> Follow | None:
@@ -279,10 +321,7 @@ def _subscribe(
     session: Session, channel: ChannelRef, researcher_id: int, setter_tz: str | None, now: datetime
 ) -> tuple[ChannelStatus, Member]:
     """Follow a researcher for the channel (made on first use, in the setter's time zone)."""
-    member, created = get_or_create_channel(session=session, channel=channel)
-    if created:
-        member.tz = setter_tz  # daily at 09:00 in the zone of whoever set the channel up
-        session.add(member)
+    member = open_channel(session=session, channel=channel, setter_tz=setter_tz)
     if session.get(Researcher, researcher_id) is None or member.id is None:
         return "gone", member
     follow = _find_follow(session, member.id, researcher_id)
@@ -302,7 +341,9 @@ def _follow(
     status, member = _subscribe(session, channel, researcher_id, setter_tz, now)
     researcher = session.get(Researcher, researcher_id)
     name = researcher.name if researcher else ""
-    return ChannelOutcome(status, researcher_id, name, _feed(session, channel, member, now))
+    return ChannelOutcome(
+        status, researcher_id, name, read_feed(session=session, channel=channel, member=member, now=now)
+    )
 
 
 def _unfollow(session: Session, channel: ChannelRef, researcher_id: int, now: datetime) -> ChannelOutcome:
@@ -315,7 +356,10 @@ def _unfollow(session: Session, channel: ChannelRef, researcher_id: int, now: da
         session.flush()
         status = "unfollowed"
     return ChannelOutcome(
-        status, researcher_id, researcher.name if researcher else "", _feed(session, channel, member, now)
+        status,
+        researcher_id,
+        researcher.name if researcher else "",
+        read_feed(session=session, channel=channel, member=member, now=now),
     )
 
 

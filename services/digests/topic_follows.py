@@ -104,9 +104,10 @@ def list_followed_topics(*, session: Session, member_id: int, offset: int, limit
     ]
 
 
-def _change(
-    session: Session, member_id: int, topic_id: int, change: str, now: datetime
+def change_topic_follow(
+    *, session: Session, member_id: int, topic_id: int, change: str, now: datetime
 ) -> TopicFollowOutcome:
+    """Follow, unfollow, mute or unmute a stored topic for a member (a person or a channel)."""
     topic = session.get(Topic, topic_id)
     if topic is None:
         return TopicFollowOutcome("gone", topic_id)
@@ -206,4 +207,9 @@ class TopicFollowService:
 
     def _apply(self, member_id: int, topic_id: int, change: str, now: datetime | None) -> TopicFollowOutcome:
         at = now or utcnow()
-        return write_retrying_once(self._engine, lambda s: _change(s, member_id, topic_id, change, at))
+        return write_retrying_once(
+            self._engine,
+            lambda s: change_topic_follow(
+                session=s, member_id=member_id, topic_id=topic_id, change=change, now=at
+            ),
+        )
