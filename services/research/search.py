@@ -1,20 +1,23 @@
 """Name search over researchers: accent/case-insensitive, typo-tolerant, partial names, alternatives.
 
-Candidates come from an index (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite), at most
-`CANDIDATES` of them; rapidfuzz then ranks those few in Python the same way on both databases.
+Candidates come from an index, at most `CANDIDATES` of them: the whole query as a substring
+first (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite); when that finds no good match, the
+query's words corrected against the distinct name words, then the names holding them
+(services/research/name_words.py). rapidfuzz then ranks those few in Python the same way on
+both databases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, literal, or_, text
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, col, select
 
+from services.research.name_words import Candidate, candidates_of, corrections, names_with_words
 from services.store.models import Authorship, ResearcherName
 from services.store.text import normalize_name
 
@@ -54,14 +57,6 @@ def _score(query: str, query_tokens: list[str], name_norm: str) -> float:
     )
 
 
-def _trigram_match(tokens: list[str]) -> str:
-    grams = {token[i : i + 3] for token in tokens for i in range(len(token) - 2)}
-    return " OR ".join('"' + gram.replace('"', '""') + '"' for gram in sorted(grams))
-
-
-Candidate = tuple[int, str, str, bool]
-
-
 def _columns() -> tuple[Any, ...]:
     return (
         col(ResearcherName.researcher_id),
@@ -69,10 +64,6 @@ def _columns() -> tuple[Any, ...]:
         col(ResearcherName.name_norm),
         col(ResearcherName.is_primary),
     )
-
-
-def _rows(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
-    return [(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in rows]
 
 
 def _word_prefix_candidates(session: Session, query: str) -> list[Candidate]:
@@ -85,38 +76,27 @@ def _word_prefix_candidates(session: Session, query: str) -> list[Candidate]:
         .where(or_(name_norm.like(pattern), name_norm.like("% " + pattern)))
         .limit(CANDIDATES)
     )
-    return _rows(session.exec(statement))
+    return candidates_of(session.exec(statement))
 
 
-def _sqlite_candidates(session: Session, query: str, tokens: list[str]) -> list[Candidate]:
-    # The whole query as a substring first: exact and partial names are answered from here.
+def _sqlite_candidates(session: Session, query: str) -> list[Candidate]:
+    # The whole query as a substring: exact and partial names are answered from here.
     phrase = '"' + query.replace('"', '""') + '"'
-    rows = _rows(session.execute(_FTS_QUERY, {"match": phrase, "limit": CANDIDATES}))
-    if any(_score(query, tokens, row[2]) >= 95 for row in rows):
-        return rows
-    # Typo path: any shared trigram, best bm25 first; rapidfuzz re-ranks afterwards.
-    long_tokens = [t for t in tokens if len(t) >= 3]
-    if not long_tokens:
-        return rows
-    fuzzy = session.execute(_FTS_QUERY, {"match": _trigram_match(long_tokens), "limit": CANDIDATES})
-    return rows + _rows(fuzzy)
+    return candidates_of(session.execute(_FTS_QUERY, {"match": phrase, "limit": CANDIDATES}))
 
 
-def _postgres_candidates(session: Session, query: str, tokens: list[str]) -> list[Candidate]:
+def _postgres_candidates(session: Session, query: str) -> list[Candidate]:
+    # The whole query as a substring (about 1 ms through the trigram index), most similar first.
     name_norm = col(ResearcherName.name_norm)
     similarity = func.greatest(func.similarity(name_norm, query), func.word_similarity(query, name_norm))
     substring = name_norm.like("%" + query.replace("%", r"\%").replace("_", r"\_") + "%")
+    statement = select(*_columns()).where(substring).order_by(similarity.desc()).limit(CANDIDATES)
+    return candidates_of(session.exec(statement))
 
-    def candidates(where: Any) -> list[Candidate]:
-        statement = select(*_columns()).where(where).order_by(similarity.desc()).limit(CANDIDATES)
-        return _rows(session.exec(statement))
 
-    # The whole query as a substring first (about 1 ms through the trigram index); the
-    # similarity arms recheck and score thousands of rows, so only a typo pays for them.
-    rows = candidates(substring)
-    if any(_score(query, tokens, row[2]) >= 95 for row in rows):
-        return rows
-    return candidates(or_(substring, name_norm.op("%")(query), literal(query).op("<%")(name_norm)))
+def _typo_candidates(session: Session, tokens: list[str]) -> list[Candidate]:
+    # Typo path: each word corrected against the distinct name words, then names by exact words.
+    return names_with_words(session, corrections(session, tokens), CANDIDATES)
 
 
 def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMatch]:
@@ -128,10 +108,13 @@ def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMa
     rows: list[Candidate]
     if len(folded) < 3:
         rows = _word_prefix_candidates(session, folded)
-    elif session.get_bind().dialect.name == "postgresql":
-        rows = _postgres_candidates(session, folded, tokens)
     else:
-        rows = _sqlite_candidates(session, folded, tokens)
+        if session.get_bind().dialect.name == "postgresql":
+            rows = _postgres_candidates(session, folded)
+        else:
+            rows = _sqlite_candidates(session, folded)
+        if not any(_score(folded, tokens, row[2]) >= 95 for row in rows):
+            rows += _typo_candidates(session, tokens)
     best: dict[int, tuple[float, str, bool]] = {}
     for researcher_id, name, name_norm, is_primary in rows:
         score = _score(folded, tokens, name_norm)
