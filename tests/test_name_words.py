@@ -4,8 +4,6 @@ words; on both databases, through search_names and through a signed `/peer` comm
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 from alembic import command
 from sqlalchemy import delete, insert, text
@@ -51,16 +49,16 @@ def store(engine: Engine) -> Engine:
     return engine
 
 
-def _stored_words(engine: Engine) -> dict[str, int]:
+def _stored_words(engine: Engine) -> set[str]:
     with engine.connect() as conn:
-        return {str(w): int(n) for w, n in conn.execute(text("SELECT word, names FROM name_word"))}
+        return set(conn.execute(text("SELECT word FROM name_word")).scalars())
 
 
-def _expected_words(engine: Engine) -> dict[str, int]:
-    """What the word index must hold: each word of every stored name, with how many names hold it."""
+def _expected_words(engine: Engine) -> set[str]:
+    """What the word index must hold: each word of every stored name."""
     with engine.connect() as conn:
         norms = conn.execute(text("SELECT name_norm FROM researcher_name")).scalars()
-        return dict(Counter(word for norm in norms for word in set(norm.split())))
+        return {word for norm in norms for word in norm.split()}
 
 
 def _variants(engine: Engine, word: str) -> set[str]:
@@ -86,10 +84,8 @@ def _names(engine: Engine, query: str) -> list[str]:
 def test_word_index_holds_every_name_word_folded(store: Engine) -> None:
     _assert_in_step(store)
     words = _stored_words(store)
-    assert words["muller"] == 2  # "José Müller" and "J. Müller"
-    assert words["basu"] == 3  # Samyadeep Basu (demo), Rahul Basu and R. Basu
-    assert {"jose", "lukasz", "dvorak", "иван", "петров"} <= set(words)
-    assert not {"José", "Müller", "łukasz"} & set(words)
+    assert {"jose", "muller", "j", "lukasz", "dvorak", "basu", "иван", "петров"} <= words
+    assert not {"José", "Müller", "łukasz"} & words
 
 
 @pytest.mark.parametrize("word", ["basu", "li", "dvorak", "петров", "oppenheimerstrasse"])
@@ -130,7 +126,7 @@ def test_migration_fills_the_index_for_names_already_stored(store: Engine) -> No
         _add(session, "before-0012", "Ada Lovelace-Byron", [])
     command.upgrade(config, "head")
     _assert_in_step(store)
-    assert {"ada", "lovelace", "byron"} <= set(_stored_words(store))
+    assert {"ada", "lovelace", "byron"} <= _stored_words(store)
     assert _names(store, "Ada Lovelaec")[0] == "Ada Lovelace-Byron"
 
 

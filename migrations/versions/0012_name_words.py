@@ -1,15 +1,19 @@
 """name_words: the distinct words of researcher names, a symmetric-delete index over them, and an
 exact-word index over researcher_name, for typo search without a fuzzy scan of every name
 
-name_word holds each distinct word of researcher_name.name_norm with the number of names that
-use it; name_word_variant maps every string one or two deletions away from a word's first
-10 letters (and the prefix itself) to the word. Both are kept in step by triggers, so every
-writer of researcher_name is covered (ORM, bulk inserts, COPY, cascaded deletes): on
-PostgreSQL statement-level triggers over transition tables (one aggregated upsert per
-statement, words in sorted order so concurrent writers lock them in the same order), on
-SQLite row triggers that split name_norm with json_each. Names are then looked up by exact
-words: a GIN index over string_to_array(name_norm, ' ') on PostgreSQL, an FTS5 unicode61
-table over researcher_name on SQLite.
+name_word holds each distinct word of researcher_name.name_norm; name_word_variant maps the
+first 10 letters of each word, and every string one or two deletions away from them, to the
+word. Names are looked up by exact words: a GIN index over string_to_array(name_norm, ' ') on
+PostgreSQL, an FTS5 unicode61 table over researcher_name on SQLite.
+
+Triggers keep all of it in step, so every writer of researcher_name is covered (ORM, bulk
+inserts, COPY, renames, cascaded deletes). A new word is inserted when a name brings it, and
+deleted when the last name holding it goes (checked through the exact-word index). There is
+no count per word on purpose: concurrent imports would lock the rows of common words ("wang")
+in different orders and deadlock; inserting an existing word does nothing and locks nothing.
+PostgreSQL uses statement-level triggers over transition tables (one set-based statement per
+bulk insert or COPY); SQLite row triggers split name_norm with json_each (a trigger may not
+use a CTE).
 
 Revision ID: 0012
 Revises: 0009
@@ -29,7 +33,24 @@ depends_on: str | Sequence[str] | None = None
 PREFIX = 10  # letters of a word that get delete variants (services/research/name_words.py)
 
 _PG_FUNCTIONS = """
-CREATE FUNCTION name_word_count() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION name_word_add(norms text[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO name_word (word)
+    SELECT DISTINCT w.word FROM unnest(norms) AS n(norm), unnest(string_to_array(n.norm, ' ')) AS w(word)
+    WHERE w.word <> ''
+    ORDER BY w.word
+    ON CONFLICT DO NOTHING;
+$$;
+
+CREATE FUNCTION name_word_remove(norms text[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM name_word
+    WHERE word IN (SELECT unnest(string_to_array(n.norm, ' ')) FROM unnest(norms) AS n(norm))
+    AND NOT EXISTS (
+        SELECT 1 FROM researcher_name
+        WHERE string_to_array(name_norm, ' ') @> ARRAY[name_word.word::text]
+    );
+$$;
+
+CREATE FUNCTION name_word_names() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' THEN
         -- Only renamed rows move words (set_names also updates name and is_primary in place).
@@ -46,31 +67,6 @@ BEGIN
     END IF;
     RETURN NULL;
 END $$;
-
-CREATE FUNCTION name_word_add(norms text[]) RETURNS void LANGUAGE sql AS $$
-    INSERT INTO name_word (word, names)
-    SELECT word, count(*) FROM (
-        SELECT DISTINCT n.ord, w.word
-        FROM unnest(norms) WITH ORDINALITY AS n(norm, ord), unnest(string_to_array(n.norm, ' ')) AS w(word)
-        WHERE w.word <> ''
-    ) AS words
-    GROUP BY word ORDER BY word
-    ON CONFLICT (word) DO UPDATE SET names = name_word.names + excluded.names;
-$$;
-
-CREATE FUNCTION name_word_remove(norms text[]) RETURNS void LANGUAGE sql AS $$
-    UPDATE name_word SET names = name_word.names - gone.n
-    FROM (
-        SELECT word, count(*) AS n FROM (
-            SELECT DISTINCT n.ord, w.word
-            FROM unnest(norms) WITH ORDINALITY AS n(norm, ord),
-                unnest(string_to_array(n.norm, ' ')) AS w(word)
-        ) AS words GROUP BY word ORDER BY word
-    ) AS gone
-    WHERE name_word.word = gone.word;
-    DELETE FROM name_word
-    WHERE names <= 0 AND word IN (SELECT unnest(string_to_array(n, ' ')) FROM unnest(norms) AS n);
-$$;
 
 CREATE FUNCTION name_word_variants() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -98,12 +94,12 @@ END $$;
 
 _PG_TRIGGERS = (
     "CREATE TRIGGER name_word_ai AFTER INSERT ON researcher_name REFERENCING NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION name_word_count()",
+    "FOR EACH STATEMENT EXECUTE FUNCTION name_word_names()",
     "CREATE TRIGGER name_word_ad AFTER DELETE ON researcher_name REFERENCING OLD TABLE AS old_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION name_word_count()",
+    "FOR EACH STATEMENT EXECUTE FUNCTION name_word_names()",
     "CREATE TRIGGER name_word_au AFTER UPDATE ON researcher_name "
     "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows "
-    "FOR EACH STATEMENT EXECUTE FUNCTION name_word_count()",
+    "FOR EACH STATEMENT EXECUTE FUNCTION name_word_names()",
     "CREATE TRIGGER name_word_variant_ai AFTER INSERT ON name_word REFERENCING NEW TABLE AS new_words "
     "FOR EACH STATEMENT EXECUTE FUNCTION name_word_variants()",
     "CREATE TRIGGER name_word_variant_ad AFTER DELETE ON name_word REFERENCING OLD TABLE AS old_words "
@@ -122,27 +118,31 @@ _POSITIONS = "json_each('[" + ",".join(str(i) for i in range(1, PREFIX + 1)) + "
 _LIMIT = f"min(length(new.word), {PREFIX})"
 
 
-def _sqlite_add(norm: str) -> str:
+def _sqlite_add() -> str:
     return (
-        f"INSERT INTO name_word (word, names) SELECT DISTINCT value, 1 FROM {_words(norm)} "
-        "WHERE value <> '' ON CONFLICT (word) DO UPDATE SET names = names + 1;"
+        "INSERT INTO researcher_name_words(rowid, name_norm) VALUES (new.id, new.name_norm); "
+        f"INSERT OR IGNORE INTO name_word (word) SELECT value FROM {_words('new.name_norm')} "
+        "WHERE value <> '';"
     )
 
 
-def _sqlite_remove(norm: str) -> str:
+def _sqlite_remove() -> str:
+    # The exact-word index first, so the check below no longer sees the old name.
     return (
-        f"UPDATE name_word SET names = names - 1 WHERE word IN (SELECT value FROM {_words(norm)}); "
-        f"DELETE FROM name_word WHERE names <= 0 AND word IN (SELECT value FROM {_words(norm)});"
+        "INSERT INTO researcher_name_words(researcher_name_words, rowid, name_norm) "
+        "VALUES ('delete', old.id, old.name_norm); "
+        f"DELETE FROM name_word WHERE word IN (SELECT value FROM {_words('old.name_norm')}) AND NOT EXISTS ("
+        "SELECT 1 FROM researcher_name_words "
+        "WHERE researcher_name_words MATCH '\"' || replace(name_word.word, '\"', '\"\"') || '\"');"
     )
 
 
 _SQLITE_TRIGGERS = (
-    f"CREATE TRIGGER name_word_ai AFTER INSERT ON researcher_name BEGIN {_sqlite_add('new.name_norm')} END",
-    "CREATE TRIGGER name_word_ad AFTER DELETE ON researcher_name "
-    f"BEGIN {_sqlite_remove('old.name_norm')} END",
+    f"CREATE TRIGGER name_word_ai AFTER INSERT ON researcher_name BEGIN {_sqlite_add()} END",
+    f"CREATE TRIGGER name_word_ad AFTER DELETE ON researcher_name BEGIN {_sqlite_remove()} END",
     "CREATE TRIGGER name_word_au AFTER UPDATE OF name_norm ON researcher_name "
-    f"WHEN old.name_norm IS NOT new.name_norm BEGIN {_sqlite_remove('old.name_norm')} "
-    f"{_sqlite_add('new.name_norm')} END",
+    f"WHEN old.name_norm IS NOT new.name_norm BEGIN {_sqlite_remove()} "
+    f"{_sqlite_add()} END",
     "CREATE TRIGGER name_word_variant_ai AFTER INSERT ON name_word BEGIN "
     "INSERT OR IGNORE INTO name_word_variant (variant, word) SELECT variant, new.word FROM ("
     f"SELECT substr(new.word, 1, {PREFIX}) AS variant "
@@ -155,24 +155,14 @@ _SQLITE_TRIGGERS = (
     ") WHERE length(variant) >= 2; END",
     "CREATE TRIGGER name_word_variant_ad AFTER DELETE ON name_word BEGIN "
     "DELETE FROM name_word_variant WHERE word = old.word; END",
-    # The exact-word index over names (FTS5, unicode61 like the words above: name_norm is folded).
-    "CREATE TRIGGER researcher_name_words_ai AFTER INSERT ON researcher_name BEGIN "
-    "INSERT INTO researcher_name_words(rowid, name_norm) VALUES (new.id, new.name_norm); END",
-    "CREATE TRIGGER researcher_name_words_ad AFTER DELETE ON researcher_name BEGIN "
-    "INSERT INTO researcher_name_words(researcher_name_words, rowid, name_norm) "
-    "VALUES ('delete', old.id, old.name_norm); END",
-    "CREATE TRIGGER researcher_name_words_au AFTER UPDATE OF name_norm ON researcher_name BEGIN "
-    "INSERT INTO researcher_name_words(researcher_name_words, rowid, name_norm) "
-    "VALUES ('delete', old.id, old.name_norm); "
-    "INSERT INTO researcher_name_words(rowid, name_norm) VALUES (new.id, new.name_norm); END",
 )
+_SQLITE_TRIGGER_NAMES = ("name_word_ai", "name_word_ad", "name_word_au")
 
 
 def upgrade() -> None:
     op.create_table(
         "name_word",
         sa.Column("word", sa.String(length=512), nullable=False),
-        sa.Column("names", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("word"),
     )
     op.create_table(
@@ -183,15 +173,15 @@ def upgrade() -> None:
     )
     op.create_index("ix_name_word_variant_word", "name_word_variant", ["word"])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_FUNCTIONS)
-        for trigger in _PG_TRIGGERS:
-            op.execute(trigger)
-        # Prefix look-ups ("phil" → "phillip") need an index that LIKE can use in any collation.
-        op.execute("CREATE INDEX ix_name_word_prefix ON name_word (word varchar_pattern_ops)")
         op.execute(
             "CREATE INDEX ix_researcher_name_words ON researcher_name "
             "USING gin (string_to_array(name_norm, ' '))"
         )
+        # Prefix look-ups ("phil" → "phillip") need an index that LIKE can use in any collation.
+        op.execute("CREATE INDEX ix_name_word_prefix ON name_word (word varchar_pattern_ops)")
+        op.execute(_PG_FUNCTIONS)
+        for trigger in _PG_TRIGGERS:
+            op.execute(trigger)
         # Names already in the store (the variant trigger fills name_word_variant).
         op.execute("SELECT name_word_add(ARRAY(SELECT name_norm::text FROM researcher_name))")
         return
@@ -201,37 +191,29 @@ def upgrade() -> None:
     )
     for trigger in _SQLITE_TRIGGERS:
         op.execute(trigger)
-    op.execute(
-        "INSERT INTO name_word (word, names) SELECT words.value, count(DISTINCT rn.id) "
-        f"FROM researcher_name AS rn, {_words('rn.name_norm')} AS words "
-        "WHERE words.value <> '' GROUP BY words.value"
-    )
     op.execute("INSERT INTO researcher_name_words(researcher_name_words) VALUES ('rebuild')")
+    op.execute(
+        "INSERT INTO name_word (word) SELECT DISTINCT words.value "
+        f"FROM researcher_name AS rn, {_words('rn.name_norm')} AS words WHERE words.value <> ''"
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP INDEX IF EXISTS ix_researcher_name_words")
         for trigger in ("name_word_ai", "name_word_ad", "name_word_au"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON researcher_name")
+        op.execute("DROP INDEX IF EXISTS ix_researcher_name_words")
         op.drop_table("name_word_variant")
         op.drop_table("name_word")
         for function in (
-            "name_word_count()",
+            "name_word_names()",
             "name_word_add(text[])",
             "name_word_remove(text[])",
             "name_word_variants()",
         ):
             op.execute(f"DROP FUNCTION IF EXISTS {function}")
         return
-    for trigger in (
-        "name_word_ai",
-        "name_word_ad",
-        "name_word_au",
-        "researcher_name_words_ai",
-        "researcher_name_words_ad",
-        "researcher_name_words_au",
-    ):
+    for trigger in _SQLITE_TRIGGER_NAMES:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     op.execute("DROP TABLE IF EXISTS researcher_name_words")
     op.drop_index("ix_name_word_variant_word", table_name="name_word_variant")

@@ -22,19 +22,18 @@ from sqlmodel import Session
 
 PREFIX = 10  # letters of a word that get delete variants: migration 0012 stores the same ones
 MAX_WORDS = 16  # corrections kept per query word, best first
-PREFIX_SCAN = 50  # name words read per prefix look-up, of which the most used are kept
-PREFIX_WORDS = 8
+PREFIX_WORDS = 12  # longer name words a query word may begin, in alphabetical order
 
 Candidate = tuple[int, str, str, bool]
 
 _WORDS = text(
-    "SELECT w.word, w.names FROM name_word AS w WHERE w.word IN :exact OR w.word IN "
+    "SELECT w.word FROM name_word AS w WHERE w.word IN :exact OR w.word IN "
     "(SELECT v.word FROM name_word_variant AS v WHERE v.variant IN :variants)"
 ).bindparams(bindparam("exact", expanding=True), bindparam("variants", expanding=True))
 _PREFIXED = {
     # varchar_pattern_ops index on PostgreSQL; SQLite's GLOB uses the primary key's BINARY order.
-    "postgresql": text("SELECT word, names FROM name_word WHERE word LIKE :start ORDER BY word LIMIT :scan"),
-    "sqlite": text("SELECT word, names FROM name_word WHERE word GLOB :start ORDER BY word LIMIT :scan"),
+    "postgresql": text("SELECT word FROM name_word WHERE word LIKE :start ORDER BY word LIMIT :limit"),
+    "sqlite": text("SELECT word FROM name_word WHERE word GLOB :start ORDER BY word LIMIT :limit"),
 }
 _SQLITE_NAMES = text(
     "SELECT rn.researcher_id, rn.name, rn.name_norm, rn.is_primary "
@@ -61,27 +60,22 @@ def deletes(word: str, edits: int) -> set[str]:
 def corrections(session: Session, tokens: Sequence[str]) -> list[list[str]]:
     """For each query word, the name words it may mean: itself, its typo fixes, the words it begins."""
     variants = set().union(*(deletes(token, max_edits(token)) for token in tokens))
-    known: dict[str, int] = {
-        str(word): int(names)
-        for word, names in session.execute(
-            _WORDS, {"exact": list(tokens), "variants": sorted(variants) or [""]}
-        )
-    }
+    params = {"exact": list(tokens), "variants": sorted(variants) or [""]}
+    known = [str(word) for word in session.execute(_WORDS, params).scalars()]
     dialect = session.get_bind().dialect.name
     result = []
     for token in tokens:
         edits = max_edits(token)
         near = sorted(
-            (distance, -names, word)
-            for word, names in known.items()
+            (distance, word)
+            for word in known
             if (distance := OSA.distance(token, word, score_cutoff=edits)) <= edits
         )
-        words = [word for _, _, word in near]
+        words = [word for _, word in near]
         if len(token) >= 3:
             pattern = token + ("%" if dialect == "postgresql" else "*")
-            rows = session.execute(_PREFIXED[dialect], {"start": pattern, "scan": PREFIX_SCAN})
-            longer = sorted((-int(names), str(word)) for word, names in rows if word != token)
-            words += [word for _, word in longer[:PREFIX_WORDS] if word not in words]
+            rows = session.execute(_PREFIXED[dialect], {"start": pattern, "limit": PREFIX_WORDS + 1})
+            words += [str(word) for word in rows.scalars() if word not in words]
         result.append(words[:MAX_WORDS])
     return result
 

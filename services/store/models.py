@@ -57,13 +57,12 @@ class ResearcherName(SQLModel, table=True):
 
 
 class NameWord(SQLModel, table=True):
-    """A distinct word of researcher_name.name_norm and how many names hold it. Kept in step by
-    triggers on researcher_name (migration 0012): no writer touches it."""
+    """A distinct word of researcher_name.name_norm. Kept in step by triggers on
+    researcher_name (migration 0012): no writer touches it."""
 
     __tablename__ = "name_word"
 
     word: str = Field(primary_key=True, max_length=512)
-    names: int
 
 
 class NameWordVariant(SQLModel, table=True):
