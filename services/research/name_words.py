@@ -26,14 +26,18 @@ PREFIX_WORDS = 12  # longer name words a query word may begin, in alphabetical o
 
 Candidate = tuple[int, str, str, bool]
 
-_WORDS = text(
-    "SELECT w.word FROM name_word AS w WHERE w.word IN :exact OR w.word IN "
-    "(SELECT v.word FROM name_word_variant AS v WHERE v.variant IN :variants)"
-).bindparams(bindparam("exact", expanding=True), bindparam("variants", expanding=True))
-_PREFIXED = {
-    # varchar_pattern_ops index on PostgreSQL; SQLite's GLOB uses the primary key's BINARY order.
-    "postgresql": text("SELECT word FROM name_word WHERE word LIKE :start ORDER BY word LIMIT :limit"),
-    "sqlite": text("SELECT word FROM name_word WHERE word GLOB :start ORDER BY word LIMIT :limit"),
+# Primary-key look-ups only (an OR of the two would scan name_word).
+_CLOSE_WORDS = (
+    "SELECT word FROM name_word WHERE word IN :exact "
+    "UNION SELECT word FROM name_word_variant WHERE variant IN :variants"
+)
+# The words a query word begins, through the primary key's BINARY order (SQLite's GLOB) or a
+# varchar_pattern_ops index (PostgreSQL's LIKE, whatever the database's collation).
+_LONGER_WORDS = {
+    "postgresql": "SELECT word FROM (SELECT word FROM name_word WHERE word LIKE :start{i} "
+    "ORDER BY word LIMIT :longer) AS longer{i}",
+    "sqlite": "SELECT word FROM (SELECT word FROM name_word WHERE word GLOB :start{i} "
+    "ORDER BY word LIMIT :longer)",
 }
 _SQLITE_NAMES = text(
     "SELECT rn.researcher_id, rn.name, rn.name_norm, rn.is_primary "
@@ -58,11 +62,21 @@ def deletes(word: str, edits: int) -> set[str]:
 
 
 def corrections(session: Session, tokens: Sequence[str]) -> list[list[str]]:
-    """For each query word, the name words it may mean: itself, its typo fixes, the words it begins."""
-    variants = set().union(*(deletes(token, max_edits(token)) for token in tokens))
-    params = {"exact": list(tokens), "variants": sorted(variants) or [""]}
-    known = [str(word) for word in session.execute(_WORDS, params).scalars()]
+    """For each query word, the name words it may mean: itself, its typo fixes, the words it begins.
+
+    One statement: the words near any query word (symmetric deletes) and those they begin."""
     dialect = session.get_bind().dialect.name
+    starts = sorted({token for token in tokens if len(token) >= 3})
+    wildcard = "%" if dialect == "postgresql" else "*"
+    statement = text(
+        " UNION ".join([_CLOSE_WORDS, *(_LONGER_WORDS[dialect].format(i=i) for i in range(len(starts)))])
+    ).bindparams(bindparam("exact", expanding=True), bindparam("variants", expanding=True))
+    variants = set().union(*(deletes(token, max_edits(token)) for token in tokens))
+    params: dict[str, Any] = {"exact": list(tokens), "variants": sorted(variants) or [""]}
+    params.update({f"start{i}": start + wildcard for i, start in enumerate(starts)})
+    known = sorted(
+        str(word) for word in session.execute(statement, {**params, "longer": PREFIX_WORDS + 1}).scalars()
+    )
     result = []
     for token in tokens:
         edits = max_edits(token)
@@ -73,9 +87,8 @@ def corrections(session: Session, tokens: Sequence[str]) -> list[list[str]]:
         )
         words = [word for _, word in near]
         if len(token) >= 3:
-            pattern = token + ("%" if dialect == "postgresql" else "*")
-            rows = session.execute(_PREFIXED[dialect], {"start": pattern, "limit": PREFIX_WORDS + 1})
-            words += [str(word) for word in rows.scalars() if word not in words]
+            longer = [word for word in known if word.startswith(token) and word not in words]
+            words += longer[:PREFIX_WORDS]
         result.append(words[:MAX_WORDS])
     return result
 
