@@ -179,3 +179,16 @@ def test_typo_command_opens_the_card(driver: SlackDriver, runtime) -> None:  # t
     driver.command("Rahul Bsau")
     text_ = all_text(driver.last_reply())
     assert "Rahul Basu" in text_ and "Samyadeep" not in text_
+
+
+def test_one_word_reads_whole_words_first_and_keeps_the_list(store: Engine) -> None:
+    # Fewer whole-word names than a list holds: the substring path adds "Ana Basuki" after them.
+    add_researcher(store, "Ana Basuki")
+    names = _names(store, "Basu")
+    assert names[:2] == ["Samyadeep Basu", "Rahul Basu"] and names[-1] == "Ana Basuki"
+    assert _names(store, "Basuk")[0] == "Ana Basuki"  # part of a word: the substring path
+    # Eight or more: the list is all whole-word names, the substring path is not needed.
+    for n in range(8):
+        add_researcher(store, f"Person{chr(97 + n)} Basu")
+    names = _names(store, "Basu")
+    assert len(names) == 8 and "Ana Basuki" not in names and names[0] == "Samyadeep Basu"

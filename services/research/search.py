@@ -23,6 +23,7 @@ from services.store.text import normalize_name
 
 CANDIDATES = 200
 MIN_SCORE = 75.0
+SHORTCUT_LETTERS = 9  # one-word queries up to this length try whole words first
 _FTS_QUERY = text(
     "SELECT rn.researcher_id, rn.name, rn.name_norm, rn.is_primary "
     "FROM researcher_name_fts JOIN researcher_name rn ON rn.id = researcher_name_fts.rowid "
@@ -94,6 +95,22 @@ def _postgres_candidates(session: Session, query: str) -> list[Candidate]:
     return candidates_of(session.exec(statement))
 
 
+def _whole_word_candidates(session: Session, tokens: list[str]) -> list[Candidate]:
+    # One word, as a surname is typed: the names holding it as a whole word (shortest first) score
+    # 95–96, and the exact-word index reads them without scoring the thousands of names that hold
+    # a common surname ("wang") as a substring. Up to SHORTCUT_LETTERS nothing that lacks the
+    # word can score 95 (fuzz.ratio ≥ 95 needs equal lengths there), so when `limit` names score
+    # 95 or more, no other name could make the list: the substring step is skipped.
+    if len(tokens) != 1 or len(tokens[0]) > SHORTCUT_LETTERS:
+        return []
+    return names_with_words(session, [tokens], CANDIDATES)
+
+
+def _answered(query: str, tokens: list[str], rows: list[Candidate]) -> bool:
+    """A candidate that only a name equal to the query, or holding its words, could beat."""
+    return any(_score(query, tokens, row[2]) >= 95 for row in rows)
+
+
 def _typo_candidates(session: Session, tokens: list[str]) -> list[Candidate]:
     # Typo path: each word corrected against the distinct name words, then names by exact words.
     return names_with_words(session, corrections(session, tokens), CANDIDATES)
@@ -109,11 +126,13 @@ def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMa
     if len(folded) < 3:
         rows = _word_prefix_candidates(session, folded)
     else:
-        if session.get_bind().dialect.name == "postgresql":
-            rows = _postgres_candidates(session, folded)
-        else:
-            rows = _sqlite_candidates(session, folded)
-        if not any(_score(folded, tokens, row[2]) >= 95 for row in rows):
+        rows = _whole_word_candidates(session, tokens)
+        if sum(_score(folded, tokens, row[2]) >= 95 for row in rows) < limit:
+            if session.get_bind().dialect.name == "postgresql":
+                rows += _postgres_candidates(session, folded)
+            else:
+                rows += _sqlite_candidates(session, folded)
+        if not _answered(folded, tokens, rows):
             rows += _typo_candidates(session, tokens)
     best: dict[int, tuple[float, str, bool]] = {}
     for researcher_id, name, name_norm, is_primary in rows:
