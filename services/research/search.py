@@ -106,11 +106,6 @@ def _whole_word_candidates(session: Session, tokens: list[str]) -> list[Candidat
     return names_with_words(session, [tokens], CANDIDATES)
 
 
-def _answered(query: str, tokens: list[str], rows: list[Candidate]) -> bool:
-    """A candidate that only a name equal to the query, or holding its words, could beat."""
-    return any(_score(query, tokens, row[2]) >= 95 for row in rows)
-
-
 def _typo_candidates(session: Session, tokens: list[str]) -> list[Candidate]:
     # Typo path: each word corrected against the distinct name words, then names by exact words.
     return names_with_words(session, corrections(session, tokens), CANDIDATES)
@@ -122,21 +117,31 @@ def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMa
     if not folded:
         return []
     tokens = folded.split()
+    scores: dict[str, float] = {}  # by folded name: each scored once, whichever step found it
+
+    def strong(rows: list[Candidate]) -> int:
+        """Researchers scoring 95 or more: only an equal name or one holding every word does."""
+        for row in rows:
+            if row[2] not in scores:
+                scores[row[2]] = _score(folded, tokens, row[2])
+        return len({row[0] for row in rows if scores[row[2]] >= 95})
+
     rows: list[Candidate]
     if len(folded) < 3:
         rows = _word_prefix_candidates(session, folded)
     else:
         rows = _whole_word_candidates(session, tokens)
-        if sum(_score(folded, tokens, row[2]) >= 95 for row in rows) < limit:
+        if strong(rows) < limit:
             if session.get_bind().dialect.name == "postgresql":
                 rows += _postgres_candidates(session, folded)
             else:
                 rows += _sqlite_candidates(session, folded)
-        if not _answered(folded, tokens, rows):
+        if not strong(rows):
             rows += _typo_candidates(session, tokens)
+    strong(rows)
     best: dict[int, tuple[float, str, bool]] = {}
     for researcher_id, name, name_norm, is_primary in rows:
-        score = _score(folded, tokens, name_norm)
+        score = scores[name_norm]
         if score < MIN_SCORE:
             continue
         current = best.get(researcher_id)
