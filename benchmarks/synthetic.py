@@ -198,7 +198,7 @@ def _load_all(
         )
     with report.phase("researcher") as rows:
         rows.append(loader.load("researcher", RESEARCHER_COLUMNS, researcher_rows(graph, cast, seed)))
-    with report.phase("researcher_name (+ FTS5 triggers on SQLite)") as rows:
+    with report.phase("researcher_name (+ name-word triggers; FTS5 on SQLite)") as rows:
         rows.append(loader.load("researcher_name", LOADED_COLUMNS["researcher_name"], name_rows(cast)))
     keys = ShownKeys()  # the papers list's key of each work, for its authorship rows
     with report.phase("work (titles, abstracts)") as rows:

@@ -41,6 +41,10 @@ IGNORED: dict[str, set[Difference]] = {
         # Expertise search (services/research/expertise.py): a GIN index over the expression
         # to_tsvector('english', title || abstract), made by migration 0009.
         ("remove_index", "work", "ix_work_fulltext"),
+        # Typo search (services/research/name_words.py, migration 0012): names by exact word, a
+        # GIN index over string_to_array(name_norm, ' '); name words by prefix, varchar_pattern_ops.
+        ("remove_index", "researcher_name", "ix_researcher_name_words"),
+        ("remove_index", "name_word", "ix_name_word_prefix"),
     },
     "sqlite": _SLACK_STORES
     | {
@@ -54,6 +58,13 @@ IGNORED: dict[str, set[Difference]] = {
                 "researcher_name_fts_data",
                 "researcher_name_fts_docsize",
                 "researcher_name_fts_idx",
+                # Typo search: an FTS5 unicode61 table over researcher_name, names by exact word
+                # (migration 0012).
+                "researcher_name_words",
+                "researcher_name_words_config",
+                "researcher_name_words_data",
+                "researcher_name_words_docsize",
+                "researcher_name_words_idx",
                 # Expertise search: an FTS5 porter table over work title+abstract (migration 0009).
                 "work_fts",
                 "work_fts_config",

@@ -1,25 +1,29 @@
 """Name search over researchers: accent/case-insensitive, typo-tolerant, partial names, alternatives.
 
-Candidates come from an index (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite), at most
-`CANDIDATES` of them; rapidfuzz then ranks those few in Python the same way on both databases.
+Candidates come from an index, at most `CANDIDATES` of them: the whole query as a substring
+first (pg_trgm GIN on PostgreSQL, FTS5 trigram on SQLite); when that finds no good match, the
+query's words corrected against the distinct name words, then the names holding them
+(services/research/name_words.py). rapidfuzz then ranks those few in Python the same way on
+both databases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import func, literal, or_, text
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, col, select
 
+from services.research.name_words import Candidate, candidates_of, corrections, names_with_words
 from services.store.models import Authorship, ResearcherName
 from services.store.text import normalize_name
 
 CANDIDATES = 200
 MIN_SCORE = 75.0
+SHORTCUT_LETTERS = 9  # one-word queries up to this length try whole words first
 _FTS_QUERY = text(
     "SELECT rn.researcher_id, rn.name, rn.name_norm, rn.is_primary "
     "FROM researcher_name_fts JOIN researcher_name rn ON rn.id = researcher_name_fts.rowid "
@@ -54,14 +58,6 @@ def _score(query: str, query_tokens: list[str], name_norm: str) -> float:
     )
 
 
-def _trigram_match(tokens: list[str]) -> str:
-    grams = {token[i : i + 3] for token in tokens for i in range(len(token) - 2)}
-    return " OR ".join('"' + gram.replace('"', '""') + '"' for gram in sorted(grams))
-
-
-Candidate = tuple[int, str, str, bool]
-
-
 def _columns() -> tuple[Any, ...]:
     return (
         col(ResearcherName.researcher_id),
@@ -69,10 +65,6 @@ def _columns() -> tuple[Any, ...]:
         col(ResearcherName.name_norm),
         col(ResearcherName.is_primary),
     )
-
-
-def _rows(rows: Iterable[Sequence[Any]]) -> list[Candidate]:
-    return [(int(r[0]), str(r[1]), str(r[2]), bool(r[3])) for r in rows]
 
 
 def _word_prefix_candidates(session: Session, query: str) -> list[Candidate]:
@@ -85,38 +77,38 @@ def _word_prefix_candidates(session: Session, query: str) -> list[Candidate]:
         .where(or_(name_norm.like(pattern), name_norm.like("% " + pattern)))
         .limit(CANDIDATES)
     )
-    return _rows(session.exec(statement))
+    return candidates_of(session.exec(statement))
 
 
-def _sqlite_candidates(session: Session, query: str, tokens: list[str]) -> list[Candidate]:
-    # The whole query as a substring first: exact and partial names are answered from here.
+def _sqlite_candidates(session: Session, query: str) -> list[Candidate]:
+    # The whole query as a substring: exact and partial names are answered from here.
     phrase = '"' + query.replace('"', '""') + '"'
-    rows = _rows(session.execute(_FTS_QUERY, {"match": phrase, "limit": CANDIDATES}))
-    if any(_score(query, tokens, row[2]) >= 95 for row in rows):
-        return rows
-    # Typo path: any shared trigram, best bm25 first; rapidfuzz re-ranks afterwards.
-    long_tokens = [t for t in tokens if len(t) >= 3]
-    if not long_tokens:
-        return rows
-    fuzzy = session.execute(_FTS_QUERY, {"match": _trigram_match(long_tokens), "limit": CANDIDATES})
-    return rows + _rows(fuzzy)
+    return candidates_of(session.execute(_FTS_QUERY, {"match": phrase, "limit": CANDIDATES}))
 
 
-def _postgres_candidates(session: Session, query: str, tokens: list[str]) -> list[Candidate]:
+def _postgres_candidates(session: Session, query: str) -> list[Candidate]:
+    # The whole query as a substring (about 1 ms through the trigram index), most similar first.
     name_norm = col(ResearcherName.name_norm)
     similarity = func.greatest(func.similarity(name_norm, query), func.word_similarity(query, name_norm))
     substring = name_norm.like("%" + query.replace("%", r"\%").replace("_", r"\_") + "%")
+    statement = select(*_columns()).where(substring).order_by(similarity.desc()).limit(CANDIDATES)
+    return candidates_of(session.exec(statement))
 
-    def candidates(where: Any) -> list[Candidate]:
-        statement = select(*_columns()).where(where).order_by(similarity.desc()).limit(CANDIDATES)
-        return _rows(session.exec(statement))
 
-    # The whole query as a substring first (about 1 ms through the trigram index); the
-    # similarity arms recheck and score thousands of rows, so only a typo pays for them.
-    rows = candidates(substring)
-    if any(_score(query, tokens, row[2]) >= 95 for row in rows):
-        return rows
-    return candidates(or_(substring, name_norm.op("%")(query), literal(query).op("<%")(name_norm)))
+def _whole_word_candidates(session: Session, tokens: list[str]) -> list[Candidate]:
+    # One word, as a surname is typed: the names holding it as a whole word (shortest first) score
+    # 95–96, and the exact-word index reads them without scoring the thousands of names that hold
+    # a common surname ("wang") as a substring. Up to SHORTCUT_LETTERS nothing that lacks the
+    # word can score 95 (fuzz.ratio ≥ 95 needs equal lengths there), so when `limit` names score
+    # 95 or more, no other name could make the list: the substring step is skipped.
+    if len(tokens) != 1 or len(tokens[0]) > SHORTCUT_LETTERS:
+        return []
+    return names_with_words(session, [tokens], CANDIDATES)
+
+
+def _typo_candidates(session: Session, tokens: list[str]) -> list[Candidate]:
+    # Typo path: each word corrected against the distinct name words, then names by exact words.
+    return names_with_words(session, corrections(session, tokens), CANDIDATES)
 
 
 def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMatch]:
@@ -125,16 +117,31 @@ def search_names(*, session: Session, query: str, limit: int = 8) -> list[NameMa
     if not folded:
         return []
     tokens = folded.split()
+    scores: dict[str, float] = {}  # by folded name: each scored once, whichever step found it
+
+    def strong(rows: list[Candidate]) -> int:
+        """Researchers scoring 95 or more: only an equal name or one holding every word does."""
+        for row in rows:
+            if row[2] not in scores:
+                scores[row[2]] = _score(folded, tokens, row[2])
+        return len({row[0] for row in rows if scores[row[2]] >= 95})
+
     rows: list[Candidate]
     if len(folded) < 3:
         rows = _word_prefix_candidates(session, folded)
-    elif session.get_bind().dialect.name == "postgresql":
-        rows = _postgres_candidates(session, folded, tokens)
     else:
-        rows = _sqlite_candidates(session, folded, tokens)
+        rows = _whole_word_candidates(session, tokens)
+        if strong(rows) < limit:
+            if session.get_bind().dialect.name == "postgresql":
+                rows += _postgres_candidates(session, folded)
+            else:
+                rows += _sqlite_candidates(session, folded)
+        if not strong(rows):
+            rows += _typo_candidates(session, tokens)
+    strong(rows)
     best: dict[int, tuple[float, str, bool]] = {}
     for researcher_id, name, name_norm, is_primary in rows:
-        score = _score(folded, tokens, name_norm)
+        score = scores[name_norm]
         if score < MIN_SCORE:
             continue
         current = best.get(researcher_id)

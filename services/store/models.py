@@ -56,6 +56,25 @@ class ResearcherName(SQLModel, table=True):
     is_primary: bool = Field(default=False)
 
 
+class NameWord(SQLModel, table=True):
+    """A distinct word of researcher_name.name_norm. Kept in step by triggers on
+    researcher_name (migration 0012): no writer touches it."""
+
+    __tablename__ = "name_word"
+
+    word: str = Field(primary_key=True, max_length=512)
+
+
+class NameWordVariant(SQLModel, table=True):
+    """Symmetric-delete index over name words: a word's first 10 letters, and every string one or
+    two deletions away from them, lead to the word. Kept in step by triggers on name_word."""
+
+    __tablename__ = "name_word_variant"
+
+    variant: str = Field(primary_key=True, max_length=16)
+    word: str = Field(primary_key=True, max_length=512, index=True)
+
+
 class ResearcherAlias(SQLModel, table=True):
     """OpenAlex ids that were merged into a researcher we already hold."""
 
