@@ -1,15 +1,18 @@
 """`/peer who WORDS` latency: signed slash commands through the real Bolt app's `app.dispatch`.
 
-    python -m benchmarks.bench_who --database-url sqlite:////tmp/bzbench/store_200k.db
-    python -m benchmarks.bench_who --database-url postgresql://postgres@127.0.0.1:5432/bzpeer_bench_200k \\
-        --baseline 3c95343 --rounds 8
+    python -m benchmarks.bench_who --database-url sqlite:////tmp/bzbench/store_200k_who.db
+    python -m benchmarks.bench_who --baseline 3c95343 --rounds 8 \\
+        --database-url postgresql://postgres@127.0.0.1:5432/bzpeer_bench_200k_who
 
 Each request is timed end to end (signature check, listener, full-text search, ranking, the
 reply POST to the local fake Slack), wall and this process's CPU, for 2–3-word domain phrases
 and single very common words. With --baseline REF, services/research/expertise.py as of git
 REF answers every query too, alternating with today's code request by request (A B, then B A),
 so before and after share the store, the hour and the load; the tables say how often both
-gave the same first page. The app is built as bench_profile builds it (`bench_app`).
+gave the same first page. The app is built as bench_profile builds it (`bench_app`), and only
+on a store already at this code's head (the app would migrate it otherwise): benchmark a copy of
+a shared store (cp for SQLite, CREATE DATABASE … TEMPLATE for PostgreSQL) if this branch adds
+migrations.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from types import ModuleType
 from typing import Any
 
 import numpy as np
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import text
@@ -37,6 +42,7 @@ from benchmarks.bench_profile import bench_app
 from benchmarks.sqltiming import SqlTimer
 from bot.runtime import Runtime
 from services.research.expertise import query_words
+from services.store.engine import alembic_config, make_engine, normalize_database_url
 from tests.slack_support import SlackDriver, all_text
 
 # Domain phrases of the synthetic abstracts, topic fields and title objects: 2–3 words each.
@@ -140,7 +146,7 @@ def make_plan(codes: list[str], rounds: int, seed: int) -> list[tuple[str, str, 
     """Every query `rounds` times in a shuffled order, each code in turn, the order alternating."""
     rng = random.Random(seed)
     queries = [(kind, query) for kind, words in KINDS.items() for query in words]
-    plan = []
+    plan: list[tuple[str, str, str]] = []
     for round_ in range(rounds):
         rng.shuffle(queries)
         for i, (kind, query) in enumerate(queries):
@@ -221,6 +227,20 @@ def matching_works(engine: Engine, query: str) -> int:
         return int(conn.execute(sql, values).scalar_one())
 
 
+def refuse_to_migrate(url: str) -> None:
+    """Stop unless the store is at this code's head: the app would migrate it, and the shared
+    benchmark stores must stay as built (copy one and benchmark the copy instead)."""
+    engine = make_engine(normalize_database_url(url))
+    try:
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+        with engine.connect() as conn:
+            stored = MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+    if stored != head:
+        raise SystemExit(f"{url} is at revision {stored}, this code at {head}: benchmark a copy")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
@@ -231,6 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console(width=180)
     codes = ["today"] if not args.baseline else [args.baseline, "today"]
+    refuse_to_migrate(args.database_url)
     with bench_app(args.database_url, demo=False) as (runtime, driver):
         engine = runtime.services.engine
         baseline = load_baseline(args.baseline).ExpertiseService(engine) if args.baseline else None
