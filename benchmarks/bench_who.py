@@ -2,7 +2,8 @@
 
     python -m benchmarks.bench_who --database-url sqlite:////tmp/bzbench/store_200k_who.db
     python -m benchmarks.bench_who --baseline 3c95343 --rounds 8 \\
-        --database-url postgresql://postgres@127.0.0.1:5432/bzpeer_bench_200k_who
+        --database-url postgresql://postgres@127.0.0.1:5432/bzpeer_bench_200k_who \\
+        --baseline-database-url postgresql://postgres@127.0.0.1:5432/bzpeer_bench_200k
 
 Each request is timed end to end (signature check, listener, full-text search, ranking, the
 reply POST to the local fake Slack), wall and this process's CPU, for 2–3-word domain phrases
@@ -190,6 +191,7 @@ def latency_table(samples: list[Sample], codes: list[str], title: str) -> Table:
 def per_query_table(samples: list[Sample], codes: list[str], matches: dict[str, int]) -> Table:
     """Per query: matching works, p50 wall per code, what the user saw, and whether codes agree."""
     table = Table(title="Per query (p50 wall ms; the first page as today's code shows it)")
+    today = codes[-1]
     table.add_column("query")
     table.add_column("works matching", justify="right")
     for code in codes:
@@ -202,7 +204,7 @@ def per_query_table(samples: list[Sample], codes: list[str], matches: dict[str, 
             by_code = {code: [s for s in samples if s.query == query and s.code == code] for code in codes}
             row = [query, f"{matches[query]:,}"]
             row += [_ms([s.seconds for s in by_code[code]], 50) for code in codes]
-            row.append(by_code[codes[0]][-1].header)
+            row.append(by_code[today][-1].header)
             if len(codes) > 1:
                 first = {s.names for s in by_code[codes[0]]}
                 other = {s.names for s in by_code[codes[1]]}
@@ -215,10 +217,7 @@ def matching_works(engine: Engine, query: str) -> int:
     """Works whose title or abstract has every word of `query` (the same full-text indexes)."""
     words = query_words(query)
     if engine.dialect.name == "postgresql":
-        sql = text(
-            "SELECT count(*) FROM work WHERE to_tsvector('english', coalesce(title, '') || ' ' "
-            "|| coalesce(abstract, '')) @@ plainto_tsquery('english', :q)"
-        )
+        sql = text("SELECT count(*) FROM work WHERE fulltext @@ plainto_tsquery('english', :q)")
         values = {"q": " ".join(words)}
     else:
         sql = text("SELECT count(*) FROM work_fts WHERE work_fts MATCH :q")
@@ -246,6 +245,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--rounds", type=int, default=10, help="times each query is sent (per code)")
     parser.add_argument("--baseline", help="git ref of services/research/expertise.py to alternate with")
+    parser.add_argument(
+        "--baseline-database-url",
+        help="the store the baseline reads (read-only, never migrated): the same data at the "
+        "baseline's revision when this branch changed the schema; default: --database-url",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--label", help="title of the latency table")
     args = parser.parse_args(argv)
@@ -254,7 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     refuse_to_migrate(args.database_url)
     with bench_app(args.database_url, demo=False) as (runtime, driver):
         engine = runtime.services.engine
-        baseline = load_baseline(args.baseline).ExpertiseService(engine) if args.baseline else None
+        baseline_engine = make_engine(args.baseline_database_url) if args.baseline_database_url else engine
+        baseline = load_baseline(args.baseline).ExpertiseService(baseline_engine) if args.baseline else None
         matches = {q: matching_works(engine, q) for words in KINDS.values() for q in words}
         timer = SqlTimer()
         timer.attach(engine)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 PAGE_SIZE = 10
 # Matching works ranked per query, the most recently stored first: enough for a ranked list,
 # and a bound on the work of a query whatever its words (a common word matches most works).
-MAX_WORKS = 1000
+MAX_WORKS = 500
 # Works with more authors say little about each author's expertise (a 3,000-author detector
 # paper would put its whole byline on the list), and cost a query thousands of rows: skipped.
 MAX_AUTHORS = 100
