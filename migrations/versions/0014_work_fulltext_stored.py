@@ -27,8 +27,9 @@ _VECTOR = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(abstrac
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute(f"ALTER TABLE work ADD COLUMN fulltext tsvector GENERATED ALWAYS AS ({_VECTOR}) STORED")
+    # Dropped first: adding the column rewrites the table and would rebuild the old index too.
     op.execute("DROP INDEX IF EXISTS ix_work_fulltext")
+    op.execute(f"ALTER TABLE work ADD COLUMN fulltext tsvector GENERATED ALWAYS AS ({_VECTOR}) STORED")
     op.execute("CREATE INDEX ix_work_fulltext ON work USING gin (fulltext)")
 
 

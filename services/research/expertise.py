@@ -5,8 +5,8 @@ workspace with an approved claim first.
 Works come from a full-text index: FTS5 (porter over unicode61) on SQLite (migration 0009), a
 GIN index over the stored column work.fulltext = to_tsvector('english', title || abstract) on
 PostgreSQL (migration 0014). Every word must match; both databases stem ("functions" finds
-"function"). A query ranks at most MAX_WORKS matching works, the most recently stored, so its
-cost does not grow with the store or with how common its words are."""
+"function"). A query ranks at most MAX_WORKS matching works, the first stored, so its cost
+does not grow with the store or with how common its words are."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 PAGE_SIZE = 10
-# Matching works ranked per query, the most recently stored first: enough for a ranked list,
-# and a bound on the work of a query whatever its words (a common word matches most works).
+# Matching works ranked per query (the first stored): enough for a ranked list, and a bound on
+# the work of a query whatever its words (a common word matches most works).
 MAX_WORKS = 500
 # Works with more authors say little about each author's expertise (a 3,000-author detector
 # paper would put its whole byline on the list), and cost a query thousands of rows: skipped.
@@ -37,17 +37,20 @@ _WEIGHT = (
     "ELSE :this_year - w.year END) / :half_life) "
     "* (1 + log(1 + CASE WHEN w.cited_by_count > 0 THEN w.cited_by_count ELSE 0 END))"
 )
-# The candidate works, newest first: FTS5 walks its index backwards and stops at the limit.
+# The candidate works, in stored order up to the limit, so that no query reads or sorts every
+# match: FTS5 walks its doclists by rowid and stops; PostgreSQL stops its scan (a sequential one
+# for a common word, the GIN bitmap's heap pass otherwise) at the limit. An ORDER BY id there
+# would make it fetch all 20,000–70,000 rows of a phrase like "large language models" to sort.
 _SQLITE_HITS = f"""
     SELECT w.id AS wid, w.year, {_WEIGHT} AS weight
     FROM work_fts JOIN work w ON w.id = work_fts.rowid
     WHERE work_fts MATCH :match AND coalesce(w.author_count, 0) <= :max_authors
-    ORDER BY work_fts.rowid DESC LIMIT :limit"""
+    ORDER BY work_fts.rowid LIMIT :limit"""
 _POSTGRES_HITS = f"""
     SELECT w.id AS wid, w.year, {_WEIGHT} AS weight
     FROM work w
     WHERE w.fulltext @@ plainto_tsquery('english', :query) AND coalesce(w.author_count, 0) <= :max_authors
-    ORDER BY w.id DESC LIMIT :limit"""
+    LIMIT :limit"""
 # One statement ranks the researchers of the candidate works and returns one page of them with
 # the total: a work weighs 0.5 ** (age / HALF_LIFE) * (1 + log10(1 + citations)) (log is base
 # 10 on both databases), an author's score is the sum over their matching works, members of
