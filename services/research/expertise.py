@@ -86,6 +86,12 @@ FROM page JOIN researcher r ON r.id = page.rid
 ORDER BY CASE WHEN page.user_id IS NULL THEN 1 ELSE 0 END, page.score DESC, page.rid
 """
 _SQLITE_RANKED = text(_RANKED.format(hits=_SQLITE_HITS))
+# Stored order must be the same order on every request (a list is paged by re-running it): no
+# sequential scan joining another one half-way through the table, no parallel workers.
+_POSTGRES_STABLE_SCAN = text(
+    "SELECT set_config('synchronize_seqscans', 'off', true), "
+    "set_config('max_parallel_workers_per_gather', '0', true)"
+)
 _POSTGRES_RANKED = text(_RANKED.format(hits=_POSTGRES_HITS))
 
 
@@ -144,6 +150,7 @@ def _ranked(
         "offset": (page - 1) * PAGE_SIZE,
     }
     if session.get_bind().dialect.name == "postgresql":
+        session.execute(_POSTGRES_STABLE_SCAN)
         statement, values["query"] = _POSTGRES_RANKED, " ".join(words)
     else:
         statement = _SQLITE_RANKED
