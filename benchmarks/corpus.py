@@ -9,8 +9,6 @@ from bisect import bisect
 from dataclasses import dataclass
 
 from benchmarks.vocab import (
-    ABSTRACT_ADJECTIVES,
-    ABSTRACT_SENTENCES,
     INSTITUTION_TEMPLATES,
     REGIONS,
     TITLE_LINKS,
@@ -26,7 +24,6 @@ from services.store.text import fold, normalize_name
 TOPIC_COUNT = 4_500
 INSTITUTION_COUNT = 5_000
 ALTERNATIVE_NAME_SHARE = 0.10
-MAX_ABSTRACT = 1_500
 _MIDDLE_INITIALS = "ABCDEFGHJKLMNPRSTW"
 _SLUG = re.compile(r"[^a-z0-9]+")
 
@@ -150,7 +147,7 @@ def make_topics(rng: random.Random) -> tuple[list[str], list[list[int]]]:
 
 
 class TextMaker:
-    """Titles and abstracts that read like papers on a given topic."""
+    """Titles that read like papers on a given topic (abstracts: `benchmarks.abstracts`)."""
 
     def __init__(self, rng: random.Random, topic_names: list[str]) -> None:
         self._rng = rng
@@ -175,28 +172,6 @@ class TextMaker:
             title = f"{topic_text.capitalize()}: {method_lower} {link} {obj}"
             norm = f"{topic_norm} {method_norm} {link} {obj_norm}"
         return title, norm[:512]
-
-    def abstract(self, topic: int, year: int) -> str:
-        """A few distinct sentences about the topic, lognormal length (median ~700 chars)."""
-        rng = self._rng
-        length = min(MAX_ABSTRACT, int(rng.lognormvariate(6.6, 0.45)))
-        values = {
-            "o": rng.choice(TITLE_OBJECTS),
-            "t": self._topics[topic],
-            "a": rng.choice(ABSTRACT_ADJECTIVES),
-            "n": rng.randint(12, 90_000),
-            "y1": year - rng.randint(2, 12),
-            "y2": year - 1,
-            "p": rng.randint(3, 45),
-        }
-        parts: list[str] = []
-        size = 0
-        for sentence in rng.sample(ABSTRACT_SENTENCES, len(ABSTRACT_SENTENCES)):
-            if size >= length:
-                break
-            parts.append(sentence.format_map(values))
-            size += len(parts[-1]) + 1
-        return " ".join(parts)[:MAX_ABSTRACT]
 
 
 def orcid_for(number: int) -> str:

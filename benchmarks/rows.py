@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from benchmarks.abstracts import AbstractMaker
 from benchmarks.corpus import InstitutionSpec, NameMaker, PersonName, TextMaker, orcid_for
 from benchmarks.graph import Graph
 from benchmarks.loader import Row
@@ -26,7 +27,8 @@ NOW = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 INSTITUTION_SHARE = 0.7
 OPEN_SHARE = 0.85
 PREPRINT_SHARE = 0.3
-ABSTRACT_SHARE = 0.5
+# Share of works with an abstract (OpenAlex has one for most recent works).
+ABSTRACT_SHARE = 0.9
 INITIALS_ON_PAPER = 0.15
 WORK_COLUMNS = (
     "id",
@@ -164,7 +166,9 @@ def name_rows(cast: Cast) -> Iterator[Row]:
                 next_id += 1
 
 
-def work_rows(graph: Graph, texts: TextMaker, seed: int, keys: ShownKeys) -> Iterator[Row]:
+def work_rows(
+    graph: Graph, texts: TextMaker, abstracts: AbstractMaker, seed: int, keys: ShownKeys
+) -> Iterator[Row]:
     """Works in id order; each one's list key is noted in `keys` for its authorship rows."""
     rng = stream(seed, "work")
     # Per-work dice thrown in numpy up front: a Python random call per field costs more than
@@ -183,10 +187,13 @@ def work_rows(graph: Graph, texts: TextMaker, seed: int, keys: ShownKeys) -> Ite
     seen_after = draw.integers(0, 41, m).tolist()
     author_counts = np.bincount(graph.auth_work, minlength=m).tolist()
     arxiv_serial: dict[str, int] = {}
-    for index, (year, topic) in enumerate(zip(years.tolist(), first_topic.tolist(), strict=True)):
+    year_list, topic_list = years.tolist(), first_topic.tolist()
+    present = [row[2] < ABSTRACT_SHARE for row in dice]
+    texts_of = abstracts.abstracts(topic_list, year_list, present)
+    for index, (year, topic, abstract) in enumerate(zip(year_list, topic_list, texts_of, strict=True)):
         wid = index + 1
         month, day = months[index], days[index]
-        published_dice, doi_dice, abstract_dice, date_dice = dice[index]
+        published_dice, doi_dice, _, date_dice = dice[index]
         title, title_norm = texts.title(topic)
         doi = arxiv_id = None
         # openalex id, doi, venue, year, seen at: of the published version, once there is one
@@ -226,7 +233,7 @@ def work_rows(graph: Graph, texts: TextMaker, seed: int, keys: ShownKeys) -> Ite
             venue,
             doi,
             arxiv_id,
-            texts.abstract(topic, year) if abstract_dice < ABSTRACT_SHARE else None,
+            abstract,
             *published,
             min(seen, NOW),
             author_counts[index],

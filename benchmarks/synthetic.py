@@ -25,6 +25,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
+from benchmarks.abstracts import AbstractMaker
 from benchmarks.corpus import InstitutionSpec, TextMaker, make_institutions, make_topics
 from benchmarks.graph import Graph, build_graph, quantiles
 from benchmarks.loader import BulkLoader, open_loader
@@ -203,7 +204,8 @@ def _load_all(
     keys = ShownKeys()  # the papers list's key of each work, for its authorship rows
     with report.phase("work (titles, abstracts)") as rows:
         texts = TextMaker(stream(seed, "text"), topic_names)
-        rows.append(loader.load("work", WORK_COLUMNS, work_rows(graph, texts, seed, keys)))
+        abstracts = AbstractMaker(seed, topic_names)
+        rows.append(loader.load("work", WORK_COLUMNS, work_rows(graph, texts, abstracts, seed, keys)))
     with report.phase("work_topic") as rows:
         pairs = zip((graph.topic_work + 1).tolist(), (graph.topic_topic + 1).tolist(), strict=True)
         rows.append(loader.load("work_topic", LOADED_COLUMNS["work_topic"], pairs))

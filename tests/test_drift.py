@@ -38,8 +38,9 @@ IGNORED: dict[str, set[Difference]] = {
         # Name search (services/research/search.py): a pg_trgm GIN index, which needs the extension that
         # migration 0001 creates first.
         ("remove_index", "researcher_name", "ix_researcher_name_trgm"),
-        # Expertise search (services/research/expertise.py): a GIN index over the expression
-        # to_tsvector('english', title || abstract), made by migration 0009.
+        # Expertise search (services/research/expertise.py): the stored vector
+        # to_tsvector('english', title || abstract) and its GIN index (migrations 0009, 0013).
+        ("remove_column", "work", "fulltext"),
         ("remove_index", "work", "ix_work_fulltext"),
         # Typo search (services/research/name_words.py, migration 0012): names by exact word, a
         # GIN index over string_to_array(name_norm, ' '); name words by prefix, varchar_pattern_ops.

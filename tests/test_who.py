@@ -13,7 +13,8 @@ from bot.runtime import Runtime
 from handlers.blocks import within_limits
 from handlers.ids import Action
 from handlers.values import ExpertsValue, ResearcherValue
-from services.research.expertise import PAGE_SIZE
+from services.research import expertise
+from services.research.expertise import MAX_AUTHORS, PAGE_SIZE
 from services.store.models import Authorship, Claim, Member, Researcher, Work
 from tests.slack_support import SlackDriver, all_text, buttons
 from tests.store_support import StoreBuilder
@@ -161,3 +162,29 @@ def test_works_added_after_the_migration_are_found_and_removed(runtime: Runtime,
         session.execute(delete(Work).where(Work.id == wid))
         session.commit()
     assert search("ornithopter", team_id="T0TEAM1").problem == "no_match"
+
+
+def test_a_huge_byline_is_left_out_and_an_author_counts_once_per_work(
+    driver: SlackDriver, store: StoreBuilder
+) -> None:
+    people = store.researchers([f"Detector Person {i:03d}" for i in range(MAX_AUTHORS + 1)])
+    (lone,) = store.researchers(["Lone Calorimetrist"])
+    store.works([people], title="Calorimeter upgrade for the big detector", year=2026)
+    # Listed twice on one work (two name variants matched to one profile): one matching work.
+    store.works([[lone, lone]], title="Calorimeter timing", year=2019)
+    driver.command("who calorimeter")
+    text = all_text(driver.last_reply())
+    assert _names(driver.last_reply())[1:] == ["Lone Calorimetrist"]
+    assert "1 matching work in 2019, e.g. “Calorimeter timing”" in text
+    assert "Detector Person" not in text
+
+
+def test_at_most_max_works_matching_works_are_ranked(
+    runtime: Runtime, store: StoreBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(expertise, "MAX_WORKS", 3)
+    (rid,) = store.researchers(["Lanthanide Writer"])
+    store.works([[rid]] * 5, title=lambda i: f"Lanthanide chemistry {i}")
+    found = runtime.services.expertise.search("lanthanide", team_id="T0TEAM1").page
+    assert found is not None and [e.name for e in found.experts] == ["Lanthanide Writer"]
+    assert found.experts[0].works == 3
