@@ -13,7 +13,8 @@ down this list (tests/test_layers.py keeps it so):
     openalex/        client.py and records.py, upserts.py and works.py (writing records into the
                      store), work_batches, importer, author_lookup and lookup_slots (from Slack)
     digests/         schedule, follows and follow_views, refresh (new works found), queueing and
-                     ledger (a row's life), compose, port, delivery and unconfirmed
+                     ledger (a row's life), compose, port, delivery (with workspace_gate: Slack's
+                     waits per workspace) and unconfirmed
     collaboration/   claims and invitations, each as *_types, *_queries, *_policy and *_service,
                      with invitation_views; ORCID sign-in for L3 (orcid_state, orcid_client,
                      orcid_service)
