@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from services.digests.compose import DigestView
 from services.digests.delivery import DigestService
 from services.digests.port import SentMessage
 from services.digests.workspace_gate import MAX_WAIT, DueMember
+from services.slack_requests.sending import OutcomeUnknown
 from tests.digest_support import T0, FakeClock, RecordingSender, add_member, author_id, follow, ledger_rows
 from tests.openalex_works import work_json
 from tests.store_support import add_researcher
@@ -118,6 +120,38 @@ def test_through_slack_a_429_with_retry_after_holds_back_its_workspace_alone(
     }
     assert [opened[c.params["channel"]] for c in posts] == ["U0M0001", "U0M0002", "U0M0003", "U0M0001"]
     assert report.messages_sent == 3 and sum(clock.pauses) >= 20 - 1  # Retry-After, less B's pace
+
+
+def test_followers_deliver_without_looking_up_and_the_leaders_look_up_settles_what_slack_took(
+    engine: Engine,
+) -> None:
+    [member] = _members(engine, ["T0A"])
+
+    class Unanswered(RecordingSender):
+        """Slack takes the first post and its answer never comes."""
+
+        lookups = 0
+
+        def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
+            taken = super().send(team_id=team_id, user_id=user_id, digest=digest, key=key)
+            if len(self.sent) == 1:
+                raise OutcomeUnknown("no answer", channel=taken.channel)
+            return taken
+
+        def find(self, **kwargs: Any) -> SentMessage | None:
+            self.lookups += 1
+            return super().find(**kwargs)
+
+    sender = Unanswered()
+    service = DigestService(engine, sender, pause=lambda _: None)
+    assert service.deliver_due(now=T0, look_up=False).unconfirmed == 1
+    later = T0 + timedelta(minutes=5)
+    follower = service.deliver_due(now=later, look_up=False)  # a scheduler that does not lead
+    assert (follower.confirmed, follower.messages_sent, sender.lookups) == (0, 0, 0)
+    assert [r.status for r in ledger_rows(engine, member)] == ["unconfirmed"]
+    leader = service.look_up_unconfirmed(now=later)
+    assert (leader.confirmed, sender.lookups, len(sender.sent)) == (1, 1, 1)
+    assert [r.status for r in ledger_rows(engine, member)] == ["sent"]
 
 
 # -- several deliverers at once -------------------------------------------------------------------

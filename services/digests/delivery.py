@@ -197,7 +197,7 @@ class DigestService:
         # A long cycle's later batches lease from the time they are claimed, not from the
         # cycle's start, or their lease could be over before they are even sent.
         lease_until = clock() + self._lease
-        views = self._claim(batch, lease_until)
+        views, claimed = self._claim(batch, lease_until)
         unsettled = set(views)
         try:
             for member in batch:
@@ -209,7 +209,7 @@ class DigestService:
                     continue
                 if wait := self._gate.pace_wait(member.team_id, at=clock()):
                     self._pause(wait)
-                limited = self._deliver_one(view, lease_until, now, report)
+                limited = self._deliver_one(view, claimed[member.member_id], lease_until, now, report)
                 unsettled.discard(member.member_id)
                 self._gate.posted(member.team_id, at=clock(), pace=self._pace_seconds)
                 if limited is not None:
@@ -222,8 +222,10 @@ class DigestService:
                 with session_scope(self._engine) as session:
                     ledger.release(session=session, member_ids=sorted(unsettled), lease_until=lease_until)
 
-    def _claim(self, batch: list[DueMember], lease_until: datetime) -> dict[int, DigestView]:
-        """Claim the members' pending rows under one lease; their digests, by member."""
+    def _claim(
+        self, batch: list[DueMember], lease_until: datetime
+    ) -> tuple[dict[int, DigestView], dict[int, int]]:
+        """Claim the members' pending rows under one lease; their digests and rows claimed, by member."""
         ids = [member.member_id for member in batch]
         with session_scope(self._engine) as session:
             ledger.skip_unfollowed(session=session, member_ids=ids)
@@ -235,19 +237,20 @@ class DigestService:
             moved = ledger.digested_since(session=session, seen=seen)
             if moved:
                 ledger.release(session=session, member_ids=moved, lease_until=lease_until)
-            return compose_views(
+            views = compose_views(
                 session=session,
                 member_ids=[m for m in ids if m in claimed and m not in moved],
                 row_ids=[r for m, rows in claimed.items() if m not in moved for r in rows],
             )
+        return views, {member_id: len(rows) for member_id, rows in claimed.items()}
 
     def _deliver_one(
-        self, view: DigestView, lease_until: datetime, now: datetime, report: DeliveryReport
+        self, view: DigestView, rows: int, lease_until: datetime, now: datetime, report: DeliveryReport
     ) -> TemporaryFailure | None:
-        """One member's digest: up to max_messages messages, each settled on its own. Returns
-        the rate limit that stopped it, if one did."""
+        """One member's digest (`rows` claimed): up to max_messages messages, each settled on its
+        own. Returns the rate limit that stopped it, if one did."""
         assert self._sender is not None
-        remaining, channel = view, view.dm_channel
+        remaining, channel, settled_before = view, view.dm_channel, report.items_sent
         limited: TemporaryFailure | None = None
         for number in range(1, self._max_messages + 1):
             message = self._sender.fit(remaining)
@@ -261,9 +264,12 @@ class DigestService:
                 break
             channel = sent.channel
             self._pause(NEXT_MESSAGE_PAUSE)
-        # Whatever no message carried (held for the next digest, or after a failure) is pending.
-        with session_scope(self._engine) as session:
-            ledger.release(session=session, member_ids=[view.member_id], lease_until=lease_until)
+        # Whatever no message carried (held for the next digest, or after a failure) is pending;
+        # when every claimed row was settled sent there is nothing to hand back (a round trip
+        # saved per digest, the usual case).
+        if report.items_sent - settled_before < rows:
+            with session_scope(self._engine) as session:
+                ledger.release(session=session, member_ids=[view.member_id], lease_until=lease_until)
         return limited
 
     def _send_message(
