@@ -279,6 +279,7 @@ class Chaos:
         by_token = {TOKEN if self.processes == 1 else f"{TOKEN}-{n}": p for n, p in enumerate(processes, 1)}
         skip = self.rng.randint(0, 2)  # which post: the 1st, 2nd or 3rd
         victim: list[subprocess.Popen[bytes]] = []
+        killed: list[tuple[float, int]] = []  # when, and the run's posts by then
 
         def hook(call: RecordedCall) -> None:
             nonlocal skip
@@ -289,6 +290,7 @@ class Chaos:
             self.in_flight.add(frozenset(works_in(call)))
             process = by_token[call.token or TOKEN]
             victim.append(process)
+            killed.append((time.monotonic(), len(_posts(self.slack)) + 1))
             process.send_signal(signal.SIGKILL)
             process.wait()  # the process is gone before Slack's answer is written
 
@@ -297,6 +299,9 @@ class Chaos:
             process.wait(timeout=900)
         self.slack.on_post = None
         kills = [self.record_kill(p, started, before_posts, "in flight", last_of_round=False) for p in victim]
+        for kill, (at, posts) in zip(kills, killed, strict=True):
+            if kill:  # the others ran on: the kill's own moment, not the round's end
+                kill.after_seconds, kill.posts_in_run = at - started, posts - before_posts
         return self._end_round([kill for kill in kills if kill])
 
     def record_kill(
