@@ -3,6 +3,7 @@
     python -m benchmarks.chaos                            # 200 members, 20 + 5 kills, scratch PostgreSQL
     python -m benchmarks.chaos --fuzz-examples 300        # also a long fuzz run, counted in the table
     python -m benchmarks.chaos --database-url sqlite:////tmp/chaos.db --members 40 --kills 4
+    python -m benchmarks.chaos --processes 4 --members 800     # 4 runs delivering at once each time
 
 A pending ledger (every member follows one researcher who has 1–3 new works) is delivered by
 `bzpeer digest --now` processes against a local Slack that records every chat.postMessage.
@@ -20,6 +21,11 @@ is expired in the store (the process holding it is dead: this is the 15 minutes 
 shortcut past a live claim), so the next run takes those rows back at once: rows no message
 carried yet go out again, rows of a message that may have been posted are looked up first.
 The local Slack stamps messages with the real time, as Slack does, for the look-up's window.
+
+With `--processes N` every run is N such processes delivering the same ledger at once, as N
+schedulers do: a random kill SIGKILLs each at its own random moment; an in-flight kill SIGKILLs
+the one whose post Slack is answering and lets the others run to their end. Leases are expired
+only once every process of the run is gone.
 
 Random Slack faults (500s, 429s with Retry-After 1) are injected between runs too. Works are
 unique per member, so "a work delivered to the same member twice" is a work title seen in two
@@ -94,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--max-works", type=int, default=3)
     parser.add_argument("--kills", type=int, default=20, help="random kills")
+    parser.add_argument("--processes", type=int, default=1, help="delivery processes per run, at once")
     parser.add_argument("--in-flight-kills", type=int, default=5)
     parser.add_argument(
         "--fault-rate", type=float, default=0.5, help="chance of a Slack fault before each run"
@@ -111,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(engine)
         owner = seed_pending(engine, members=args.members, max_works=args.max_works, rng=rng)
         with tempfile.TemporaryDirectory() as cwd:
-            chaos = Chaos(engine, slack, Worker(url, slack.url, Path(cwd)), rng, fault_rate=args.fault_rate)
+            worker = Worker(url, slack.url, Path(cwd))
+            chaos = Chaos(engine, slack, worker, rng, fault_rate=args.fault_rate, processes=args.processes)
             for _ in range(args.kills):
                 chaos.kill_at_random()
             for _ in range(args.in_flight_kills):
@@ -186,7 +194,10 @@ def _print_report(
             f"{dict(sorted(outcome.statuses.items()))}; marked sent but never posted: {outcome.phantom}",
         ),
     ]
-    print(f"\nChaos: {backend}, seed {args.seed}, {chaos.worker.runs} delivery runs, {seconds:.0f} s\n")
+    runs = f"{chaos.worker.runs} delivery runs"
+    if args.processes > 1:
+        runs += f", {args.processes} at once"
+    print(f"\nChaos: {backend}, seed {args.seed}, {runs}, {seconds:.0f} s\n")
     print("| | |\n|---|---|")
     for label, value in rows:
         print(f"| {label} | {value} |")

@@ -20,6 +20,7 @@ from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.request import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.handler import RetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -128,18 +129,20 @@ class BoundedRateLimitRetryHandler(RateLimitErrorRetryHandler):
 SLACK_TIMEOUT = 10
 
 
-def web_client(settings: Settings, token: str | None = None, *, timeout: int = SLACK_TIMEOUT) -> WebClient:
-    """A Web API client on SLACK_API_URL that honours Slack's Retry-After on 429 (short waits).
+def web_client(
+    settings: Settings, token: str | None = None, *, timeout: int = SLACK_TIMEOUT, wait_on_429: bool = True
+) -> WebClient:
+    """A Web API client on SLACK_API_URL that honours Slack's Retry-After on 429 (short waits;
+    `wait_on_429=False`: the 429 goes to the caller, who waits without blocking other work).
 
     A call is retried by the client only when it never reached Slack (refused, no route: a
     URLError). slack_sdk's default also retries a connection reset or dropped mid-answer, which
     for chat.postMessage posts the message a second time; those surface to the caller, and the
     digest and invitation senders look the message up by its key instead.
     """
-    retries = [
-        ConnectionErrorRetryHandler(error_types=[URLError]),
-        BoundedRateLimitRetryHandler(max_retry_count=2),
-    ]
+    retries: list[RetryHandler] = [ConnectionErrorRetryHandler(error_types=[URLError])]
+    if wait_on_429:
+        retries.append(BoundedRateLimitRetryHandler(max_retry_count=2))
     return WebClient(token=token, base_url=settings.slack_api_url, timeout=timeout, retry_handlers=retries)
 
 

@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument(
         "--oauth", action="store_true", help="multi-workspace install (needs --url): token rotation on"
     )
-    sub.add_parser("scheduler", help="the scheduler process (refresh + delivery jobs); others stand by")
+    sub.add_parser("scheduler", help="a scheduler process: every one delivers; one at a time refreshes")
     sub.add_parser("refresh", help="one refresh cycle now: poll OpenAlex for followed researchers and topics")
     digest = sub.add_parser("digest", help="one delivery cycle now: DM every member whose digest is due")
     digest.add_argument("--now", action="store_true", help="treat every member with pending items as due")

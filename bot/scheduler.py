@@ -1,26 +1,39 @@
-"""The scheduler: the refresh job (every 6 h) and the delivery job (every 5 min).
+"""The scheduler: digest delivery on every scheduler process (every 5 min), and the jobs that
+need one runner on the leader: refresh (every 6 h), look-ups of posts Slack never answered
+(every 5 min) and invitation check-backs (hourly).
 
-APScheduler 3.x with an in-memory job store: its job stores must never be shared between
+APScheduler 3.x with in-memory job stores: its job stores must never be shared between
 schedulers (no cross-process locking; shared stores run jobs twice). Instead, on PostgreSQL
 every scheduler process contends for one session-level advisory lock on a dedicated
-connection; the holder runs the jobs and the others stand by, retrying every few seconds. When
-the holder dies its connection closes, PostgreSQL frees the lock, and a standby takes over.
-SQLite is the one-box store: a single scheduler, no lock. Either way the ledger's unique keys
-and compare-and-set claims make a second sender harmless, so a split-brain moment sends nothing
-twice.
+connection; the holder runs the leader's jobs and the others stand by for them, retrying every
+few seconds. When the holder dies its connection closes, PostgreSQL frees the lock, and a
+standby takes over. SQLite is the one-box store: a single scheduler, no lock.
+
+Why each job runs where it does:
+- delivery, on every scheduler: the ledger's claims (a lease, SKIP LOCKED, compare-and-set) let
+  several processes send at once, each digest once; Slack's 50-odd ms per post, not CPU, is what
+  limits one process, so more schedulers deliver a 09:00 wave sooner. Its runs fall on the same
+  5-minute marks in every process, so they share a wave from its start.
+- refresh, on the leader: a second refresher would ask OpenAlex the same questions and spend the
+  same daily budget twice (the ledger's unique keys would keep its answers harmless).
+- look-ups, on the leader: conversations.history is Tier 1, about one read a minute per
+  workspace; a second reader of the same DM finds nothing new and spends that budget twice.
+- check-backs, on the leader: a few threads an hour, each read (conversations.replies) before
+  a nudge; their compare-and-set keeps a second runner harmless, and it would only add reads.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Protocol
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -28,19 +41,12 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import NullPool
 
+from bot.leader_lock import AdvisoryLock, Election, election_for
 from bot.runtime import Runtime
-from services.store.engine import is_postgres
 from services.store.models import utcnow
 
 log = logging.getLogger(__name__)
-
-# pg_try_advisory_lock(bigint) key shared by every scheduler of this app: "bzpeer" in ASCII.
-LOCK_KEY = int.from_bytes(b"bzpeer", "big")
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,10 @@ class JobPlan:
     # Not at once on start: a crash-looping process must not spend the OpenAlex budget.
     first_refresh_after: timedelta = timedelta(minutes=1)
     first_delivery_after: timedelta = timedelta(seconds=10)
+    # Posts Slack never answered: looked up within minutes, as often as delivery runs.
+    look_up_every: timedelta = timedelta(minutes=5)
+    look_up_grace: timedelta = timedelta(minutes=4)
+    first_look_up_after: timedelta = timedelta(seconds=20)
     # Invitation check-backs (7 days after the intro) and expiry: hourly is plenty.
     check_back_every: timedelta = timedelta(hours=1)
     check_back_grace: timedelta = timedelta(minutes=30)
@@ -68,15 +78,25 @@ def run_refresh(runtime: Runtime) -> None:
 
 
 def run_delivery(runtime: Runtime) -> None:
-    """The delivery job: one cycle, one summary line (or why it cannot send); then the
-    invitation intros Slack never confirmed, looked up within minutes rather than hourly."""
-    digests, invitations = runtime.services.digests, runtime.services.invitations
+    """The delivery job: one cycle, one summary line (or why it cannot send). The posts Slack
+    never answered are the look-up job's, on the leader."""
+    digests = runtime.services.digests
     if not digests.can_send:
         log.warning("delivery job skipped: no SLACK_BOT_TOKEN to send digests with")
         return
-    report = digests.deliver_due(now=utcnow())
+    report = digests.deliver_due(now=utcnow(), look_up=False)
     if not report.quiet:
         log.info("%s", report.summary())
+
+
+def run_look_ups(runtime: Runtime) -> None:
+    """The look-up job: digest messages and invitation intros Slack never confirmed, looked up
+    within minutes rather than hourly."""
+    digests, invitations = runtime.services.digests, runtime.services.invitations
+    if digests.can_send:
+        report = digests.look_up_unconfirmed(now=utcnow())
+        if not report.quiet:
+            log.info("%s", report.summary())
     intros = invitations.confirm_intros(now=utcnow())
     if intros.confirmed or intros.resent or intros.dropped or intros.waiting:
         log.info("%s", intros.summary())
@@ -92,158 +112,64 @@ def run_check_backs(runtime: Runtime) -> None:
         log.info("%s", report.summary())
 
 
-def add_jobs(scheduler: BaseScheduler, runtime: Runtime, plan: JobPlan = JobPlan()) -> None:
-    """The refresh and delivery jobs, coalesced, one instance each, with explicit grace times."""
-    now = utcnow()
-    scheduler.add_job(
-        run_refresh,
-        IntervalTrigger(seconds=plan.refresh_every.total_seconds()),
-        args=[runtime],
-        id="refresh",
-        name="refresh: poll OpenAlex for followed researchers",
-        misfire_grace_time=int(plan.refresh_grace.total_seconds()),
-        coalesce=True,
-        max_instances=1,
-        next_run_time=now + plan.first_refresh_after,
-    )
+def on_the_mark(moment: datetime, every: timedelta) -> datetime:
+    """The first multiple of `every` since the epoch at or after `moment` (UTC)."""
+    step = every.total_seconds()
+    return datetime.fromtimestamp(math.ceil(moment.timestamp() / step) * step, UTC)
+
+
+def add_delivery_job(scheduler: BaseScheduler, runtime: Runtime, plan: JobPlan = JobPlan()) -> None:
+    """Every scheduler's job: delivery, on the same 5-minute marks in every process."""
+    every = plan.deliver_every
     scheduler.add_job(
         run_delivery,
-        IntervalTrigger(seconds=plan.deliver_every.total_seconds()),
+        IntervalTrigger(seconds=every.total_seconds(), start_date=datetime.fromtimestamp(0, UTC)),
         args=[runtime],
         id="delivery",
         name="delivery: send due digests",
         misfire_grace_time=int(plan.deliver_grace.total_seconds()),
         coalesce=True,
         max_instances=1,
-        next_run_time=now + plan.first_delivery_after,
-    )
-    scheduler.add_job(
-        run_check_backs,
-        IntervalTrigger(seconds=plan.check_back_every.total_seconds()),
-        args=[runtime],
-        id="check_backs",
-        name="check-backs: nudge quiet invitation threads",
-        misfire_grace_time=int(plan.check_back_grace.total_seconds()),
-        coalesce=True,
-        max_instances=1,
-        next_run_time=now + plan.first_check_back_after,
+        next_run_time=on_the_mark(utcnow() + plan.first_delivery_after, every),
     )
 
 
-def new_scheduler() -> BackgroundScheduler:
-    """A scheduler with an in-memory job store (never shared). Two workers: two of the three jobs
-    can run at once, and each job runs once at a time (max_instances=1)."""
+def add_leader_jobs(scheduler: BaseScheduler, runtime: Runtime, plan: JobPlan = JobPlan()) -> None:
+    """The leader's jobs (refresh, look-ups, check-backs): coalesced, one instance each, with
+    explicit grace times."""
+    now = utcnow()
+    jobs = (
+        (run_refresh, "refresh", "refresh: poll OpenAlex for followed researchers",
+         plan.refresh_every, plan.refresh_grace, plan.first_refresh_after),
+        (run_look_ups, "look_ups", "look-ups: posts Slack never answered",
+         plan.look_up_every, plan.look_up_grace, plan.first_look_up_after),
+        (run_check_backs, "check_backs", "check-backs: nudge quiet invitation threads",
+         plan.check_back_every, plan.check_back_grace, plan.first_check_back_after),
+    )  # fmt: skip
+    for job, job_id, name, every, grace, first_after in jobs:
+        scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=every.total_seconds()),
+            args=[runtime],
+            id=job_id,
+            name=name,
+            misfire_grace_time=int(grace.total_seconds()),
+            coalesce=True,
+            max_instances=1,
+            next_run_time=now + first_after,
+        )
+
+
+def new_scheduler(workers: int = 2) -> BackgroundScheduler:
+    """A scheduler with an in-memory job store (never shared). The leader's has two workers: two
+    of its three jobs can run at once, and each job runs once at a time (max_instances=1)."""
     return BackgroundScheduler(
         jobstores={"default": MemoryJobStore()},
-        executors={"default": ThreadPoolExecutor(max_workers=2)},
+        executors={"default": ThreadPoolExecutor(max_workers=workers)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60},
         timezone="UTC",
         daemon=True,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Who runs the jobs
-
-
-class Election(Protocol):
-    def acquire(self) -> bool:
-        """Try to become the active scheduler, without waiting."""
-        ...
-
-    def held(self) -> bool:
-        """Still the active scheduler?"""
-        ...
-
-    def release(self) -> None:
-        """Step down (also fine when the lock is already gone)."""
-        ...
-
-
-class SingleProcess:
-    """SQLite: the one-box store has one scheduler, so it always leads."""
-
-    def acquire(self) -> bool:
-        return True
-
-    def held(self) -> bool:
-        return True
-
-    def release(self) -> None:
-        return None
-
-
-class AdvisoryLock:
-    """A PostgreSQL session-level advisory lock held on a dedicated connection.
-
-    Not from the application pool: a pooled connection is shared and recycled, and the lock
-    must live exactly as long as this process keeps its own session open. Behind PgBouncer the
-    URL must be a direct or session-mode one (transaction pooling breaks session locks).
-    """
-
-    def __init__(self, url: str, key: int = LOCK_KEY) -> None:
-        self.key = key
-        self._engine = create_engine(url, poolclass=NullPool)
-        self._conn: Connection | None = None
-        self.backend_pid: int | None = None
-
-    @property
-    def engine(self) -> Engine:
-        return self._engine
-
-    def acquire(self) -> bool:
-        try:
-            if self._conn is None:
-                self._conn = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-                self.backend_pid = self._conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-            got = self._conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
-            return bool(got)
-        except DBAPIError as error:
-            log.warning("scheduler lock: PostgreSQL unreachable (%s); retrying", type(error.orig).__name__)
-            self._drop()
-            return False
-
-    def held(self) -> bool:
-        if self._conn is None:
-            return False
-        try:
-            # A bigint key shows in pg_locks as classid (high 32 bits) and objid (low 32 bits).
-            found = self._conn.execute(
-                text(
-                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    "AND pid = pg_backend_pid() AND classid = :high AND objid = :low AND objsubid = 1"
-                ),
-                {"high": self.key >> 32, "low": self.key & 0xFFFFFFFF},
-            ).scalar()
-            return bool(found)
-        except DBAPIError:
-            self._drop()
-            return False
-
-    def release(self) -> None:
-        if self._conn is not None:
-            with suppress(DBAPIError):  # the session is gone, and the lock with it
-                self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
-        self._drop()
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            with suppress(DBAPIError):
-                self._conn.close()
-            self._conn = None
-            self.backend_pid = None
-
-    def dispose(self) -> None:
-        self._drop()
-        self._engine.dispose()
-
-
-def election_for(runtime: Runtime) -> Election:
-    """An advisory lock on PostgreSQL; on SQLite the single process simply leads."""
-    engine = runtime.services.engine
-    if is_postgres(engine):
-        return AdvisoryLock(engine.url.render_as_string(hide_password=False))
-    return SingleProcess()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,7 +180,8 @@ JobInstaller = Callable[[BaseScheduler], None]
 
 
 class SchedulerRunner:
-    """Stands by until it holds the lock, then runs the jobs until it loses it or is stopped."""
+    """Delivers from start to stop; runs the leader's jobs while it holds the lock, and stands
+    by for them otherwise."""
 
     def __init__(
         self,
@@ -262,18 +189,21 @@ class SchedulerRunner:
         *,
         plan: JobPlan = JobPlan(),
         election: Election | None = None,
-        install_jobs: JobInstaller | None = None,
+        leader_jobs: JobInstaller | None = None,
+        delivery_jobs: JobInstaller | None = None,
         standby_poll: float = 5.0,
         watch_every: float = 5.0,
         listener: Callable[[JobExecutionEvent], None] | None = None,
     ) -> None:
         self._election = election or election_for(runtime)
-        self._install_jobs = install_jobs or (lambda scheduler: add_jobs(scheduler, runtime, plan))
+        self._leader_jobs = leader_jobs or (lambda scheduler: add_leader_jobs(scheduler, runtime, plan))
+        self._delivery_jobs = delivery_jobs or (lambda scheduler: add_delivery_job(scheduler, runtime, plan))
         self._standby_poll = standby_poll
         self._watch_every = watch_every
         self._listener = listener
         self._stop = threading.Event()
         self.leading = threading.Event()
+        self.delivering = threading.Event()
         self.standby_polls = 0
 
     @property
@@ -281,18 +211,23 @@ class SchedulerRunner:
         return self._election
 
     def stop(self) -> None:
-        """Ask run() to return; a job already running finishes first."""
+        """Ask run() to return; jobs already running finish first."""
         self._stop.set()
 
     def run(self) -> None:
-        """Block until stop(): standby ↔ active, as the lock comes and goes."""
+        """Block until stop(): delivering throughout, leading or standing by as the lock comes
+        and goes."""
+        delivery = self._start(self._delivery_jobs, workers=1)
+        self.delivering.set()
+        log.info("scheduler delivering: %s", ", ".join(job.name for job in delivery.get_jobs()))
         announced = False
         try:
             while not self._stop.is_set():
                 if not self._election.acquire():
                     if not announced:
                         log.info(
-                            "scheduler standing by: another scheduler is active; retrying every %gs",
+                            "scheduler standing by for refresh and look-ups: another scheduler "
+                            "leads; retrying every %gs",
                             self._standby_poll,
                         )
                         announced = True
@@ -302,21 +237,27 @@ class SchedulerRunner:
                 announced = False
                 self._lead()
         finally:
+            self.delivering.clear()
+            delivery.shutdown(wait=True)  # graceful: a running delivery cycle finishes
             self._election.release()
         log.info("scheduler stopped")
 
-    def _lead(self) -> None:
-        scheduler = new_scheduler()
-        self._install_jobs(scheduler)
+    def _start(self, install: JobInstaller, *, workers: int) -> BackgroundScheduler:
+        scheduler = new_scheduler(workers)
+        install(scheduler)
         if self._listener is not None:
             scheduler.add_listener(self._listener, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         scheduler.start()
+        return scheduler
+
+    def _lead(self) -> None:
+        scheduler = self._start(self._leader_jobs, workers=2)
         self.leading.set()
         log.info("scheduler active: %s", ", ".join(job.name for job in scheduler.get_jobs()))
         try:
             while not self._stop.wait(self._watch_every):
                 if not self._election.held():
-                    log.warning("scheduler lost its lock; stopping its jobs and standing by")
+                    log.warning("scheduler lost its lock; stopping the leader's jobs and standing by")
                     break
         finally:
             self.leading.clear()

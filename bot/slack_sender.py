@@ -145,8 +145,11 @@ class SlackDigestSender:
         with self._lock:
             client = self._clients.get(token)
             if client is None:
-                # web_client retries a 429 after a short Retry-After; a long one fails the send now.
-                client = self._clients[token] = web_client(self._settings, token, timeout=self._timeout)
+                # A 429 fails the call at once: DigestService waits out its Retry-After for that
+                # workspace alone, where sleeping here would hold up every other workspace too.
+                client = self._clients[token] = web_client(
+                    self._settings, token, timeout=self._timeout, wait_on_429=False
+                )
             return client
 
     def fit(self, digest: DigestView) -> DigestView:
@@ -245,6 +248,13 @@ def _code(error: SlackApiError) -> str:
     return str(data.get("error") or "") if isinstance(data, dict) else ""
 
 
+def _seconds(value: object) -> float | None:
+    try:
+        return float(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
 def _classify(error: SlackApiError) -> Exception:
     response = error.response
     status = response.status_code
@@ -254,8 +264,9 @@ def _classify(error: SlackApiError) -> Exception:
     if status == 429 or code == "ratelimited":
         retry_after = response.headers.get("Retry-After") or response.headers.get("retry-after")
         return TemporaryFailure(
-            f"Slack rate limit outlived the retries (Retry-After: {retry_after or 'none'})",
+            f"Slack rate limit (Retry-After: {retry_after or 'none'})",
             rate_limited=True,
+            retry_after=_seconds(retry_after),
         )
     if status >= 500:
         # Slack answered, so the call ended there: an outage's 5xx are not looked up one by one.

@@ -16,7 +16,8 @@ down this list (tests/test_layers.py keeps it so):
                      topics (topic requests and parsing) and topic_lookup (TOPIC → a cached topic)
     digests/         schedule, follows, topic_follows (by member: a person or a channel) and
                      follow_views, refresh (new works found), queueing and ledger (a row's life),
-                     compose, port, delivery and unconfirmed; channels (channel feeds) and
+                     compose, port, delivery (with workspace_gate: Slack's
+                     waits per workspace) and unconfirmed; channels (channel feeds) and
                      mentions (claimed authors a channel post mentions)
     collaboration/   claims and invitations, each as *_types, *_queries, *_policy and *_service,
                      with invitation_views; ORCID sign-in for L3 (orcid_state, orcid_client,

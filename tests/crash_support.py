@@ -1,6 +1,7 @@
 """Crash safety harness, shared by tests/test_crash_safety.py and benchmarks/chaos.py: a pending
-digest ledger, `bzpeer digest --now` processes to SIGKILL, a local Slack that can kill one while
-it answers a chat.postMessage, and a tally of what reached Slack against what was pending."""
+digest ledger, `bzpeer digest --now` processes to SIGKILL (one per run, or several delivering
+at once, as schedulers do), a local Slack that can kill one while it answers a
+chat.postMessage, and a tally of what reached Slack against what was pending."""
 
 from __future__ import annotations
 
@@ -37,11 +38,18 @@ _WORK = re.compile(r"Chaos work (W9\d{9})")
 
 
 def seed_pending(
-    engine: Engine, *, members: int, max_works: int, rng: random.Random, channels: bool = False
+    engine: Engine,
+    *,
+    members: int,
+    max_works: int,
+    rng: random.Random,
+    channels: bool = False,
+    teams: int = 1,
+    frequency: str = "daily",
 ) -> dict[str, int]:
     """Members (or, with `channels`, channel feeds C0C…) who follow one researcher each (for a
-    month), and 1–max_works new works per researcher queued as the refresh job would. Returns
-    work id → member id."""
+    month), and 1–max_works new works per researcher queued as the refresh job would; the members
+    take turns among `teams` workspaces (one: T0CHAOS). Returns work id → member id."""
     now = utcnow()
     owner: dict[str, int] = {}
     works: list[dict[str, Any]] = []
@@ -49,11 +57,12 @@ def seed_pending(
         for n in range(1, members + 1):
             author = f"A9{n:09d}"
             researcher = Researcher(slug=f"chaos-{n}", openalex_id=author, name=f"Chaos Researcher {n}")
+            team = "T0CHAOS" if teams == 1 else f"T0CHAOS{n % teams:04d}"
             member = Member(
-                team_id="T0CHAOS",
+                team_id=team,
                 user_id=f"C0C{n:05d}" if channels else f"U0C{n:05d}",
                 kind=MEMBER_CHANNEL if channels else MEMBER_USER,
-                digest_frequency="daily",
+                digest_frequency=frequency,
             )
             session.add_all([researcher, member])
             session.flush()
@@ -124,9 +133,10 @@ class Worker:
     cwd: Path
     runs: int = 0
 
-    def start(self) -> subprocess.Popen[bytes]:
+    def start(self, token: str = TOKEN) -> subprocess.Popen[bytes]:
+        """One delivery run; its Slack calls carry `token`, which tells them from other runs'."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BZPEER_", "DATABASE_URL"))}
-        env.update(DATABASE_URL=self.database_url, SLACK_BOT_TOKEN=TOKEN, SLACK_API_URL=self.slack_url)
+        env.update(DATABASE_URL=self.database_url, SLACK_BOT_TOKEN=token, SLACK_API_URL=self.slack_url)
         env["PYTHONPATH"] = str(ROOT)
         self.runs += 1
         return subprocess.Popen(
@@ -228,6 +238,7 @@ class Chaos:
     worker: Worker
     rng: random.Random
     fault_rate: float = 0.5
+    processes: int = 1  # delivery runs at once, as that many schedulers deliver
     kills: list[Kill] = field(default_factory=list)
     faults: Counter[str] = field(default_factory=Counter)
     # The works of each message that was in flight when its sender was killed.
@@ -245,21 +256,36 @@ class Chaos:
             self.slack.fail_next("conversations.open", status=500)
         self.faults[kind] += 1
 
-    def kill_at_random(self, window: float = 3.0) -> Kill | None:
-        """Start a run; once it talks to Slack, wait 0–window s and SIGKILL it."""
+    def start_runs(self) -> list[subprocess.Popen[bytes]]:
+        """`processes` delivery runs at once, the n-th with token TOKEN-n (one: TOKEN)."""
+        if self.processes == 1:
+            return [self.worker.start()]
+        return [self.worker.start(f"{TOKEN}-{n}") for n in range(1, self.processes + 1)]
+
+    def kill_at_random(self, window: float = 3.0) -> list[Kill]:
+        """Start the runs; once they talk to Slack, SIGKILL each at its own random 0–window s."""
         self._inject_slack_faults()
         before_calls, before_posts = len(self.slack.calls), len(_posts(self.slack))
-        process, started = self.worker.start(), time.monotonic()
-        while len(self.slack.calls) == before_calls and process.poll() is None:
+        processes, started = self.start_runs(), time.monotonic()
+        while len(self.slack.calls) == before_calls and any(p.poll() is None for p in processes):
             time.sleep(0.005)
-        time.sleep(self.rng.uniform(0, window))
-        return self.record_kill(process, started, before_posts, "random")
+        deadlines = sorted((self.rng.uniform(0, window), n) for n in range(len(processes)))
+        begun, kills = time.monotonic(), []
+        for after, n in deadlines:
+            time.sleep(max(0.0, begun + after - time.monotonic()))
+            kill = self.record_kill(processes[n], started, before_posts, "random", last_of_round=False)
+            kills += [kill] if kill else []
+        return self._end_round(kills)
 
-    def kill_in_flight(self) -> Kill | None:
-        """Start a run and SIGKILL it while Slack answers one of its chat.postMessage calls."""
+    def kill_in_flight(self) -> list[Kill]:
+        """Start the runs and SIGKILL one while Slack answers one of its chat.postMessage calls;
+        the others run on to their end."""
         before_posts = len(_posts(self.slack))
-        process, started = self.worker.start(), time.monotonic()
-        skip = self.rng.randint(0, 2)  # which post of the run: the 1st, 2nd or 3rd
+        processes, started = self.start_runs(), time.monotonic()
+        by_token = {TOKEN if self.processes == 1 else f"{TOKEN}-{n}": p for n, p in enumerate(processes, 1)}
+        skip = self.rng.randint(0, 2)  # which post: the 1st, 2nd or 3rd
+        victim: list[subprocess.Popen[bytes]] = []
+        killed: list[tuple[float, int]] = []  # when, and the run's posts by then
 
         def hook(call: RecordedCall) -> None:
             nonlocal skip
@@ -268,17 +294,32 @@ class Chaos:
                 self.slack.on_post = hook
                 return
             self.in_flight.add(frozenset(works_in(call)))
+            process = by_token[call.token or TOKEN]
+            victim.append(process)
+            killed.append((time.monotonic(), len(_posts(self.slack)) + 1))
             process.send_signal(signal.SIGKILL)
             process.wait()  # the process is gone before Slack's answer is written
 
         self.slack.on_post = hook
-        process.wait(timeout=900)
+        for process in processes:
+            process.wait(timeout=900)
         self.slack.on_post = None
-        return self.record_kill(process, started, before_posts, "in flight")
+        kills = [self.record_kill(p, started, before_posts, "in flight", last_of_round=False) for p in victim]
+        for kill, (at, posts) in zip(kills, killed, strict=True):
+            if kill:  # the others ran on: the kill's own moment, not the round's end
+                kill.after_seconds, kill.posts_in_run = at - started, posts - before_posts
+        return self._end_round([kill for kill in kills if kill])
 
     def record_kill(
-        self, process: subprocess.Popen[bytes], started: float, before_posts: int, mode: str
+        self,
+        process: subprocess.Popen[bytes],
+        started: float,
+        before_posts: int,
+        mode: str,
+        *,
+        last_of_round: bool = True,
     ) -> Kill | None:
+        """SIGKILL the run unless it ended; once the round's last run is gone, its leases run out."""
         finished = process.poll() is not None and process.returncode == 0
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
@@ -293,14 +334,24 @@ class Chaos:
             stranded=statuses(self.engine)["sending"],
         )
         self.kills.append(kill)
-        expire_leases(self.engine)
+        if last_of_round:
+            expire_leases(self.engine)
         return kill
+
+    def _end_round(self, kills: list[Kill]) -> list[Kill]:
+        # Runs still delivering hold live claims: only now, with every run of the round gone,
+        # is what the killed ones left "sending" theirs alone, and their leases may run out.
+        for kill in kills:
+            kill.stranded = statuses(self.engine)["sending"]
+        expire_leases(self.engine)
+        return kills
 
     def finish(self, max_runs: int = 5) -> int:
         """Runs to completion until nothing is pending; returns how many it took."""
         for run in range(1, max_runs + 1):
             expire_leases(self.engine)
-            self.worker.run_to_end()
+            for process in self.start_runs():
+                process.wait(timeout=900)
             left = statuses(self.engine)
             if not (left["pending"] or left["sending"] or left["unconfirmed"]):
                 return run

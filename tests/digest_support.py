@@ -63,13 +63,30 @@ class Crash(Exception):
 
 
 @dataclass
+class FakeClock:
+    """A DigestService's monotonic clock and pause: pausing moves the clock, nothing sleeps."""
+
+    seconds: float = 0.0
+    pauses: list[float] = field(default_factory=list)
+
+    def monotonic(self) -> float:
+        return self.seconds
+
+    def pause(self, seconds: float) -> None:
+        self.pauses.append(seconds)
+        self.seconds += seconds
+
+
+@dataclass
 class RecordingSender:
-    """A DigestSender that records digests; it can crash on the n-th send or fail per user."""
+    """A DigestSender that records digests; it can crash on the n-th send or fail per user, or
+    answer a workspace's next post with a 429 naming a Retry-After (`limit_next`, team → s)."""
 
     crash_on: int | None = None  # 1-based send number that raises Crash
     gone: set[str] = field(default_factory=set)
     failing: set[str] = field(default_factory=set)
     rate_limited: set[str] = field(default_factory=set)
+    limit_next: dict[str, float] = field(default_factory=dict)
     sent: list[DigestView] = field(default_factory=list)
     posted: dict[str, SentMessage] = field(default_factory=dict)  # by message key
     calls: int = 0
@@ -88,7 +105,9 @@ class RecordingSender:
             if user_id in self.failing:
                 raise TemporaryFailure("HTTP 500")
             if user_id in self.rate_limited:
-                raise TemporaryFailure("429 after the retries", rate_limited=True)
+                raise TemporaryFailure("429", rate_limited=True)
+            if team_id in self.limit_next:
+                raise TemporaryFailure("429", rate_limited=True, retry_after=self.limit_next.pop(team_id))
             self.sent.append(digest)
             self.posted[key] = SentMessage(channel=f"D{user_id}", ts=f"1700000000.{len(self.sent):06d}")
             return self.posted[key]

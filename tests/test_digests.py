@@ -23,11 +23,21 @@ from services.digests import ledger, queueing
 from services.digests.compose import DigestView
 from services.digests.delivery import LEASE, DigestService
 from services.digests.port import SentMessage
+from services.digests.workspace_gate import DEFAULT_RETRY_AFTER, MAX_TRIES
 from services.openalex.records import parse_work
 from services.openalex.works import store_works
 from services.store.engine import session_scope
 from services.store.models import Delivery, Follow, Member
-from tests.digest_support import T0, Crash, RecordingSender, add_member, author_id, follow, ledger_rows
+from tests.digest_support import (
+    T0,
+    Crash,
+    FakeClock,
+    RecordingSender,
+    add_member,
+    author_id,
+    follow,
+    ledger_rows,
+)
 from tests.openalex_works import work_json
 from tests.store_support import add_researcher
 
@@ -104,7 +114,7 @@ def test_a_hard_crash_keeps_the_claim_until_the_lease_runs_out(engine: Engine) -
 
 def test_a_long_cycle_leases_each_batch_from_when_it_is_claimed(engine: Engine) -> None:
     _members_with_one_item_each(engine, 3)
-    clock = iter(float(minutes * 60) for minutes in range(0, 1000, 20))  # 20 minutes per reading
+    elapsed = [0.0]  # each send takes Slack 20 minutes
     leases = []
 
     class Inspecting(RecordingSender):
@@ -115,14 +125,15 @@ def test_a_long_cycle_leases_each_batch_from_when_it_is_claimed(engine: Engine) 
                         select(Delivery.claimed_until).where(col(Delivery.member_id) == digest.member_id)
                     )
                 )
+            elapsed[0] += 20 * 60
             return super().send(team_id=team_id, user_id=user_id, digest=digest, key=key)
 
     service = DigestService(
-        engine, Inspecting(), pause=lambda _: None, monotonic=lambda: next(clock), claim_batch=1
+        engine, Inspecting(), pause=lambda _: None, monotonic=lambda: elapsed[0], claim_batch=1
     )
     assert service.deliver_due(now=T0).messages_sent == 3
     # Without this, the third batch's lease would have ended 25 minutes before it was taken.
-    assert [lease - T0 for lease in leases] == [LEASE + timedelta(minutes=20 * n) for n in (1, 2, 3)]
+    assert [lease - T0 for lease in leases] == [LEASE + timedelta(minutes=20 * n) for n in (0, 1, 2)]
 
 
 def test_two_concurrent_deliveries_send_each_item_exactly_once(engine: Engine) -> None:
@@ -150,15 +161,22 @@ def test_two_concurrent_deliveries_send_each_item_exactly_once(engine: Engine) -
     assert {r.status for r in ledger_rows(engine)} == {"sent"}
 
 
-def test_a_rate_limit_that_outlives_the_retries_stops_the_cycle(engine: Engine) -> None:
-    _, limited, third = _members_with_one_item_each(engine, 3)
-    sender = RecordingSender(rate_limited={"U0M0002"})
-    report = _service(engine, sender).deliver_due(now=T0)
-    assert (report.messages_sent, report.failures, report.rate_limited, sender.calls) == (1, 1, True, 2)
+def test_a_member_slack_keeps_rate_limiting_is_tried_max_tries_times_then_left_for_the_next_cycle(
+    engine: Engine,
+) -> None:
+    _, limited, third = _members_with_one_item_each(engine, 3)  # one workspace
+    sender, clock = RecordingSender(rate_limited={"U0M0002"}), FakeClock()
+    service = DigestService(engine, sender, pause=clock.pause, monotonic=clock.monotonic)
+    report = service.deliver_due(now=T0)
+    assert (report.messages_sent, report.failures, report.held_back) == (2, MAX_TRIES, 1)
+    assert sender.calls == 2 + MAX_TRIES and clock.seconds >= MAX_TRIES * DEFAULT_RETRY_AFTER
+    assert report.summary().endswith(
+        "Slack rate-limited 1 workspace; 1 due member left for a later cycle (Slack rate limit)."
+    )
     assert [r.status for r in ledger_rows(engine, limited)] == ["pending"]
-    assert [r.status for r in ledger_rows(engine, third)] == ["pending"]  # released, not stranded
+    assert [r.status for r in ledger_rows(engine, third)] == ["sent"]  # after the workspace's wait
     sender.rate_limited.clear()
-    assert _service(engine, sender).deliver_due(now=T0 + timedelta(minutes=5)).messages_sent == 2
+    assert service.deliver_due(now=T0 + timedelta(minutes=5)).messages_sent == 1
 
 
 def test_a_message_slack_keeps_refusing_is_parked_after_max_attempts(
@@ -340,7 +358,7 @@ def test_the_dm_goes_to_the_member_and_keeps_its_ts(
         assert session.get(Member, member).last_digest_at is not None  # type: ignore[union-attr]
 
 
-def test_slack_429_is_retried_by_the_retry_handler(
+def test_a_slack_429_is_retried_after_its_retry_after_in_the_same_cycle(
     engine: Engine, local_slack: LocalSlack, slack_service: DigestService
 ) -> None:
     _members_with_one_item_each(engine, 1)

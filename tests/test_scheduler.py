@@ -19,15 +19,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.leader_lock import AdvisoryLock, SingleProcess, election_for
 from bot.runtime import Runtime
-from bot.scheduler import (
-    AdvisoryLock,
-    SchedulerRunner,
-    SingleProcess,
-    add_jobs,
-    election_for,
-    new_scheduler,
-)
+from bot.scheduler import SchedulerRunner, add_delivery_job, add_leader_jobs, new_scheduler, on_the_mark
 from services.digests.compose import DigestView
 from services.digests.delivery import DigestService
 from services.digests.port import SentMessage
@@ -41,19 +35,35 @@ WAIT = 30  # seconds: an upper bound for events that normally take milliseconds
 
 
 def test_jobs_run_every_6_hours_and_5_minutes_with_explicit_options(runtime: Runtime) -> None:
-    scheduler = new_scheduler()
-    add_jobs(scheduler, runtime)
-    jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"refresh", "delivery", "check_backs"}
+    leader, everyone = new_scheduler(), new_scheduler(1)
+    add_leader_jobs(leader, runtime)
+    add_delivery_job(everyone, runtime)
+    assert {job.id for job in leader.get_jobs()} == {"refresh", "look_ups", "check_backs"}
+    assert [job.id for job in everyone.get_jobs()] == ["delivery"]  # on every scheduler
+    jobs = {job.id: job for scheduler in (leader, everyone) for job in scheduler.get_jobs()}
     for job_id, every, grace in (
         ("refresh", timedelta(hours=6), 1800),
         ("delivery", timedelta(minutes=5), 240),
+        ("look_ups", timedelta(minutes=5), 240),
         ("check_backs", timedelta(hours=1), 1800),
     ):
         job = jobs[job_id]
         assert isinstance(job.trigger, IntervalTrigger) and job.trigger.interval == every
         assert (job.misfire_grace_time, job.coalesce, job.max_instances) == (grace, True, 1)
-    assert isinstance(scheduler._lookup_jobstore("default"), MemoryJobStore)  # never a shared store
+    for scheduler in (leader, everyone):
+        assert isinstance(scheduler._lookup_jobstore("default"), MemoryJobStore)  # never a shared store
+
+
+def test_every_scheduler_delivers_on_the_same_five_minute_marks(runtime: Runtime) -> None:
+    five, nine_oh_five = timedelta(minutes=5), datetime(2026, 12, 4, 9, 5, tzinfo=UTC)
+    assert on_the_mark(datetime(2026, 12, 4, 9, 0, 10, tzinfo=UTC), five) == nine_oh_five
+    assert on_the_mark(nine_oh_five, five) == nine_oh_five
+    # The trigger counts from the epoch: after the first run, every process runs at :x0 and :x5.
+    everyone = new_scheduler(1)
+    add_delivery_job(everyone, runtime)
+    [job] = everyone.get_jobs()
+    after = job.trigger.get_next_fire_time(None, datetime(2026, 12, 4, 9, 1, 7, tzinfo=UTC))
+    assert after == nine_oh_five
 
 
 def test_sqlite_has_a_single_scheduler_and_no_lock(runtime: Runtime) -> None:
@@ -75,7 +85,9 @@ def test_stopping_lets_the_running_job_finish(runtime: Runtime) -> None:
     def install(scheduler: BaseScheduler) -> None:
         scheduler.add_job(slow_job, "interval", hours=1, id="slow", next_run_time=_now())
 
-    runner = SchedulerRunner(runtime, election=SingleProcess(), install_jobs=install, watch_every=0.01)
+    runner = SchedulerRunner(
+        runtime, election=SingleProcess(), leader_jobs=install, delivery_jobs=lambda _: None, watch_every=0.01
+    )
     thread = threading.Thread(target=runner.run)
     thread.start()
     assert started.wait(WAIT)
@@ -133,18 +145,26 @@ def pg_engine(engine: Engine) -> Engine:
 
 
 class _Counting(RecordingSender):
-    """Signals when the n-th digest went out."""
+    """Signals when the n-th digest went out. The first send of each of the first two
+    delivering threads waits for the other's: both schedulers deliver, side by side."""
 
     def __init__(self) -> None:
         super().__init__()
         self.reached: dict[int, threading.Event] = {}
+        self.both = threading.Barrier(2, timeout=WAIT)
+        self.by_thread: Counter[int] = Counter()
 
     def expect(self, count: int) -> threading.Event:
         self.reached[count] = event = threading.Event()
         return event
 
     def send(self, *, team_id: str, user_id: str, digest: DigestView, key: str) -> SentMessage:
+        me = threading.get_ident()
+        if not self.by_thread[me] and len(self.by_thread) < 2:
+            self.by_thread[me] = 0
+            self.both.wait()
         sent = super().send(team_id=team_id, user_id=user_id, digest=digest, key=key)
+        self.by_thread[me] += 1
         for count, event in self.reached.items():
             if len(self.sent) >= count:
                 event.set()
@@ -168,34 +188,40 @@ class _WatchedLock(AdvisoryLock):
         return got
 
 
+_Runners = tuple[SchedulerRunner, SchedulerRunner, _Counting, list[str]]
+
+
 @pytest.fixture
-def runners(
-    runtime: Runtime, pg_engine: Engine
-) -> Iterator[tuple[SchedulerRunner, SchedulerRunner, _Counting]]:
+def runners(runtime: Runtime, pg_engine: Engine) -> Iterator[_Runners]:
     sender = _Counting()
+    leader_runs: list[str] = []  # which scheduler ran the leader's job, run after run
     url = pg_engine.url.render_as_string(hide_password=False)
     made: list[SchedulerRunner] = []
 
-    def make() -> SchedulerRunner:
+    def make(name: str) -> SchedulerRunner:
         # Each scheduler process has its own service, engine pool and lock session.
-        digests = DigestService(pg_engine, sender, pause=lambda _: None)
+        digests = DigestService(pg_engine, sender, pause=lambda _: None, claim_batch=1)
 
-        def install(scheduler: BaseScheduler) -> None:
-            scheduler.add_job(
-                lambda: digests.deliver_due(now=T0),
-                "interval",
-                seconds=0.2,
-                id="delivery",
-                next_run_time=_now(),
-            )
+        def deliver(scheduler: BaseScheduler) -> None:
+            job = lambda: digests.deliver_due(now=T0)  # noqa: E731
+            scheduler.add_job(job, "interval", seconds=0.2, id="delivery", next_run_time=_now())
+
+        def lead(scheduler: BaseScheduler) -> None:
+            job = lambda: leader_runs.append(name)  # noqa: E731
+            scheduler.add_job(job, "interval", seconds=0.05, id="refresh", next_run_time=_now())
 
         runner = SchedulerRunner(
-            runtime, election=_WatchedLock(url), install_jobs=install, standby_poll=0.05, watch_every=0.05
+            runtime,
+            election=_WatchedLock(url),
+            leader_jobs=lead,
+            delivery_jobs=deliver,
+            standby_poll=0.05,
+            watch_every=0.05,
         )
         made.append(runner)
         return runner
 
-    yield make(), make(), sender
+    yield make("a"), make("b"), sender, leader_runs
     for runner in made:
         runner.stop()
         lock = runner.election
@@ -213,15 +239,15 @@ def _start(runner: SchedulerRunner) -> threading.Thread:
     return thread
 
 
-def test_two_schedulers_one_runs_jobs_the_other_takes_over_and_nothing_goes_twice(
-    runners: tuple[SchedulerRunner, SchedulerRunner, _Counting], pg_engine: Engine
+def test_both_schedulers_deliver_one_leads_the_other_takes_over_and_nothing_goes_twice(
+    runners: _Runners, pg_engine: Engine
 ) -> None:
-    a, b, sender = runners
+    a, b, sender, leader_runs = runners
     researcher = add_researcher(pg_engine, "Ada", openalex_id=author_id(1))
-    for n in range(5):
+    for n in range(10):
         member = add_member(pg_engine, f"U0M{n:04d}", frequency="instant")
         follow(pg_engine, member, researcher, at=T0 - timedelta(days=9))
-    five = sender.expect(5)
+    ten = sender.expect(10)
     _queue(pg_engine, [_paper(1)])
 
     thread_a = _start(a)
@@ -230,8 +256,10 @@ def test_two_schedulers_one_runs_jobs_the_other_takes_over_and_nothing_goes_twic
     lock_b = b.election
     assert isinstance(lock_b, _WatchedLock)
     assert lock_b.refused_thrice.wait(WAIT)  # b keeps asking, and keeps being told no
-    assert not b.leading.is_set()
-    assert five.wait(WAIT)
+    assert b.delivering.is_set() and not b.leading.is_set()
+    assert ten.wait(WAIT)
+    assert not sender.both.broken and len(sender.by_thread) == 2  # a and b both delivered
+    assert leader_runs and set(leader_runs) == {"a"}  # the leader's job: a alone
 
     # a dies: its session goes (as when the process is killed) and PostgreSQL frees the lock.
     lock_a = a.election
@@ -241,17 +269,19 @@ def test_two_schedulers_one_runs_jobs_the_other_takes_over_and_nothing_goes_twic
     a.stop()
     thread_a.join(timeout=WAIT)
     assert b.leading.wait(WAIT)
+    taken_over = len(leader_runs)
 
-    ten = sender.expect(10)
+    twenty = sender.expect(20)
     _queue(pg_engine, [_paper(2)], at=T0 + timedelta(hours=1))
-    assert ten.wait(WAIT)
+    assert twenty.wait(WAIT)
     b.stop()
     thread_b.join(timeout=WAIT)
+    assert set(leader_runs[taken_over:]) == {"b"} and "b" not in leader_runs[: taken_over - 1]
 
     sent = Counter(
         (view.user_id, item.work_id) for view in sender.sent for g in view.groups for item in g.items
     )
-    assert len(sent) == 10 and set(sent.values()) == {1}  # 5 members × 2 works, each once
+    assert len(sent) == 20 and set(sent.values()) == {1}  # 10 members × 2 works, each once
 
 
 def _paper(n: int) -> dict[str, object]:

@@ -312,21 +312,25 @@ def _members_with_an_item(engine: Engine, count: int) -> list[int]:
     return members
 
 
-def test_a_slack_429_with_a_long_retry_after_stops_the_cycle_without_waiting(
+def test_a_slack_429_with_a_long_retry_after_holds_its_workspace_back_that_long_without_waiting(
     engine: Engine, local_slack: LocalSlack, digests: DigestService
 ) -> None:
-    _members_with_an_item(engine, 2)
+    _members_with_an_item(engine, 2)  # one workspace
     local_slack.fail_next("chat.postMessage", status=429, retry_after=3600)
     started = time.monotonic()
     report = digests.deliver_due(now=T0)
     assert time.monotonic() - started < 5  # slack_sdk alone would sleep an hour, twice
-    assert (report.messages_sent, report.failures, report.rate_limited) == (0, 1, True)
+    assert (report.messages_sent, report.failures, report.held_back) == (0, 1, 2)
     assert [r.status for r in ledger_rows(engine)] == ["pending", "pending"]
-    assert digests.deliver_due(now=T0 + timedelta(minutes=5)).messages_sent == 2
+    # The next cycles within Slack's hour leave the workspace alone; the first after it sends.
+    posts = len(local_slack.calls_to("chat.postMessage"))
+    assert digests.deliver_due(now=T0 + timedelta(minutes=5)).held_back == 2
+    assert len(local_slack.calls_to("chat.postMessage")) == posts
+    assert digests.deliver_due(now=T0 + timedelta(minutes=61)).messages_sent == 2
     assert [r.status for r in ledger_rows(engine)] == ["sent", "sent"]
 
 
-def test_a_429_that_outlasts_slack_sdk_retries_keeps_the_item_pending(
+def test_a_429_on_every_try_of_a_cycle_keeps_the_item_pending_for_the_next(
     engine: Engine, local_slack: LocalSlack, digests: DigestService
 ) -> None:
     _members_with_an_item(engine, 1)
@@ -334,6 +338,7 @@ def test_a_429_that_outlasts_slack_sdk_retries_keeps_the_item_pending(
     report = digests.deliver_due(now=T0)
     assert (report.messages_sent, report.rate_limited) == (0, True)
     assert len(local_slack.calls_to("chat.postMessage")) == 3  # the first try and two retries
+    assert report.held_back == 1
     assert digests.deliver_due(now=T0 + timedelta(minutes=5)).messages_sent == 1
 
 

@@ -8,6 +8,11 @@ digest; the rest wait for the next digest), each stamped with its own key before
 and settled with its Slack channel and ts after. A crash between claim and settle leaves the
 rows "sending" until the lease runs out; rows never posted then go back to pending, rows that
 may have been posted are looked up first, so nothing is lost and nothing is sent twice.
+
+Every scheduler process delivers at once: each walks the same due members in batches, and a
+batch another process is claiming, or has claimed, comes back empty (SKIP LOCKED, then the
+compare-and-set), so the processes spread over the batches. Slack's waits are per workspace
+(workspace_gate.py): a 429 sets that workspace's members aside, the others go on.
 """
 
 from __future__ import annotations
@@ -33,19 +38,21 @@ from services.digests.port import (
 )
 from services.digests.schedule import as_utc, is_due
 from services.digests.unconfirmed import look_up_unconfirmed
+from services.digests.workspace_gate import DueMember, DueQueue, WorkspaceGate
 from services.slack_requests.sending import OutcomeUnknown
 from services.store.engine import session_scope
 from services.store.models import Member
-from services.store.sql import chunks
 
 log = logging.getLogger(__name__)
 
-# Long enough for one send with slack_sdk's Retry-After waits; short enough that a crashed
+# Long enough to send a claimed batch, pacing included; short enough that a crashed
 # scheduler's claim comes back within a few delivery cycles.
 LEASE = timedelta(minutes=15)
 # Slack's guidance is about one message per second per channel, with a workspace-wide cap of
-# "several hundred per minute": every DM is its own channel, so a short pause keeps us well
-# inside the workspace cap without making a big workspace wait an hour.
+# "several hundred per minute": every DM is its own channel, so a short pause between two posts
+# to one workspace keeps a scheduler well inside the cap without making a big workspace wait an
+# hour. Other workspaces' posts do not wait for it. (Several schedulers on one workspace may
+# reach the cap together; its 429 then sets that workspace aside.)
 PACE_SECONDS = 0.25
 # Members claimed per transaction: big enough to amortise the claim, small enough to send well
 # within one lease.
@@ -89,6 +96,8 @@ class DigestService:
         self._claim_batch = max(1, claim_batch)
         self._max_attempts = max_attempts
         self._max_messages = max(1, max_messages)
+        # Kept for the service's life (the scheduler process's): a Retry-After outlives a cycle.
+        self._gate = WorkspaceGate()
 
     def queue_depth(self) -> int:
         """Pending digest items, all members together (the /metrics gauge)."""
@@ -109,10 +118,10 @@ class DigestService:
             views = compose_views(session=session, member_ids=[member_id])
         return views[member_id]
 
-    def due_member_ids(self, *, now: datetime, force: bool = False) -> list[int]:
+    def due_members(self, *, now: datetime, force: bool = False) -> list[DueMember]:
         """Members with pending rows whose digest is due at `now` (force: all but "off")."""
         now = as_utc(now)
-        due: list[int] = []
+        due: list[DueMember] = []
         after = 0
         with session_scope(self._engine) as session:
             while True:
@@ -127,14 +136,41 @@ class DigestService:
                     if prefs.frequency == ledger.FREQUENCY_OFF:
                         continue
                     if force or is_due(prefs, last_digest_at=member.last_digest_at, now=now):
-                        due.append(member.id or 0)
+                        last = member.last_digest_at
+                        due.append(DueMember(member.id or 0, member.team_id, last and as_utc(last)))
 
-    def deliver_due(self, *, now: datetime, force: bool = False) -> DeliveryReport:
-        """Send every due member their digest; idempotent and restart-safe, exactly once."""
+    def deliver_due(self, *, now: datetime, force: bool = False, look_up: bool = True) -> DeliveryReport:
+        """Send every due member their digest; idempotent and restart-safe, exactly once, also
+        with other processes delivering at the same time. `look_up=False` leaves the posts Slack
+        never answered to `look_up_unconfirmed` (the scheduler leader's job)."""
         if self._sender is None:
             raise RuntimeError("DigestService has no sender: configure SLACK_BOT_TOKEN")
         now = as_utc(now)
         started = self._monotonic()
+
+        def clock() -> datetime:
+            return now + timedelta(seconds=self._monotonic() - started)
+
+        report = self.look_up_unconfirmed(now=now) if look_up else self._release_expired(now)
+        due = self.due_members(now=now, force=force)
+        report.members_due = len(due)
+        queue = DueQueue(due, self._gate, clock=clock, pause=self._pause)
+        while (batch := queue.next_batch(self._claim_batch)) is not None:
+            self._deliver_batch(batch, queue, clock=clock, now=now, report=report)
+        report.held_back = queue.held_back
+        return report
+
+    def look_up_unconfirmed(self, *, now: datetime) -> DeliveryReport:
+        """Hand back claims whose lease ran out, then look up the posts Slack never answered."""
+        if self._sender is None:
+            raise RuntimeError("DigestService has no sender: configure SLACK_BOT_TOKEN")
+        now = as_utc(now)
+        report = self._release_expired(now)
+        # Before deliver_due claims: a message found not posted goes out in the same cycle.
+        look_up_unconfirmed(self._engine, self._sender, lease=self._lease, now=now, report=report)
+        return report
+
+    def _release_expired(self, now: datetime) -> DeliveryReport:
         report = DeliveryReport()
         with session_scope(self._engine) as session:
             released, unconfirmed = ledger.release_expired(session=session, now=now)
@@ -146,49 +182,76 @@ class DigestService:
                 released,
                 unconfirmed,
             )
-        # Before claiming: a message found not posted goes back to pending and out in this cycle.
-        look_up_unconfirmed(self._engine, self._sender, lease=self._lease, now=now, report=report)
-        due = self.due_member_ids(now=now, force=force)
-        report.members_due = len(due)
-        first = True
-        for batch in chunks(due, self._claim_batch):
-            # A long cycle's later batches lease from the time they are claimed, not from the
-            # cycle's start, or their lease could be over before they are even sent.
-            lease_until = now + timedelta(seconds=self._monotonic() - started) + self._lease
-            with session_scope(self._engine) as session:
-                ledger.skip_unfollowed(session=session, member_ids=batch)
-                claimed = ledger.claim_pending(session=session, member_ids=batch, lease_until=lease_until)
-                views = compose_views(
-                    session=session,
-                    member_ids=[m for m in batch if m in claimed],
-                    row_ids=[r for rows in claimed.values() for r in rows],
-                )
-            unsettled = set(claimed)
-            try:
-                for member_id in batch:
-                    if member_id not in claimed:
-                        continue  # nothing left, or another scheduler has this member right now
-                    if not first:
-                        self._pause(self._pace_seconds)
-                    first = False
-                    self._deliver_one(views[member_id], lease_until, now, report)
-                    unsettled.discard(member_id)
-                    if report.rate_limited:
-                        return report
-            finally:
-                # A crash (or the rate-limit stop) must not strand claimed rows until the lease;
-                # the rows of a post under way when it struck wait for the look-up.
-                if unsettled:
-                    with session_scope(self._engine) as session:
-                        ledger.release(session=session, member_ids=sorted(unsettled), lease_until=lease_until)
         return report
 
-    def _deliver_one(
-        self, view: DigestView, lease_until: datetime, now: datetime, report: DeliveryReport
+    def _deliver_batch(
+        self,
+        batch: list[DueMember],
+        queue: DueQueue,
+        *,
+        clock: Callable[[], datetime],
+        now: datetime,
+        report: DeliveryReport,
     ) -> None:
-        """One member's digest: up to max_messages messages, each settled on its own."""
+        """Claim the batch's members, then send each its digest, a waiting workspace's aside."""
+        # A long cycle's later batches lease from the time they are claimed, not from the
+        # cycle's start, or their lease could be over before they are even sent.
+        lease_until = clock() + self._lease
+        views, claimed = self._claim(batch, lease_until)
+        unsettled = set(views)
+        try:
+            for member in batch:
+                view = views.get(member.member_id)
+                if view is None:
+                    continue  # nothing left, or another scheduler has (or had) this digest
+                if queue.waiting(member):
+                    queue.set_aside(member)  # its workspace met a 429 meanwhile; released below
+                    continue
+                if wait := self._gate.pace_wait(member.team_id, at=clock()):
+                    self._pause(wait)
+                limited = self._deliver_one(view, claimed[member.member_id], lease_until, now, report)
+                unsettled.discard(member.member_id)
+                self._gate.posted(member.team_id, at=clock(), pace=self._pace_seconds)
+                if limited is not None:
+                    self._gate.rate_limited(member.team_id, at=clock(), retry_after=limited.retry_after)
+                    queue.rate_limited(member)
+        finally:
+            # A crash must not strand claimed rows until the lease, nor may members set aside;
+            # the rows of a post under way when it struck wait for the look-up.
+            if unsettled:
+                with session_scope(self._engine) as session:
+                    ledger.release(session=session, member_ids=sorted(unsettled), lease_until=lease_until)
+
+    def _claim(
+        self, batch: list[DueMember], lease_until: datetime
+    ) -> tuple[dict[int, DigestView], dict[int, int]]:
+        """Claim the members' pending rows under one lease; their digests and rows claimed, by member."""
+        ids = [member.member_id for member in batch]
+        with session_scope(self._engine) as session:
+            ledger.skip_unfollowed(session=session, member_ids=ids)
+            claimed = ledger.claim_pending(session=session, member_ids=ids, lease_until=lease_until)
+            # Read after the claim: another scheduler that sent one of these digests since the
+            # cycle began committed its last_digest_at before it handed back the rows it held
+            # for the next digest, so having claimed them we see it, and leave them for then.
+            seen = {m.member_id: m.last_digest_at for m in batch if m.member_id in claimed}
+            moved = ledger.digested_since(session=session, seen=seen)
+            if moved:
+                ledger.release(session=session, member_ids=moved, lease_until=lease_until)
+            views = compose_views(
+                session=session,
+                member_ids=[m for m in ids if m in claimed and m not in moved],
+                row_ids=[r for m, rows in claimed.items() if m not in moved for r in rows],
+            )
+        return views, {member_id: len(rows) for member_id, rows in claimed.items()}
+
+    def _deliver_one(
+        self, view: DigestView, rows: int, lease_until: datetime, now: datetime, report: DeliveryReport
+    ) -> TemporaryFailure | None:
+        """One member's digest (`rows` claimed): up to max_messages messages, each settled on its
+        own. Returns the rate limit that stopped it, if one did."""
         assert self._sender is not None
-        remaining, channel = view, view.dm_channel
+        remaining, channel, settled_before = view, view.dm_channel, report.items_sent
+        limited: TemporaryFailure | None = None
         # A channel gets one post a digest run: a shared channel is not flooded.
         most = 1 if view.is_channel else self._max_messages
         for number in range(1, most + 1):
@@ -197,13 +260,19 @@ class DigestService:
             if remaining.groups and number == most:
                 message = replace(message, held_for_next_digest=True)
             sent = self._send_message(replace(message, dm_channel=channel), lease_until, now, report)
-            if sent is None or not remaining.groups:
+            if isinstance(sent, TemporaryFailure) and sent.rate_limited:
+                limited = sent
+            if not isinstance(sent, SentMessage) or not remaining.groups:
                 break
             channel = sent.channel
             self._pause(NEXT_MESSAGE_PAUSE)
-        # Whatever no message carried (held for the next digest, or after a failure) is pending.
-        with session_scope(self._engine) as session:
-            ledger.release(session=session, member_ids=[view.member_id], lease_until=lease_until)
+        # Whatever no message carried (held for the next digest, or after a failure) is pending;
+        # when every claimed row was settled sent there is nothing to hand back (a round trip
+        # saved per digest, the usual case).
+        if report.items_sent - settled_before < rows:
+            with session_scope(self._engine) as session:
+                ledger.release(session=session, member_ids=[view.member_id], lease_until=lease_until)
+        return limited
 
     def _send_message(
         self,
@@ -211,8 +280,9 @@ class DigestService:
         lease_until: datetime,
         now: datetime,
         report: DeliveryReport,
-    ) -> SentMessage | None:
-        """Stamp, post and settle one message; None when it did not (certainly) go out."""
+    ) -> SentMessage | TemporaryFailure | None:
+        """Stamp, post and settle one message; what Slack refused it with for now, or None when
+        it did not (certainly) go out otherwise."""
         assert self._sender is not None
         member_id, key = message.member_id, new_key()
         # Committed before the post: from here on a crash leaves rows that are looked up, not resent.
@@ -255,8 +325,9 @@ class DigestService:
         except TemporaryFailure as failure:
             self._after_failure(message, key, lease_until, failure)
             report.failures += 1
-            report.rate_limited = report.rate_limited or failure.rate_limited
-            return None
+            if failure.rate_limited:
+                report.rate_limited_teams.add(message.team_id)
+            return failure
         with session_scope(self._engine) as session:
             settled = ledger.mark_sent(
                 session=session,

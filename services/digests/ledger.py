@@ -128,23 +128,30 @@ def claim_pending(
     """Move the members' pending rows to sending under one lease; row ids by member.
 
     A compare-and-set UPDATE: a row claimed by someone else in the meantime no longer matches
-    `status = 'pending'`, whatever the interleaving. On PostgreSQL the picking subquery takes
-    `FOR UPDATE SKIP LOCKED`, so a second scheduler skips rows being claimed instead of queueing
-    behind them. A member with rows in flight elsewhere is left alone: one DM at a time.
+    `status = 'pending'`, whatever the interleaving. A member with rows in flight elsewhere is
+    left alone: one DM at a time. On PostgreSQL the members are locked first, `FOR UPDATE SKIP
+    LOCKED`, so a scheduler skips members another is claiming instead of queueing behind it,
+    and each member's rows go to one claimer, whole (skipping locked rows instead could split
+    one digest between two schedulers). On SQLite the one writer at a time does the same.
     """
     if not member_ids:
         return {}
-    busy = aliased(Delivery)
-    pick = select(Delivery.id).where(
-        col(Delivery.member_id).in_(list(member_ids)),
-        col(Delivery.status) == PENDING,
-        ~exists().where(and_(col(busy.member_id) == col(Delivery.member_id), col(busy.status) == SENDING)),
-    )
+    members = sorted(set(member_ids))
     if session.get_bind().dialect.name == "postgresql":
-        pick = pick.with_for_update(skip_locked=True)
+        free = select(Member.id).where(col(Member.id).in_(members)).order_by(col(Member.id))
+        members = [m for m in session.exec(free.with_for_update(skip_locked=True)) if m is not None]
+        if not members:
+            return {}
+    busy = aliased(Delivery)
     statement = (
         update(Delivery)
-        .where(col(Delivery.id).in_(pick.scalar_subquery()), col(Delivery.status) == PENDING)
+        .where(
+            col(Delivery.member_id).in_(members),
+            col(Delivery.status) == PENDING,
+            ~exists().where(
+                and_(col(busy.member_id) == col(Delivery.member_id), col(busy.status) == SENDING)
+            ),
+        )
         .values(status=SENDING, claimed_until=lease_until)
         .returning(col(Delivery.id), col(Delivery.member_id))
     )
@@ -152,6 +159,16 @@ def claim_pending(
     for row_id, member_id in session.execute(statement):
         claimed[member_id].append(row_id)
     return dict(claimed)
+
+
+def digested_since(*, session: Session, seen: dict[int, datetime | None]) -> list[int]:
+    """Members whose last digest is no longer the one `seen` (member → last_digest_at): another
+    process sent them a digest since."""
+    if not seen:
+        return []
+    rows = session.exec(select(Member.id, Member.last_digest_at).where(col(Member.id).in_(sorted(seen))))
+    moved = (member_id for member_id, last in rows if (last and as_utc(last)) != seen.get(member_id or 0))
+    return sorted(member_id for member_id in moved if member_id is not None)
 
 
 def _ours(member_ids: Sequence[int], lease_until: datetime) -> tuple[Any, ...]:

@@ -22,12 +22,13 @@ class RecipientGone(Exception):
 
 
 class TemporaryFailure(Exception):
-    """Nothing was sent, or nothing could be read, for now (rate limit after retries, 5xx,
-    Slack unreachable); try next cycle."""
+    """Nothing was sent, or nothing could be read, for now (a rate limit, 5xx, Slack
+    unreachable); try later. A rate limit says how long its workspace waits (Retry-After, s)."""
 
-    def __init__(self, message: str, *, rate_limited: bool = False) -> None:
+    def __init__(self, message: str, *, rate_limited: bool = False, retry_after: float | None = None) -> None:
         super().__init__(message)
         self.rate_limited = rate_limited
+        self.retry_after = retry_after
 
 
 class HistoryUnclear(TemporaryFailure):
@@ -74,7 +75,9 @@ class DeliveryReport:
     members_parked: int = 0
     items_parked: int = 0
     failures: int = 0
-    rate_limited: bool = False
+    # Workspaces that answered 429, and due members left for a later cycle because of it.
+    rate_limited_teams: set[str] = field(default_factory=set)
+    held_back: int = 0
     expired_claims: int = 0
     # Posts Slack never answered (this cycle), and earlier ones settled by looking them up.
     unconfirmed: int = 0
@@ -82,6 +85,11 @@ class DeliveryReport:
     not_posted: int = 0
     still_unconfirmed: int = 0
     parked_member_ids: list[int] = field(default_factory=list)
+
+    @property
+    def rate_limited(self) -> bool:
+        """Did Slack rate-limit any workspace this cycle?"""
+        return bool(self.rate_limited_teams)
 
     @property
     def quiet(self) -> bool:
@@ -107,7 +115,9 @@ class DeliveryReport:
         if self.still_unconfirmed:
             line += f"; {self.still_unconfirmed} still waiting for a readable history"
         if self.rate_limited:
-            line += "; stopped early: Slack rate limit"
+            line += f"; Slack rate-limited {plural(len(self.rate_limited_teams), 'workspace')}"
+        if self.held_back:
+            line += f"; {plural(self.held_back, 'due member')} left for a later cycle (Slack rate limit)"
         return line + "."
 
 
