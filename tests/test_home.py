@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from bot.local.slack_objects import SlackUser
 from bot.manifest import build_manifest
 from bot.runtime import Runtime
+from handlers.home.tab_blocks import help_text
 from handlers.ids import Action, ScheduleInput
 from handlers.ids import View as ViewId
 from services.store.engine import session_scope
@@ -64,6 +65,14 @@ def test_home_tab_shows_schedule_follows_last_digest_and_help(home_driver: Slack
     assert "You don't follow anyone yet." in text
     assert "`/peer digest preview`" in text and "*Help*" in text
     assert "Edit schedule" in buttons(home)
+    # Expertise search and channel feeds are introduced where a newcomer looks first.
+    assert "`/peer who WORDS`: who works on something, e.g. `/peer who influence functions`" in text
+    assert "`/peer follow topic TOPIC` · `/peer unfollow topic TOPIC`" in text
+    assert "*Channel feeds*: typed in a channel such as #lab-papers" in text
+    assert "`/peer channel follow NAME` · `/peer channel follow topic TOPIC`" in text
+    assert "`/peer channel follow members`" in text and "`/peer channel`: what the channel follows" in text
+    assert "`/peer channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`" in text
+    assert "`/peer digest daily|weekly|instant|off [on DAY] [at HH:MM]`" in text
 
     home_driver.command("follow Samyadeep Basu")
     open_home(home_driver)
@@ -112,6 +121,14 @@ def test_home_stays_within_100_blocks_whatever_the_follows(
     assert "You follow 60 researchers." in text
     assert "…and 40 more: `/peer following` lists them all." in text
     assert "Person 19" in text and "Person 20" not in text
+    # The help closes the tab even when it is full: nothing cuts it off.
+    assert "*Channel feeds*" in json.dumps(home["blocks"][-1])
+
+
+def test_home_help_fits_one_section_whatever_the_command_name() -> None:
+    # Slack's section text holds 3,000 characters; a slash command's name up to 32.
+    text = help_text("/" + "x" * 31)
+    assert len(text) <= 3000 and text.count("/" + "x" * 31) >= 15
 
 
 def test_last_digest_sent_is_shown(home_driver: SlackDriver, runtime: Runtime) -> None:

@@ -23,6 +23,30 @@ HOME_FOLLOWS = 20
 MAX_VIEW_BLOCKS = 100
 
 
+def help_text(command: str) -> str:
+    """The tab's closing help: finding people, your digest, a channel's feed (one section)."""
+    digest = "digest daily|weekly|instant|off [on DAY] [at HH:MM]"
+    return (
+        "*Help*\n"
+        f"• `{command} NAME`: a researcher's profile card, with *Follow*\n"
+        f"• `{command} who WORDS`: who works on something, e.g. `{command} who influence functions`; "
+        "members of this workspace first\n"
+        f"• `{command} topic TOPIC`: an OpenAlex topic, by id (T10017) or words, and who works on it\n"
+        "*Your digest*\n"
+        f"• `{command} follow NAME` · `{command} unfollow NAME` · `{command} following`\n"
+        f"• `{command} follow topic TOPIC` · `{command} unfollow topic TOPIC`\n"
+        f"• `{command} {digest}`: when your digest arrives\n"
+        f"• `{command} digest preview`: what your next digest would hold right now\n"
+        "*Channel feeds*: typed in a channel such as #lab-papers, for everyone in it\n"
+        f"• `{command} channel follow NAME` · `{command} channel follow topic TOPIC`: their new works "
+        "posted there, one post a digest\n"
+        f"• `{command} channel follow members`: everyone in the channel who claimed a profile\n"
+        f"• `{command} channel`: what the channel follows, with *Unfollow* · "
+        f"`{command} channel {digest}`: when it is posted\n"
+        f"• `{command} help`: everything else"
+    )
+
+
 def home_view(
     data: HomeData,
     command: str,
@@ -76,15 +100,5 @@ def home_view(
         blocks.extend(collaboration_blocks(collaboration, command))
     blocks.extend(claim_review_blocks(reviews or []))
     blocks.append(DividerBlock())
-    blocks.append(
-        section(
-            "*Help*\n"
-            f"• `{command} NAME`: a researcher's profile card, with *Follow*\n"
-            f"• `{command} follow NAME` · `{command} unfollow NAME` · `{command} following`\n"
-            f"• `{command} topic TOPIC` · `{command} follow topic TOPIC`: topics, by id or words\n"
-            f"• `{command} digest daily|weekly|instant|off [at HH:MM]`: when your digest arrives\n"
-            f"• `{command} digest preview`: what your next digest would hold right now\n"
-            f"• `{command} help`: everything else"
-        )
-    )
+    blocks.append(section(help_text(command)))
     return View(type="home", blocks=blocks[:MAX_VIEW_BLOCKS])
