@@ -18,9 +18,10 @@ from services.store.text import truncate
 EXAMPLE_NAME = "Samyadeep Basu"
 
 
-def help_message(command: str) -> Reply:
-    """Every subcommand with an example (one section: ≤ 3,000 characters)."""
-    rows = [
+def help_rows(command: str) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Every subcommand as (usage, example, what it does), in the groups `/peer help` shows."""
+    digest = "digest daily|weekly|instant|off [on DAY] [at HH:MM]"
+    researchers = [
         (
             f"{command} NAME",
             f"{command} {EXAMPLE_NAME}",
@@ -44,26 +45,28 @@ def help_message(command: str) -> Reply:
             "close collaborators, and who they should work with next (and why)",
         ),
         (
+            f"{command} graph QUERY",
+            f"{command} graph {EXAMPLE_NAME}",
+            "a picture of their research neighbourhood, sent to you in a DM; *Share in channel* posts it",
+        ),
+        (
             f"{command} who WORDS",
             f"{command} who influence functions",
             "who in the store works on something: researchers whose works' titles or abstracts "
             "have every word, members of this workspace first, ten per page",
         ),
         (
-            f"{command} graph QUERY",
-            f"{command} graph {EXAMPLE_NAME}",
-            "a picture of their research neighbourhood, sent to you in a DM; *Share in channel* posts it",
-        ),
-        (
-            f"{command} follow QUERY",
-            f"{command} follow {EXAMPLE_NAME}",
-            "their new works in your digest (`unfollow QUERY` stops it)",
-        ),
-        (
             f"{command} topic TOPIC",
             f"{command} topic T10017",
             "an OpenAlex topic: field › subfield, description, works in our store and who in the store "
             "works on it most, with Follow",
+        ),
+    ]
+    yours = [
+        (
+            f"{command} follow QUERY",
+            f"{command} follow {EXAMPLE_NAME}",
+            "their new works in your digest (`unfollow QUERY` stops it)",
         ),
         (
             f"{command} follow topic TOPIC",
@@ -74,31 +77,50 @@ def help_message(command: str) -> Reply:
         (
             f"{command} following",
             f"{command} following",
-            "whom and which topics you follow, with Unfollow and Mute",
+            "whom and which topics you follow, with Unfollow and Mute (`following 2`: the next page)",
         ),
+        (
+            f"{command} {digest}",
+            f"{command} digest weekly on friday at 16:00",
+            "when your digest arrives, in your time zone (times like 09:00, 19:30, 7am, 7:30pm); "
+            "`digest` alone shows it, `digest preview` shows the next one",
+        ),
+    ]
+    channels = [
         (
             f"{command} channel follow QUERY",
             f"{command} channel follow {EXAMPLE_NAME}",
-            "typed in a channel: their new works posted there, one post a digest "
-            "(`channel unfollow QUERY`; `channel follow members`: everyone here who claimed a profile; "
-            "`channel` lists them; `channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`)",
+            "their new works posted in this channel, one post a digest (`channel unfollow QUERY` stops it)",
         ),
         (
             f"{command} channel follow topic TOPIC",
             f"{command} channel follow topic T10017",
-            "typed in a channel: the topic's new works in its post, the five best cited each time "
+            "the topic's new works in the channel's post, the five best cited each time "
             "(`channel unfollow topic TOPIC` stops it)",
         ),
         (
-            f"{command} digest daily|weekly|instant|off [at HH:MM]",
-            f"{command} digest weekly on friday at 16:00",
-            "when your digest arrives, in your time zone (times like 09:00, 19:30, 7am, 7:30pm); "
-            "`digest preview` shows the next one",
+            f"{command} channel follow members",
+            f"{command} channel follow members",
+            "everyone in the channel who claimed a profile (again to pick up newcomers)",
         ),
+        (
+            f"{command} channel",
+            f"{command} channel",
+            "what the channel follows, with Unfollow, and when it is posted",
+        ),
+        (
+            f"{command} channel {digest}",
+            f"{command} channel digest weekly on monday at 10:00",
+            "when the channel's digest is posted (daily at 09:00 unless changed), in the time zone of "
+            "whoever set it up or last changed it",
+        ),
+    ]
+    collaboration = [
         (
             f"{command} claim QUERY",
             f"{command} claim {EXAMPLE_NAME}",
-            "claim your own profile (Verification L2 once approved); `unclaim` withdraws it",
+            "claim your own profile (Verification L2 once approved); `unclaim` withdraws it; admins: "
+            "`claim revoke QUERY`",
         ),
         (
             f"{command} invite QUERY [| message]",
@@ -107,16 +129,34 @@ def help_message(command: str) -> Reply:
         ),
         (f"{command} help", f"{command} help", "this list"),
     ]
-    lines = "\n".join(f"• `{usage}`: {what}\n   e.g. `{example}`" for usage, example, what in rows)
+    return [
+        ("*BZPEER for Slack* looks up researchers from scholarly records.", researchers),
+        ("*Your digest*, a direct message when those you follow publish:", yours),
+        (
+            "*Channel feeds*, typed in the channel that should get the posts (anyone in it may change them):",
+            channels,
+        ),
+        ("*Claims and invitations*", collaboration),
+    ]
+
+
+def help_message(command: str) -> Reply:
+    """Every subcommand with an example, a section per group (each ≤ 3,000 characters)."""
     blocks: list[Block] = [
-        section(f"*BZPEER for Slack* looks up researchers from scholarly records.\n{lines}"),
+        section(
+            f"{title}\n"
+            + "\n".join(f"• `{usage}`: {what}\n   e.g. `{example}`" for usage, example, what in rows)
+        )
+        for title, rows in help_rows(command)
+    ]
+    blocks.append(
         context(
             "QUERY is a name (typos and accents are fine), an OpenAlex author id or URL, or an ORCID; "
             "TOPIC is an OpenAlex topic id (T10017), its URL, or words. "
             "Replies are only visible to you until you press *Share in channel*. "
             f"The same works without `{command}` in a direct message to me (the Messages tab)."
-        ),
-    ]
+        )
+    )
     return Reply(f"{command} help: look up researchers by name, OpenAlex id or ORCID", blocks)
 
 

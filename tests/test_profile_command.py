@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -9,7 +10,11 @@ from slack_bolt.request import BoltRequest
 
 from bot.local.signed_requests import signed_headers
 from handlers.blocks import within_limits
+from handlers.digests.channels import _TARGETS as CHANNEL_TARGETS
+from handlers.digests.channels import _VERBS as CHANNEL_VERBS
 from handlers.ids import Action
+from handlers.messages import help_rows
+from handlers.parsing import OTHER_SUBCOMMANDS, QUERY_SUBCOMMANDS, parse_slash_text
 from tests.slack_support import SlackDriver, all_text, buttons, more_buttons
 from tests.store_support import add_researcher
 
@@ -138,9 +143,37 @@ def test_mistyped_subcommand_gets_a_hint(driver: SlackDriver) -> None:
 
 def test_help_lists_every_subcommand_with_an_example(driver: SlackDriver) -> None:
     driver.command("help")
-    text = all_text(driver.last_reply())
+    reply = driver.last_reply()
+    text = all_text(reply)
     for usage in ("/peer NAME", "/peer profile QUERY", "/peer help", "e.g. `/peer Samyadeep Basu`"):
         assert usage in text
+    assert within_limits(reply["blocks"])
+    # Every word the parser knows is taught, and so is every channel verb and target.
+    for word in QUERY_SUBCOMMANDS + OTHER_SUBCOMMANDS:
+        assert re.search(rf"`(/peer )?{word}\b", text), word
+    for verb in CHANNEL_VERBS:
+        assert re.search(rf"`(/peer )?channel {verb}".rstrip(), text), verb
+    for verb, target in CHANNEL_TARGETS:
+        assert re.search(rf"`(/peer )?channel {verb} {target}", text), (verb, target)
+    assert "`/peer channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`" in text
+    assert "`/peer digest daily|weekly|instant|off [on DAY] [at HH:MM]`" in text
+
+
+def test_every_help_example_parses_as_its_usage() -> None:
+    rows = [row for _, group in help_rows("/peer") for row in group]
+    assert len(rows) == len({usage for usage, _, _ in rows}) >= 19
+    for usage, example, _ in rows:
+        want, got = (
+            parse_slash_text(usage.removeprefix("/peer ")),
+            parse_slash_text(example.removeprefix("/peer ")),
+        )
+        assert got.kind == want.kind, (usage, example)
+        if got.kind == "channel":
+            # The channel's own verb (and target) too: `channel follow topic …` is no researcher.
+            wanted, typed = want.args.split(), got.args.split()
+            assert typed[:1] == wanted[:1], (usage, example)
+            if wanted[1:2] in (["topic"], ["members"]):
+                assert typed[:2] == wanted[:2], (usage, example)
 
 
 @pytest.mark.parametrize(

@@ -238,7 +238,8 @@ def digest_message(view: DigestView, *, command: str = "/peer") -> Reply:
         _once(
             "context",
             f"You get this digest {escape(view.schedule)}. Change it with "
-            f"`{escape(command)} digest daily|weekly|instant|off [at HH:MM]` or on the app's Home tab.",
+            f"`{escape(command)} digest daily|weekly|instant|off [on DAY] [at HH:MM]` "
+            "or on the app's Home tab.",
         )
     )
     first = message.groups[0].items[0].title if message.groups and message.groups[0].items else ""
