@@ -42,6 +42,13 @@ BOT_SCOPES = [
     "groups:history",
     "channels:join",
 ]
+# Every subcommand, as `/peer help` and handlers/parsing.py know them (Slack: ≤ 1,000 characters).
+USAGE_HINT = (
+    "NAME | profile|papers|collaborators|graph|follow|unfollow|claim|invite QUERY | who WORDS | "
+    "topic TOPIC | follow|unfollow topic TOPIC | following | digest [daily|weekly|instant|off|preview] | "
+    "channel [follow|unfollow QUERY | follow|unfollow topic TOPIC | follow members | digest …] | "
+    "unclaim | help"
+)
 # The Home tab (follows, digest schedule) is published when a member opens it; an uninstall
 # or revoked tokens park the workspace's follows and digests (handlers/events.py); `message.im`
 # brings what a member types to the bot in its DM.
@@ -58,11 +65,11 @@ def build_manifest(command: str, url: str | None = None, *, token_rotation: bool
     base = url.rstrip("/") if url else None
     slash: dict[str, Any] = {
         "command": command,
-        "description": "Look up researchers: profiles, trust, papers and collaborators",
-        "usage_hint": (
-            "NAME | profile|papers|collaborators|graph|follow|unfollow|claim|invite QUERY | topic TOPIC | "
-            "follow|unfollow topic TOPIC | following | digest | unclaim | who WORDS | help"
+        "description": (
+            "Look up researchers and who works on what; follow people and topics in your digest "
+            "or a channel's feed"
         ),
+        "usage_hint": USAGE_HINT,
         "should_escape": True,
     }
     settings: dict[str, Any] = {
@@ -85,12 +92,16 @@ def build_manifest(command: str, url: str | None = None, *, token_rotation: bool
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
             "name": "BZPEER",
-            "description": "Research discovery in Slack: profiles, trust, papers, collaborators.",
+            "description": "Research discovery in Slack: profiles, trust, papers, collaborators, topics, "
+            "lab feeds.",
             "long_description": (
                 "BZPEER for Slack answers /peer with researcher profile cards built from public "
                 "scholarly records (OpenAlex), with BZPEER's trust snapshot and verification level, "
                 "publication lists and suggested collaborators, so a research group can find out who "
-                "works on what and who they should be talking to without leaving Slack."
+                "works on what and who they should be talking to without leaving Slack. "
+                "/peer who finds the colleagues who work on a subject; following researchers and "
+                "OpenAlex topics brings their new papers in a digest DM, and /peer channel gives a "
+                "lab channel its own feed, mentioning members who authored a paper."
             ),
             "background_color": "#1d3557",
         },

@@ -1,6 +1,9 @@
+import re
+
 import yaml
 
 from bot.manifest import build_manifest, manifest_yaml
+from handlers.parsing import OTHER_SUBCOMMANDS, QUERY_SUBCOMMANDS
 
 
 def test_http_manifest_points_every_url_at_the_base() -> None:
@@ -39,3 +42,18 @@ def test_members_can_type_to_the_bot_in_its_messages_tab() -> None:
         assert home["messages_tab_enabled"] is True and home["messages_tab_read_only_enabled"] is False
         assert "message.im" in manifest["settings"]["event_subscriptions"]["bot_events"]
         assert "im:history" in manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_the_slash_command_hint_names_every_subcommand_within_slacks_limits() -> None:
+    manifest = build_manifest("/" + "x" * 31)
+    command = manifest["features"]["slash_commands"][0]
+    hint = command["usage_hint"]
+    for word in (*QUERY_SUBCOMMANDS, *OTHER_SUBCOMMANDS):
+        assert re.search(rf"\b{word}\b", hint), word
+    for grammar in ("who WORDS", "topic TOPIC", "follow|unfollow topic TOPIC", "follow members", "channel ["):
+        assert grammar in hint
+    assert "channel" in command["description"] and "topics" in command["description"]
+    # Slack's manifest schema: usage hint ≤ 1,000, description ≤ 2,000, the app's ≤ 140.
+    assert len(hint) <= 1000 and len(command["description"]) <= 2000
+    assert len(manifest["display_information"]["description"]) <= 140
+    assert 175 <= len(manifest["display_information"]["long_description"]) <= 4000
