@@ -95,12 +95,12 @@ def build_manifest(command: str, url: str | None = None, *, token_rotation: bool
             "description": "Research discovery in Slack: profiles, trust, papers, collaborators, topics, "
             "lab feeds.",
             "long_description": (
-                "BZPEER for Slack answers /peer with researcher profile cards built from public "
+                f"BZPEER for Slack answers {command} with researcher profile cards built from public "
                 "scholarly records (OpenAlex), with BZPEER's trust snapshot and verification level, "
                 "publication lists and suggested collaborators, so a research group can find out who "
                 "works on what and who they should be talking to without leaving Slack. "
-                "/peer who finds the colleagues who work on a subject; following researchers and "
-                "OpenAlex topics brings their new papers in a digest DM, and /peer channel gives a "
+                f"{command} who finds the colleagues who work on a subject; following researchers and "
+                f"OpenAlex topics brings their new papers in a digest DM, and {command} channel gives a "
                 "lab channel its own feed, mentioning members who authored a paper."
             ),
             "background_color": "#1d3557",
