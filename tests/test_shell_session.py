@@ -94,3 +94,32 @@ def test_the_shell_follows_a_topic_and_its_demo_news_reaches_the_digest(
     digest = news.split("bzpeer> :digest", 1)[1]
     assert "(topic) · 1 new work" in digest and "1 message sent (1 item)" in digest
     assert "You follow 0 researchers and 1 topic." in digest
+
+
+def test_the_shell_tries_a_channel_feed_end_to_end(database_url: str, tmp_path: Path) -> None:
+    openalex = FakeOpenAlex()
+    openalex.add_topics(fixture("topic_T10017.json"))
+    session = (
+        ":help\n:in #lab-papers\n/peer channel follow Samyadeep Basu\n/peer channel follow topic T10017\n"
+        "/peer channel\n:news\n:digest\n:channel\nquit\n"
+    )
+    with openalex.serve() as url:
+        result = bzpeer(env=_env(database_url, COLUMNS="250", OPENALEX_URL=url), cwd=tmp_path, stdin=session)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    # `:help` is help too, and it says how to try a channel feed and a topic digest.
+    helped = out.split("bzpeer> :help", 1)[1].split("bzpeer> :in", 1)[0]
+    assert ":in #NAME" in helped and ":channel" in helped and "/peer who influence functions" in helped
+    assert "/peer follow topic T10017, then :news, :digest" in helped
+    assert ":in #lab-papers, /peer channel follow Samyadeep Basu" in helped
+    name = "Interpretability and Influence of Training Data in Machine Learning"
+    listed = out.split("bzpeer> /peer channel\n", 1)[1].split("bzpeer> :news", 1)[0]
+    assert "#lab-papers follows 1 researcher and 1 topic." in listed
+    posted = out.split("bzpeer> :digest", 1)[1]
+    before, shown = posted.split("bzpeer> :channel", 1)
+    for text in (before, shown):
+        assert "(in #lab-papers)" in text
+        assert "New papers from researchers and topics this channel follows" in text
+        assert "A new paper by Samyadeep Basu (demo news" in text
+        assert f"A new paper on {name} (demo news" in text
+    assert "1 message sent (2 items)" in before

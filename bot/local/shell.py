@@ -39,7 +39,8 @@ from bot.local.slack_server import LocalSlack
 __all__ = ["LocalShell", "RenderedMessage", "ShellButton", "local_authorize", "run_one"]
 
 HELP = """\
-Type a slash command ("/peer Samyadeep Basu") or just its text ("Samyadeep Basu").
+Type a slash command ("{command} Samyadeep Basu") or just its text ("Samyadeep Basu");
+{command} help lists every command.
   N          press button or option N of the latest reply with buttons (the prompt says which)
   submit     fill in and submit the open modal (Enter keeps what an input was pre-filled with)
   close      close the open modal
@@ -47,10 +48,16 @@ Type a slash command ("/peer Samyadeep Basu") or just its text ("Samyadeep Basu"
   :as NAME   become another member of the local workspace (:who lists them)
   :who       who you are and who else is in the workspace
   :dms       the direct messages and group DMs bzpeer sent you (claim reviews, invitations, digests)
-  :in #NAME  type the next commands in channel #NAME (`/peer channel follow NAME` or `… topic T10017` there)
+  :in #NAME  type the next commands in channel #NAME, as `{command} channel …` needs
   :channel   what bzpeer posted in the channel you type in (its channel digest)
-{extra}  help       show this help
-  quit       leave (also: exit, Ctrl-D)"""
+{extra}  help       show this help (also :help)
+  quit       leave (also: exit, Ctrl-D)
+Try:
+  who works on it   {command} who influence functions
+  a topic digest    {command} follow topic T10017, then :news, :digest (the DM lists the topic's new work)
+  a channel feed    :in #lab-papers, {command} channel follow Samyadeep Basu,
+                    {command} channel follow topic T10017, {command} channel (what it follows, when it
+                    is posted), then :news, :digest, :channel (the post in #lab-papers)"""
 
 # A shell command beyond the built-in ones: its help line, and what it does (returns a summary).
 ShellCommand = tuple[str, Callable[[], str]]
@@ -272,9 +279,9 @@ class LocalShell:
     def run_line(self, line: str) -> None:
         """One line of the REPL: a number, a shell command or a slash command."""
         word, _, rest = line.partition(" ")
-        if line == "help":
+        if line in ("help", ":help", "?"):
             extra = "".join(f"  :{name:<10}{text}\n" for name, (text, _) in self.commands.items())
-            self.console.print(HELP.format(extra=extra), markup=False)
+            self.console.print(HELP.format(extra=extra, command=self.command), markup=False)
         elif line.isdigit():
             self.press(int(line))
         elif line == "submit":
