@@ -218,13 +218,18 @@ def test_channel_lists_its_subscriptions_with_unfollow_buttons_and_unfollows(
     lab: SlackDriver, engine: Engine
 ) -> None:
     lab.command("channel")
-    assert "#lab-papers follows nobody yet" in all_text(lab.last_reply())
+    text = all_text(lab.last_reply())
+    assert "#lab-papers follows nobody yet" in text
+    # Nobody set the feed up: its zone is nobody's yet (not UTC, which it will not be).
+    assert "daily at 09:00, in the time zone of whoever first changes what it follows or when" in text
+    assert "UTC" not in text
     lab.command("channel follow Samyadeep Basu")
     lab.command("channel follow Soheil Feizi")
     lab.command("channel")
     listing = lab.last_reply()
     text = all_text(listing)
-    assert "#lab-papers follows 2 researchers" in text and "daily at 09:00 (Europe/London, " in text
+    assert "#lab-papers follows 2 researchers" in text
+    assert "daily at 09:00 (Europe/London: the time zone of whoever set up this feed or last changed" in text
     unfollow = button(listing, Action.CHANNEL_UNFOLLOW)
     assert unfollow["accessibility_label"] == "Unfollow Samyadeep Basu in #lab-papers"
 
@@ -297,8 +302,8 @@ def test_channel_digest_sets_the_schedule_in_the_setters_time_zone(lab: SlackDri
     lab.local.add_user(SlackUser("U0BOB", "T0TEAM1", "bob", "Bob Builder", tz="Europe/Berlin"))
     lab.command("channel digest weekly on friday at 16:00", user_id="U0BOB")
     text = all_text(lab.last_reply())
-    assert "#lab-papers's digest is now posted weekly on Fridays at 16:00 (Europe/Berlin)" in text
-    assert "your time zone" in text
+    assert "#lab-papers now gets its digest posted weekly on Fridays at 16:00 (Europe/Berlin)" in text
+    assert "(Europe/Berlin: your time zone, as you set it)" in text
     row = _channel_row(engine)
     assert row is not None and (row.digest_frequency, row.digest_time, row.digest_weekday, row.tz) == (
         "weekly",
@@ -310,6 +315,10 @@ def test_channel_digest_sets_the_schedule_in_the_setters_time_zone(lab: SlackDri
     assert "“hourly” is not a digest schedule" in all_text(lab.last_reply())
     lab.command("channel digest instant")
     assert "posted as soon as new works are found" in all_text(lab.last_reply())
+    lab.command("channel digest off")
+    text = all_text(lab.last_reply())
+    assert "The digest of #lab-papers is now off: nothing is posted there" in text
+    assert "The digest here is off. Change it with" in text
     # A person's own schedule is theirs: Bob's stays the default.
     lab.command("digest", user_id="U0BOB")
     assert "daily at 09:00" in all_text(lab.last_reply())

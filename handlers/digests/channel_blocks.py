@@ -47,12 +47,26 @@ def channel_label(name: str) -> str:
 
 
 def _schedule_line(feed: ChannelFeed, command: str, *, yours: bool = False) -> str:
+    """When the channel's digest is posted, and whose time zone that is: Slack has no workspace
+    zone, so it is the zone of whoever set the feed up or last changed its schedule."""
     schedule = describe(feed.prefs)
     if feed.prefs.frequency in ("daily", "weekly"):
-        whose = "your time zone" if yours else "the time zone of whoever last set the schedule"
-        schedule += f" ({feed.prefs.zone.key}, {whose})"
+        if not feed.set_up:
+            schedule += ", in the time zone of whoever first changes what it follows or when"
+        elif yours:
+            schedule += f" ({feed.prefs.zone.key}: your time zone, as you set it)"
+        else:
+            schedule += (
+                f" ({feed.prefs.zone.key}: the time zone of whoever set up this feed or last changed "
+                "its schedule)"
+            )
+    said = (
+        "The digest here is off"
+        if feed.prefs.frequency == "off"
+        else f"Digest posted here {escape(schedule)}"
+    )
     return (
-        f"Digest posted here {escape(schedule)}. "
+        f"{said}. "
         f"Change it with `{escape(command)} channel digest daily|weekly|instant|off [on DAY] [at HH:MM]`."
     )
 
@@ -272,8 +286,14 @@ def members_outcome(outcome: MembersOutcome, where: str, command: str) -> Reply:
 
 
 def schedule_saved(feed: ChannelFeed, where: str, command: str) -> Reply:
-    """`/peer channel digest …` saved: when the channel's digest is posted now, and in whose zone."""
-    text = f"{escape(where)}'s digest is now posted {escape(feed.schedule)}."
+    """`/peer channel digest …` saved: when the channel's digest is posted now, in the zone of
+    whoever saved it."""
+    if feed.prefs.frequency == "off":
+        text = (
+            f"The digest of {escape(where)} is now off: nothing is posted there, and what it follows is kept."
+        )
+    else:
+        text = f"{escape(where)} now gets its digest posted {escape(feed.schedule)}."
     blocks: list[Block] = [
         section(f":white_check_mark: {text}"),
         context(_schedule_line(feed, command, yours=True)),

@@ -34,6 +34,9 @@ class ChannelFeed:
     prefs: DigestPrefs
     next_at: datetime | None
     topics: tuple[FollowedTopic, ...] = ()
+    # False until someone first changes the channel's feed: its schedule's time zone is then
+    # nobody's yet (it becomes theirs), and the default prefs show UTC.
+    set_up: bool = True
 
     @property
     def schedule(self) -> str:
@@ -100,4 +103,5 @@ def read_feed(*, session: Session, channel: ChannelRef, member: Member | None, n
         prefs=prefs,
         next_at=next_digest_at(prefs, after=now),
         topics=tuple(topics),
+        set_up=member is not None,
     )
