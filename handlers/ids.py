@@ -46,6 +46,9 @@ class Action(StrEnum):
     # A channel's topics: a pick list's Follow / Unfollow, and Unfollow in `/peer channel`'s list.
     CHANNEL_TOPIC_FOLLOW = "channel_topic_follow"
     CHANNEL_TOPIC_UNFOLLOW = "channel_topic_unfollow"
+    # A channel's follow of someone not in the store: look up on OpenAlex, import one of several.
+    CHANNEL_LOOKUP = "channel_lookup"
+    CHANNEL_IMPORT = "channel_import"
     # Claims and invitations.
     CLAIM = "claim_profile"
     CLAIM_APPROVE = "claim_approve"

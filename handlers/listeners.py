@@ -6,7 +6,7 @@ from slack_bolt import App
 
 from handlers import buttons, commands, direct_messages, errors, events
 from handlers.collaboration import claims, invitations
-from handlers.digests import channels, follows, schedule
+from handlers.digests import channel_lookups, channels, follows, schedule
 from handlers.home import tab
 from handlers.research import collaborators, expertise, papers, profiles, topics
 from services.container import Services
@@ -24,6 +24,7 @@ def register_all(app: App, services: Services, *, command: str) -> None:
     topics.register(app, services, command=command)
     schedule.register(app, services, command=command)
     channels.register(app, services, command=command)
+    channel_lookups.register(app, services, command=command)
     tab.register(app, services, command=command)
     claims.register(app, services, command=command)
     invitations.register(app, services, command=command)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from slack_sdk.models.blocks import ActionsBlock, Block
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 from handlers.blocks import NAME, Reply, button, context, escape, plural, section, shown_name
 from handlers.ids import Action
 from handlers.parsing import MAX_QUERY
 from handlers.values import AuthorIdValue, LookupValue, ResearcherValue
 from services.openalex.author_lookup import OpenAlexLookup
+from services.openalex.records import AuthorCandidate
 from services.research.profiles import Candidate
 from services.store.text import truncate
 
@@ -286,8 +287,24 @@ def restarted() -> Reply:
     return Reply(text, [section(f":warning: {text}")])
 
 
-def openalex_result_message(result: OpenAlexLookup) -> Reply:
-    """What came back from OpenAlex when it is not a single imported profile."""
+def import_button(candidate: AuthorCandidate, about: str) -> ButtonElement:
+    """*Import* on an OpenAlex pick list: the author's card once imported."""
+    return button(
+        "Import",
+        action_id=Action.OPENALEX_IMPORT,
+        value=AuthorIdValue(openalex_id=candidate.openalex_id).dump(),
+        label=f"Import {candidate.display_name}" + (f" ({about})" if about else ""),
+    )
+
+
+def openalex_result_message(
+    result: OpenAlexLookup,
+    *,
+    choose: Callable[[AuthorCandidate, str], ButtonElement] = import_button,
+    ask: str = "Import the one you mean:",
+) -> Reply:
+    """What came back from OpenAlex when it is not a single imported profile; each of several
+    authors gets the button `choose` makes (given the author and a few words about them)."""
     if result.status == "error":
         return Reply(
             escape(result.message or "OpenAlex did not answer"),
@@ -296,9 +313,7 @@ def openalex_result_message(result: OpenAlexLookup) -> Reply:
     if result.status == "none":
         text = f"OpenAlex has no author matching “{escape(result.query)}”."
         return Reply(text, [section(text), context("Check the spelling, or try an ORCID or OpenAlex id.")])
-    blocks: list[Block] = [
-        section(f"OpenAlex has several authors matching “{escape(result.query)}”. Import the one you mean:")
-    ]
+    blocks: list[Block] = [section(f"OpenAlex has several authors matching “{escape(result.query)}”. {ask}")]
     for candidate in result.candidates:
         works = plural(candidate.works_count, "work") if candidate.works_count is not None else None
         details = " · ".join(
@@ -314,12 +329,7 @@ def openalex_result_message(result: OpenAlexLookup) -> Reply:
         blocks.append(
             section(
                 f"*{escape(candidate.display_name)}* ({candidate.openalex_id})\n{details}",
-                accessory=button(
-                    "Import",
-                    action_id=Action.OPENALEX_IMPORT,
-                    value=AuthorIdValue(openalex_id=candidate.openalex_id).dump(),
-                    label=f"Import {candidate.display_name}" + (f" ({about})" if about else ""),
-                ),
+                accessory=choose(candidate, about),
             )
         )
     return Reply(escape(f"Several OpenAlex authors match “{result.query}”"), blocks)

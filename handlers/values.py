@@ -101,6 +101,21 @@ class AuthorIdValue(ButtonValue):
     openalex_id: str = Field(alias="a", pattern=r"^A\d{4,12}$")
 
 
+class ChannelLookupValue(ButtonValue):
+    """`/peer channel follow QUERY` named nobody in the store: QUERY to look up on OpenAlex and
+    follow for the channel. The press must come from that channel, as for ChannelResearcherValue."""
+
+    query: str = Field(alias="q", min_length=1, max_length=200)
+    channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
+
+
+class ChannelAuthorValue(ButtonValue):
+    """An OpenAlex author of a channel's look-up pick list: import them, and the channel follows."""
+
+    openalex_id: str = Field(alias="a", pattern=r"^A\d{4,12}$")
+    channel_id: str = Field(alias="c", pattern=CHANNEL_ID)
+
+
 class PapersValue(ButtonValue):
     """A place in a papers list: researcher, page, filters and order. A card's `{"r": id}` loads
     as page 1, newest first."""

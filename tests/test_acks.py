@@ -39,6 +39,8 @@ from handlers.ids import Action, InviteInput, ProfileInput, ScheduleInput
 from handlers.ids import View as ViewId
 from handlers.values import (
     AuthorIdValue,
+    ChannelAuthorValue,
+    ChannelLookupValue,
     ChannelResearcherValue,
     ChannelTopicValue,
     ClaimValue,
@@ -292,6 +294,22 @@ def _deliveries(local: LocalSlack, rid: int, topic_id: int) -> list[Delivery]:
         ),
         Delivery(
             Action.OPENALEX_LOOKUP, _button(local, Action.OPENALEX_LOOKUP, LookupValue(query="Nobody").dump())
+        ),
+        Delivery(
+            Action.CHANNEL_LOOKUP,
+            _button(
+                local,
+                Action.CHANNEL_LOOKUP,
+                ChannelLookupValue(query="Nobody", channel_id="C0GENERAL").dump(),
+            ),
+        ),
+        Delivery(
+            Action.CHANNEL_IMPORT,
+            _button(
+                local,
+                Action.CHANNEL_IMPORT,
+                ChannelAuthorValue(openalex_id="A5017898742", channel_id="C0GENERAL").dump(),
+            ),
         ),
         Delivery(
             Action.OPENALEX_IMPORT,

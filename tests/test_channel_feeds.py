@@ -37,7 +37,7 @@ from services.workspaces.members import ChannelRef, Viewer
 from tests.collab_support import BOB, add_people, claim_and_approve
 from tests.crash_support import Chaos, ChaosSlack, Worker, seed_pending, statuses, tally
 from tests.digest_support import T0, author_id, ledger_rows
-from tests.fake_openalex import FakeOpenAlex
+from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.openalex_works import WorksStandIn, work_json
 from tests.slack_support import (
     SlackDriver,
@@ -268,6 +268,72 @@ def test_an_ambiguous_name_gives_a_pick_list_whose_follow_button_subscribes_the_
     press(lab, follow, channel_id=LAB)
     assert "#lab-papers now follows *Jane Doe*" in all_text(lab.last_reply())
     assert _channel_follows(engine) == ["Jane Doe"]
+
+
+MEARMAN = "A5017898742"
+
+
+def _serve_mearman(openalex: FakeOpenAlex, *, also: dict[str, Any] | None = None) -> None:
+    def candidate(short_id: str, name: str, hint: str | None) -> dict[str, Any]:
+        return {
+            "id": f"https://openalex.org/{short_id}",
+            "display_name": name,
+            "hint": hint,
+            "works_count": 9,
+        }
+
+    found = [candidate(MEARMAN, "Joseph Mearman", "Bangor University")]
+    if also:
+        found.append(candidate(also["id"], also["name"], None))
+    openalex.add("/autocomplete/authors", {"meta": {"count": len(found)}, "results": found})
+    openalex.add(f"/authors/{MEARMAN}", fixture("author_A5017898742.json"))
+    openalex.add("/works", fixture("works_list_by_author_A5017898742_per_page50.json"))
+
+
+def test_someone_not_in_the_store_is_looked_up_and_followed_for_the_channel(
+    lab: SlackDriver, engine: Engine, openalex: FakeOpenAlex
+) -> None:
+    _serve_mearman(openalex)
+    lab.command("channel follow Joseph Mearman & <b>")
+    offer = lab.last_reply()
+    text = all_text(offer)
+    assert "No researcher matching “Joseph Mearman &amp; &lt;b&gt;” is in the store yet." in text
+    assert "#lab-papers follows them" in text and "<b>" not in text
+    # Not the personal look-up, whose card's Follow would follow for the presser.
+    assert Action.OPENALEX_LOOKUP not in {b["action_id"] for b in buttons(offer).values()}
+    look_up = button(offer, Action.CHANNEL_LOOKUP)
+    assert look_up["accessibility_label"].startswith("Look up and follow in #lab-papers: Joseph Mearman")
+
+    # Pressed in another conversation, it changes nothing.
+    press(lab, look_up, channel_id="C0ELSEWHERE")
+    assert "out of date" in all_text(lab.last_reply()) and _channel_follows(engine) == []
+
+    lab.command("channel follow Joseph Mearman")
+    press(lab, button(lab.last_reply(), Action.CHANNEL_LOOKUP), channel_id=LAB)
+    progress, answer = lab.replies()[-2:]
+    assert "Looking up “Joseph Mearman” on OpenAlex" in all_text(progress)
+    assert answer["replace_original"] is True
+    assert "#lab-papers now follows *Joseph Mearman*" in all_text(answer)
+    assert _channel_follows(engine) == ["Joseph Mearman"]
+    # The presser's own follows are untouched.
+    lab.command("following")
+    assert "Mearman" not in all_text(lab.last_reply())
+
+
+def test_several_openalex_authors_give_a_pick_list_that_follows_for_the_channel(
+    lab: SlackDriver, engine: Engine, openalex: FakeOpenAlex
+) -> None:
+    _serve_mearman(openalex, also={"id": "A5000000001", "name": "Joe Mearman"})
+    lab.command("channel follow J Mearman")
+    press(lab, button(lab.last_reply(), Action.CHANNEL_LOOKUP), channel_id=LAB)
+    choices = lab.last_reply()
+    assert "Follow the one you mean in #lab-papers" in all_text(choices)
+    follows = [b["accessory"] for b in choices["blocks"] if b.get("accessory")]
+    assert [f["action_id"] for f in follows] == [Action.CHANNEL_IMPORT] * 2
+    assert follows[0]["accessibility_label"].startswith("Follow in #lab-papers: Joseph Mearman")
+    press(lab, follows[0], channel_id=LAB)
+    assert "#lab-papers now follows *Joseph Mearman*" in all_text(lab.last_reply())
+    assert _channel_follows(engine) == ["Joseph Mearman"]
 
 
 def test_follow_members_pages_through_the_channel_and_picks_up_newcomers(

@@ -24,6 +24,8 @@ from handlers.parsing import OTHER_SUBCOMMANDS, QUERY_SUBCOMMANDS
 from handlers.values import (
     AuthorIdValue,
     ButtonValue,
+    ChannelAuthorValue,
+    ChannelLookupValue,
     ChannelResearcherValue,
     ChannelTopicValue,
     ClaimValue,
@@ -86,6 +88,8 @@ VALUE_OF: dict[Action, type[ButtonValue] | None] = {
     Action.CHANNEL_UNFOLLOW: ChannelResearcherValue,
     Action.CHANNEL_TOPIC_FOLLOW: ChannelTopicValue,
     Action.CHANNEL_TOPIC_UNFOLLOW: ChannelTopicValue,
+    Action.CHANNEL_LOOKUP: ChannelLookupValue,
+    Action.CHANNEL_IMPORT: ChannelAuthorValue,
     Action.CLAIM: ResearcherValue,
     Action.CLAIM_APPROVE: ClaimValue,
     Action.CLAIM_REJECT: ClaimValue,

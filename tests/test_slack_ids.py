@@ -8,6 +8,8 @@ from handlers.ids import Action, BlockId, InviteInput, ProfileInput, ScheduleInp
 from handlers.values import (
     AuthorIdValue,
     ButtonValue,
+    ChannelAuthorValue,
+    ChannelLookupValue,
     ChannelResearcherValue,
     ChannelTopicValue,
     ClaimValue,
@@ -56,6 +58,8 @@ def test_action_ids_are_pinned() -> None:
         "CHANNEL_UNFOLLOW": "channel_unfollow",
         "CHANNEL_TOPIC_FOLLOW": "channel_topic_follow",
         "CHANNEL_TOPIC_UNFOLLOW": "channel_topic_unfollow",
+        "CHANNEL_LOOKUP": "channel_lookup",
+        "CHANNEL_IMPORT": "channel_import",
         "CLAIM": "claim_profile",
         "CLAIM_APPROVE": "claim_approve",
         "CLAIM_REJECT": "claim_reject",
@@ -101,6 +105,8 @@ WIRE: list[tuple[ButtonValue, str]] = [
     (TopicChoiceValue(openalex_id="T10017"), '{"o":"T10017"}'),
     (ChannelTopicValue(openalex_id="T10017", channel_id="C0LAB"), '{"o":"T10017","c":"C0LAB"}'),
     (ChannelTopicValue(topic_id=3, channel_id="C0LAB"), '{"t":3,"c":"C0LAB"}'),
+    (ChannelLookupValue(query="Joseph Mearman", channel_id="C0LAB"), '{"q":"Joseph Mearman","c":"C0LAB"}'),
+    (ChannelAuthorValue(openalex_id="A5012345678", channel_id="C0LAB"), '{"a":"A5012345678","c":"C0LAB"}'),
 ]
 
 

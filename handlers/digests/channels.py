@@ -38,6 +38,7 @@ from handlers.digests.channel_blocks import (
     members_outcome,
     schedule_saved,
 )
+from handlers.digests.channel_lookup_blocks import channel_not_found
 from handlers.digests.schedule import parse_digest_args
 from handlers.ids import Action
 from handlers.parsing import ParsedCommand
@@ -197,6 +198,8 @@ def _query_reply(
             verb=verb,
             where=f"in {where}",
         )
+    if lookup.status == "none":
+        return channel_not_found(lookup.query, lookup.openalex_ref or lookup.query, channel.channel_id, where)
     return unresolved_query(ctx.command, lookup)
 
 
@@ -318,7 +321,7 @@ def answer_channel_press(
     if viewer is None or value is None:
         respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())
         return
-    info = _pressed_in(body, value.channel_id, command, respond, client)
+    info = pressed_in(body, value.channel_id, command, respond, client)
     if info is None:
         return
     channel, now = ChannelRef(viewer.team_id, value.channel_id), now_utc()
@@ -330,7 +333,7 @@ def answer_channel_press(
     respond(replace_original=True, **channel_outcome(outcome, info.where, command).payload())
 
 
-def _pressed_in(
+def pressed_in(
     body: dict[str, Any], channel_id: str, command: str, respond: Respond, client: WebClient
 ) -> ChannelInfo | None:
     """The channel a button acts for, when it was pressed in that channel (that is what lets
@@ -360,7 +363,7 @@ def answer_channel_topic_press(
     if viewer is None or value is None or (value.topic_id is not None and change != "unfollow"):
         respond(response_type="ephemeral", replace_original=False, **messages.stale_button().payload())
         return
-    info = _pressed_in(body, value.channel_id, command, respond, client)
+    info = pressed_in(body, value.channel_id, command, respond, client)
     if info is None:
         return
     channel, now, where = ChannelRef(viewer.team_id, value.channel_id), now_utc(), info.where
