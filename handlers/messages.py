@@ -169,8 +169,8 @@ def dm_hint(command: str) -> Reply:
         [
             section(
                 f"Type a researcher's name to see their card, e.g. `{EXAMPLE_NAME}`, "
-                f"or a command as after `{command}`: `papers {EXAMPLE_NAME}`, `following`, "
-                "`digest weekly`."
+                f"or a command as after `{command}`: `papers {EXAMPLE_NAME}`, `who influence functions`, "
+                "`follow topic T10017`, `following`, `digest weekly`."
             ),
             context("`help` lists everything I can do."),
         ],

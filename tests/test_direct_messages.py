@@ -75,6 +75,7 @@ def test_what_names_nobody_gets_a_short_hint_of_what_to_type(driver: SlackDriver
     text = all_text(answer)
     assert "Type a researcher's name to see their card, e.g. `Samyadeep Basu`" in text
     assert "`help` lists everything I can do." in text
+    assert "`who influence functions`, `follow topic T10017`" in text
     assert len(answer["blocks"]) == 2
 
 
