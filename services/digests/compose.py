@@ -128,16 +128,6 @@ def remaining_after(view: DigestView, shown: DigestView) -> DigestView:
     return replace(view, groups=tuple(groups), held_items=0, held_researchers=0, held_for_next_digest=False)
 
 
-def prefs_of(member: Member) -> DigestPrefs:
-    """A member's digest preference as services.digests.schedule reads it."""
-    return DigestPrefs(
-        frequency=member.digest_frequency,
-        time=member.digest_time,
-        weekday=member.digest_weekday,
-        tz=member.tz,
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Composing
 
