@@ -340,7 +340,8 @@ def _ledger_rows(session: Session, member_ids: list[int], row_ids: Sequence[int]
             col(Delivery.status).in_([ledger.PENDING, ledger.SENDING]),
             ledger.still_followed(),
         )
-    return session.execute(query)
+    # Through the connection: the session would pass each of the run's rows through the ORM's loading.
+    return session.connection().execute(query)
 
 
 def _topic_group(topic: tuple[str, str | None], topic_id: int, works: list[DigestItem]) -> DigestGroup:
