@@ -135,7 +135,7 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
     reset_peak()
     cpu = time.process_time()
     started = time.perf_counter()
-    due = DigestService(engine).due_member_ids(now=NOW, force=True)
+    due = [member.member_id for member in DigestService(engine).due_members(now=NOW, force=True)]
     with session_scope(engine) as session:
         views = compose_views(session=session, member_ids=due)
     compose_s = time.perf_counter() - started
@@ -170,7 +170,7 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
         ("blocks per post p50 / p99 / max (Slack: 50)", _spread(blocks)),
         ("payload bytes p50 / p99 / max", _spread(sizes)),
         ("every post within Slack's limits", "✓" if fits else "✗"),
-        ("due_member_ids + compose_views: wall / CPU", f"{compose_s:.2f} s / {compose_cpu:.2f} s"),
+        ("due_members + compose_views: wall / CPU", f"{compose_s:.2f} s / {compose_cpu:.2f} s"),
         ("fit_channel_post + channel_post + payload(): wall / CPU", f"{render_s:.2f} s / {render_cpu:.2f} s"),
         (
             f"total wall (target ≤ {TARGET_SECONDS:.0f} s)",

@@ -231,7 +231,7 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
     load = _load()
     cpu = time.process_time()
     started = time.perf_counter()
-    due = DigestService(engine).due_member_ids(now=NOW, force=True)
+    due = [member.member_id for member in DigestService(engine).due_members(now=NOW, force=True)]
     due_s = time.perf_counter() - started
     started = time.perf_counter()
     with session_scope(engine) as session:
@@ -264,12 +264,13 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
         ("researchers per digest p50 / p99 / max", _spread(groups)),
         ("blocks per DM p50 / p99 / max (Slack: 50)", _spread(blocks)),
         ("payload bytes p50 / p99 / max", _spread(sizes)),
-        ("due_member_ids", f"{due_s:.2f} s"),
+        ("due_members", f"{due_s:.2f} s"),
         ("compose_views (all members, one call)", f"{compose_s:.2f} s"),
         ("  CPU of this process for both", f"{compose_cpu:.2f} s"),
         ("digest_message + payload() for every view", f"{render_s:.2f} s"),
         ("  CPU of this process (json sizing included)", f"{render_cpu:.2f} s"),
-        ("total (target ≤ 30 s)", f"{total:.2f} s " + ("✓" if total <= 30 else "✗ missed")),
+        ("total wall (target ≤ 10 s)", f"{total:.2f} s " + ("✓" if total <= 10 else "✗ missed")),
+        ("total CPU", f"{compose_cpu + render_cpu:.2f} s"),
         ("RSS before", f"{rss_before:,.0f} MiB"),
         ("peak RSS after compose_views", f"{peak_composed:,.0f} MiB"),
         (

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -119,12 +120,6 @@ def section_text(
     return "\n".join([head, *lines, *([_more_line(group, more)] if more else [])]), len(lines)
 
 
-@lru_cache(maxsize=GROUP_CACHE)
-def group_text(group: DigestGroup) -> tuple[str, int]:
-    """A group's section text in a digest DM, and how many of its works it shows."""
-    return section_text(group)
-
-
 def sources(groups: tuple[DigestGroup, ...]) -> str:
     """Where a message's works come from: "2 researchers and 1 topic", "3 topics"."""
     topics = sum(1 for group in groups if group.kind == GROUP_TOPIC)
@@ -134,13 +129,33 @@ def sources(groups: tuple[DigestGroup, ...]) -> str:
     return f"{researchers} and {plural(topics, 'topic')}" if len(groups) > topics else plural(topics, "topic")
 
 
-def group_blocks(group: DigestGroup, text: str) -> list[Block]:
-    """The group's section and its Unfollow / Mute buttons (for the researcher or the topic)."""
-    return [Rendered(block) for block in _group_dicts(group, text)]
+@dataclass(frozen=True)
+class _Placed:
+    """A group as a digest DM shows it: its blocks, what its text costs of the message's
+    budget, and the part of the group the blocks show."""
+
+    blocks: tuple[Block, ...]
+    cost: int
+    shown: DigestGroup
 
 
 @lru_cache(maxsize=GROUP_CACHE)
+def _placed(group: DigestGroup) -> _Placed:
+    text, count = section_text(group)
+    if count == len(group.items):
+        shown = group
+    elif group.kind == GROUP_TOPIC:
+        # A topic's group goes out whole: the works its section has no room for are summarised.
+        rest = tuple(item.work_id for item in group.items[count:])
+        shown = replace(group, items=group.items[:count], summarised=rest + group.summarised)
+    else:
+        shown = replace(group, items=group.items[:count])
+    blocks = tuple(Rendered(block) for block in _group_dicts(group, text))
+    return _Placed(blocks, len(text) + len(UNFOLLOW) + len(MUTE), shown)
+
+
 def _group_dicts(group: DigestGroup, text: str) -> tuple[dict[str, Any], ...]:
+    """The group's section and its Unfollow / Mute buttons (for the researcher or the topic)."""
     if group.kind == GROUP_TOPIC and group.topic_id is not None:
         topic = TopicValue(topic_id=group.topic_id).dump()
         label = f"topic {group.name}"
@@ -171,20 +186,16 @@ def _layout(view: DigestView) -> tuple[DigestView, list[Block]]:
     shown: list[DigestGroup] = []
     used = len(TITLE_TEXT) + 120  # the header and the intro line
     for group in view.groups:
-        text, count = group_text(group)
-        cost = len(text) + len(UNFOLLOW) + len(MUTE)
+        placed = _placed(group)
         # The header and intro, the groups so far, then this group's section and buttons.
         too_many_blocks = 2 + len(blocks) + 2 > MAX_BLOCKS - _RESERVED_BLOCKS
-        if too_many_blocks or used + cost > MAX_MESSAGE_TEXT - _RESERVED_TEXT:
+        if too_many_blocks or used + placed.cost > MAX_MESSAGE_TEXT - _RESERVED_TEXT:
             break
-        blocks.extend(group_blocks(group, text))
-        used += cost
-        if group.kind == GROUP_TOPIC:
-            # A topic's group goes out whole: the works its section has no room for are summarised.
-            rest = tuple(item.work_id for item in group.items[count:])
-            shown.append(replace(group, items=group.items[:count], summarised=rest + group.summarised))
-        else:
-            shown.append(replace(group, items=group.items[:count]))
+        blocks.extend(placed.blocks)
+        used += placed.cost
+        shown.append(placed.shown)
+    if len(shown) == len(view.groups) and all(map(operator.is_, shown, view.groups)):
+        return view, blocks  # the whole digest fits: most do
     cut_short = sum(1 for whole, part in zip(view.groups, shown, strict=False) if part.total != whole.total)
     message = replace(
         view,

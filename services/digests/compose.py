@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
@@ -68,6 +68,14 @@ class DigestGroup:
         """The newest item's date (computed once: followers share a group)."""
         return max(item.newest_at for item in self.items)
 
+    def __hash__(self) -> int:
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> int:
+        """The dataclass's hash, computed once: renderers cache by group, once per follower."""
+        return hash(tuple(getattr(self, f.name) for f in fields(self)))
+
 
 @dataclass(frozen=True)
 class DigestView:
@@ -120,16 +128,6 @@ def remaining_after(view: DigestView, shown: DigestView) -> DigestView:
     return replace(view, groups=tuple(groups), held_items=0, held_researchers=0, held_for_next_digest=False)
 
 
-def prefs_of(member: Member) -> DigestPrefs:
-    """A member's digest preference as services.digests.schedule reads it."""
-    return DigestPrefs(
-        frequency=member.digest_frequency,
-        time=member.digest_time,
-        weekday=member.digest_weekday,
-        tz=member.tz,
-    )
-
-
 # ---------------------------------------------------------------------------------------------
 # Composing
 
@@ -156,7 +154,13 @@ _WORK_COLUMNS = (
 )
 
 
-def _items_of_work(row: Any) -> dict[str, DigestItem]:
+# A ledger row's (work, kind) as one int, the key of its item: a digest run has hundreds of
+# thousands of rows, and ints hash and sort cheaper than pairs.
+def _code(work_id: int, kind: str) -> int:
+    return 2 * work_id + (kind == ledger.KIND_PUBLISHED)
+
+
+def _items_of_work(row: Any) -> dict[int, DigestItem]:
     """The work as a "new" item and as a "published" item (shared by every member's digest)."""
     (work_id, openalex_id, title, landing_url, doi, venue, year, published_on) = row[:8]
     (published_venue, published_year, published_doi, published_at, first_seen_at, cited) = row[8:]
@@ -183,27 +187,143 @@ def _items_of_work(row: Any) -> dict[str, DigestItem]:
     published = replace(
         item, kind=ledger.KIND_PUBLISHED, newest_at=as_utc(published_at) if published_at else newest
     )
-    return {ledger.KIND_NEW: item, ledger.KIND_PUBLISHED: published}
+    return {_code(work_id, ledger.KIND_NEW): item, _code(work_id, ledger.KIND_PUBLISHED): published}
 
 
 def compose_views(
     *, session: Session, member_ids: Sequence[int], row_ids: Sequence[int] | None = None
 ) -> dict[int, DigestView]:
     """Digest views of these members: the given ledger rows, or every pending/sending row."""
+    composer = _Composer(session)
     views: dict[int, DigestView] = {}
-    # Works and names are shared by many members' digests: each is read and built once.
-    items: dict[int, dict[str, DigestItem]] = {}
-    names: dict[int, str] = {}
-    claimed = ClaimedAuthors(session)
     for chunk in chunks(member_ids):
-        views.update(_compose_chunk(session, list(chunk), row_ids, items, names, claimed))
+        views.update(composer.compose(list(chunk), row_ids))
     return views
 
 
-_Row = tuple[int, int | None, int | None, int, str]  # member, researcher, topic, work, kind
+# A group by what it shows: (kind, researcher or topic id, its item codes in ascending order).
+_GroupKey = tuple[str, int, tuple[int, ...]]
 
 
-def _ledger_rows(session: Session, member_ids: list[int], row_ids: Sequence[int] | None) -> list[_Row]:
+class _Composer:
+    """One compose run. Works, names, groups and schedule lines are shared by many members'
+    digests (the followers of a researcher mostly get the same new works): each is read or built
+    once a run, by the first chunk that needs it, and the same objects go into every view."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._items: dict[int, DigestItem] = {}  # by _code
+        self._names: dict[int, str] = {}
+        self._topics: dict[int, tuple[str, str | None]] = {}
+        self._groups: dict[_GroupKey, DigestGroup] = {}
+        self._schedules: dict[tuple[str, str, int, str | None, str], str] = {}
+        self._claimed = ClaimedAuthors(session)
+
+    def compose(self, member_ids: list[int], row_ids: Sequence[int] | None) -> dict[int, DigestView]:
+        """The views of one chunk of members."""
+        members = _members(self._session, member_ids)
+        codes: dict[int, dict[tuple[str, int], list[int]]] = defaultdict(lambda: defaultdict(list))
+        for member_id, researcher_id, topic_id, work_id, kind in _ledger_rows(
+            self._session, member_ids, row_ids
+        ):
+            if researcher_id is not None:
+                codes[member_id][GROUP_RESEARCHER, researcher_id].append(_code(work_id, kind))
+            elif topic_id is not None:
+                codes[member_id][GROUP_TOPIC, topic_id].append(_code(work_id, kind))
+        keys = {
+            member_id: [(kind, id_, tuple(sorted(found))) for (kind, id_), found in groups.items()]
+            for member_id, groups in codes.items()
+        }
+        self._build_groups({key for found in keys.values() for key in found} - self._groups.keys())
+        channels = ledger.dm_channels(session=self._session, member_ids=member_ids)
+        # Channel feeds mention the workspace's people who claimed an author.
+        feeds = {row[0]: row[1] for row in members.values() if row[7] == MEMBER_CHANNEL}
+        feed_works = (code // 2 for m in feeds for key in keys.get(m, ()) for code in key[2])
+        self._claimed.prepare(feeds.values(), feed_works)
+        views: dict[int, DigestView] = {}
+        for member_id in member_ids:
+            member = members.get(member_id)
+            if member is None:
+                continue
+            _, team_id, user_id, frequency, at, weekday, tz, kind = member
+            groups = [self._groups[key] for key in keys.get(member_id, ())]
+            groups.sort(key=lambda g: (g.newest_at, g.researcher_id, g.topic_id or 0), reverse=True)
+            views[member_id] = DigestView(
+                member_id=member_id,
+                team_id=team_id,
+                user_id=user_id,
+                schedule=self._schedule(frequency, at, weekday, tz, kind),
+                groups=tuple(groups),
+                # A channel's feed posts into the channel itself.
+                dm_channel=user_id if kind == MEMBER_CHANNEL else channels.get(member_id),
+                kind=kind,
+                mentions=self._claimed.mentions(team_id, [i.work_id for g in groups for i in g.items])
+                if kind == MEMBER_CHANNEL
+                else {},
+            )
+        return views
+
+    def _build_groups(self, keys: set[_GroupKey]) -> None:
+        """Read the works, names and topics these new groups show, then build the groups."""
+        session = self._session
+        work_ids = sorted({code // 2 for key in keys for code in key[2] if code not in self._items})
+        researcher_ids = sorted(
+            {id_ for kind, id_, _ in keys if kind == GROUP_RESEARCHER} - self._names.keys()
+        )
+        topic_ids = sorted({id_ for kind, id_, _ in keys if kind == GROUP_TOPIC} - self._topics.keys())
+        for chunk in chunks(work_ids):
+            for work in session.execute(sa_select(*_WORK_COLUMNS).where(col(Work.id).in_(chunk))):
+                self._items.update(_items_of_work(work))
+        for chunk in chunks(researcher_ids):
+            query = sa_select(col(Researcher.id), col(Researcher.name)).where(col(Researcher.id).in_(chunk))
+            self._names.update({rid: name for rid, name in session.execute(query)})
+        for chunk in chunks(topic_ids):
+            found = sa_select(col(Topic.id), col(Topic.name), col(Topic.openalex_id)).where(
+                col(Topic.id).in_(chunk)
+            )
+            self._topics.update(
+                {tid: (name, openalex_id) for tid, name, openalex_id in session.execute(found)}
+            )
+        for key in keys:
+            kind, id_, codes = key
+            items = [self._items[code] for code in codes]
+            if kind == GROUP_TOPIC:
+                self._groups[key] = _topic_group(self._topics.get(id_, ("", None)), id_, items)
+            else:
+                items.sort(key=lambda i: (i.newest_at, i.work_id), reverse=True)
+                self._groups[key] = DigestGroup(id_, self._names.get(id_, ""), tuple(items))
+
+    def _schedule(self, frequency: str, at: str, weekday: int, tz: str | None, kind: str) -> str:
+        """How the digest is scheduled, as its footer says it (a few distinct lines a run)."""
+        key = (frequency, at, weekday, tz, kind)
+        schedule = self._schedules.get(key)
+        if schedule is None:
+            prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
+            schedule = describe(prefs)
+            if kind == MEMBER_CHANNEL and frequency in ("daily", "weekly"):
+                # A channel has no time zone of its own: it keeps the one of whoever set it up.
+                schedule = f"{schedule} ({prefs.zone.key})"
+            self._schedules[key] = schedule
+        return schedule
+
+
+def _members(session: Session, member_ids: list[int]) -> dict[int, Any]:
+    """The members' rows as plain columns: id, team, user, digest preference, time zone, kind."""
+    query = sa_select(
+        col(Member.id),
+        col(Member.team_id),
+        col(Member.user_id),
+        col(Member.digest_frequency),
+        col(Member.digest_time),
+        col(Member.digest_weekday),
+        col(Member.tz),
+        col(Member.kind),
+    ).where(col(Member.id).in_(member_ids))
+    return {row[0]: row for row in session.execute(query)}
+
+
+def _ledger_rows(session: Session, member_ids: list[int], row_ids: Sequence[int] | None) -> Any:
+    """The ledger rows the views hold: member, researcher, topic, work, kind."""
     query = sa_select(
         col(Delivery.member_id),
         col(Delivery.researcher_id),
@@ -220,7 +340,8 @@ def _ledger_rows(session: Session, member_ids: list[int], row_ids: Sequence[int]
             col(Delivery.status).in_([ledger.PENDING, ledger.SENDING]),
             ledger.still_followed(),
         )
-    return [tuple(row) for row in session.execute(query)]
+    # Through the connection: the session would pass each of the run's rows through the ORM's loading.
+    return session.connection().execute(query)
 
 
 def _topic_group(topic: tuple[str, str | None], topic_id: int, works: list[DigestItem]) -> DigestGroup:
@@ -237,107 +358,3 @@ def _topic_group(topic: tuple[str, str | None], topic_id: int, works: list[Diges
         summarised=tuple(i.work_id for i in ranked[TOP_PER_TOPIC:]),
         since=min(dates, default=None),
     )
-
-
-def _compose_chunk(
-    session: Session,
-    member_ids: list[int],
-    row_ids: Sequence[int] | None,
-    items: dict[int, dict[str, DigestItem]],
-    names: dict[int, str],
-    claimed: ClaimedAuthors,
-) -> dict[int, DigestView]:
-    # Plain columns, and each work read once however many members it goes to: a digest run
-    # composes tens of thousands of views.
-    members = {
-        row[0]: row
-        for row in session.execute(
-            sa_select(
-                col(Member.id),
-                col(Member.team_id),
-                col(Member.user_id),
-                col(Member.digest_frequency),
-                col(Member.digest_time),
-                col(Member.digest_weekday),
-                col(Member.tz),
-                col(Member.kind),
-            ).where(col(Member.id).in_(member_ids))
-        )
-    }
-    rows = _ledger_rows(session, member_ids, row_ids)
-    work_ids = sorted({work_id for _, _, _, work_id, _ in rows} - items.keys())
-    researcher_ids = sorted({rid for _, rid, _, _, _ in rows if rid is not None} - names.keys())
-    topic_ids = sorted({tid for _, rid, tid, _, _ in rows if rid is None and tid is not None})
-    for chunk in chunks(work_ids):
-        for work in session.execute(sa_select(*_WORK_COLUMNS).where(col(Work.id).in_(chunk))):
-            items[work[0]] = _items_of_work(work)
-    for chunk in chunks(researcher_ids):
-        query = sa_select(col(Researcher.id), col(Researcher.name)).where(col(Researcher.id).in_(chunk))
-        names.update({rid: name for rid, name in session.execute(query)})
-    topics: dict[int, tuple[str, str | None]] = {}
-    for chunk in chunks(topic_ids):
-        found = sa_select(col(Topic.id), col(Topic.name), col(Topic.openalex_id)).where(
-            col(Topic.id).in_(chunk)
-        )
-        topics.update({tid: (name, openalex_id) for tid, name, openalex_id in session.execute(found)})
-    # Every (work, kind) of the chunk gets its place in "newest first" once; a researcher's group
-    # is then a sort of small integers, and followers with the same new works share one group.
-    order = sorted(
-        {(work_id, kind) for _, _, _, work_id, kind in rows},
-        key=lambda pair: (items[pair[0]][pair[1]].newest_at, pair[0]),
-        reverse=True,
-    )
-    rank = {pair: place for place, pair in enumerate(order)}
-    shown = [items[work_id][kind] for work_id, kind in order]
-    grouped: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
-    by_topic: dict[int, dict[int, list[DigestItem]]] = defaultdict(lambda: defaultdict(list))
-    for member_id, researcher_id, topic_id, work_id, kind in rows:
-        if researcher_id is not None:
-            grouped[member_id][researcher_id].append(rank[(work_id, kind)])
-        elif topic_id is not None:
-            by_topic[member_id][topic_id].append(items[work_id][kind])
-    shared: dict[tuple[int, tuple[int, ...]], DigestGroup] = {}
-
-    def researcher_group(researcher_id: int, places: list[int]) -> DigestGroup:
-        key = (researcher_id, tuple(sorted(places)))
-        group = shared.get(key)
-        if group is None:
-            items_ = tuple(shown[place] for place in key[1])
-            group = shared[key] = DigestGroup(researcher_id, names.get(researcher_id, ""), items_)
-        return group
-
-    channels = ledger.dm_channels(session=session, member_ids=member_ids)
-    # Channel feeds mention the workspace's people who claimed an author.
-    feeds = {row[0]: row[1] for row in members.values() if row[7] == MEMBER_CHANNEL}
-    claimed.prepare(feeds.values(), (work_id for member_id, _, _, work_id, _ in rows if member_id in feeds))
-    views: dict[int, DigestView] = {}
-    for member_id in member_ids:
-        member = members.get(member_id)
-        if member is None:
-            continue
-        _, team_id, user_id, frequency, at, weekday, tz, kind = member
-        groups = [researcher_group(rid, places) for rid, places in grouped.get(member_id, {}).items()]
-        groups += [
-            _topic_group(topics.get(topic_id, ("", None)), topic_id, works)
-            for topic_id, works in by_topic.get(member_id, {}).items()
-        ]
-        groups.sort(key=lambda g: (g.newest_at, g.researcher_id, g.topic_id or 0), reverse=True)
-        prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
-        schedule = describe(prefs)
-        if kind == MEMBER_CHANNEL and frequency in ("daily", "weekly"):
-            # A channel has no time zone of its own: it keeps the one of whoever set it up.
-            schedule = f"{schedule} ({prefs.zone.key})"
-        views[member_id] = DigestView(
-            member_id=member_id,
-            team_id=team_id,
-            user_id=user_id,
-            schedule=schedule,
-            groups=tuple(groups),
-            # A channel's feed posts into the channel itself.
-            dm_channel=user_id if kind == MEMBER_CHANNEL else channels.get(member_id),
-            kind=kind,
-            mentions=claimed.mentions(team_id, [i.work_id for g in groups for i in g.items])
-            if kind == MEMBER_CHANNEL
-            else {},
-        )
-    return views

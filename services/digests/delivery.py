@@ -23,11 +23,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from sqlalchemy import select as sa_select  # Core: plain columns
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select
+from sqlmodel import col
 
 from services.digests import ledger
-from services.digests.compose import DigestView, compose_views, prefs_of, remaining_after
+from services.digests.compose import DigestView, compose_views, remaining_after
 from services.digests.port import (
     DeliveryReport,
     DigestSender,
@@ -36,7 +37,7 @@ from services.digests.port import (
     TemporaryFailure,
     new_key,
 )
-from services.digests.schedule import as_utc, is_due
+from services.digests.schedule import DigestPrefs, as_utc, is_due
 from services.digests.unconfirmed import look_up_unconfirmed
 from services.digests.workspace_gate import DueMember, DueQueue, WorkspaceGate
 from services.slack_requests.sending import OutcomeUnknown
@@ -129,15 +130,26 @@ class DigestService:
                 if not page:
                     return due
                 after = page[-1]
-                query = select(Member).where(col(Member.id).in_(page)).order_by(col(Member.id))
-                members = session.exec(query)
-                for member in members:
-                    prefs = prefs_of(member)
-                    if prefs.frequency == ledger.FREQUENCY_OFF:
+                # Plain columns: a cycle reads every member with something pending.
+                query = (
+                    sa_select(
+                        col(Member.id),
+                        col(Member.team_id),
+                        col(Member.digest_frequency),
+                        col(Member.digest_time),
+                        col(Member.digest_weekday),
+                        col(Member.tz),
+                        col(Member.last_digest_at),
+                    )
+                    .where(col(Member.id).in_(page))
+                    .order_by(col(Member.id))
+                )
+                for member_id, team_id, frequency, at, weekday, tz, last in session.execute(query):
+                    if frequency == ledger.FREQUENCY_OFF:
                         continue
-                    if force or is_due(prefs, last_digest_at=member.last_digest_at, now=now):
-                        last = member.last_digest_at
-                        due.append(DueMember(member.id or 0, member.team_id, last and as_utc(last)))
+                    prefs = DigestPrefs(frequency=frequency, time=at, weekday=weekday, tz=tz)
+                    if force or is_due(prefs, last_digest_at=last, now=now):
+                        due.append(DueMember(member_id, team_id, last and as_utc(last)))
 
     def deliver_due(self, *, now: datetime, force: bool = False, look_up: bool = True) -> DeliveryReport:
         """Send every due member their digest; idempotent and restart-safe, exactly once, also
