@@ -137,7 +137,7 @@ def test_big_collaborations_are_left_out_of_suggestions(engine: Engine, store: S
     store.works([[colleague, far]])
     found = CollaboratorService(engine).collaborators(me)
     assert found is not None
-    # Still close collaborators (the card counts them), but the big paper links nobody onwards.
+    # Still on the close list (it counts every work), but the big paper links nobody onwards.
     assert found.close_total == MAX_AUTHORS_PER_WORK + 1
     assert found.suggestions == ()
     assert found.stats.frontier == 0
@@ -351,14 +351,16 @@ def test_the_card_names_the_four_strongest_co_authors_and_the_list_keeps_everyon
     runtime: Runtime, store: StoreBuilder
 ) -> None:
     me, ada, bo, cy, di, ed, zed = store.researchers(["Me Myself", "Ada", "Bo", "Cy", "Di", "Ed", "Zed"])
-    bylines = [[me, ada, bo], [me, ada], [me, cy], [me, di, ed], [me, zed]]
-    years = [2020, 2019, 2022, 2021, 2022]
-    store.works(bylines, year=lambda i: years[i], type="preprint")
+    store.works([[me, zed, bo], [me, zed], [me, cy], [me, di, ed], [me, ada]], type="preprint")
+    # Two big collaborations with Ed: shared works, but they say nothing about who works closely.
+    store.works([[me, ed], [me, ed]], author_count=MAX_AUTHORS_PER_WORK + 1)
     profile = runtime.services.profiles.profile(me)
     assert profile is not None
-    # Most shared works; then the most recent shared work (Cy and Zed 2022, before Di 2021); then name.
-    assert [c.name for c in profile.close_collaborators] == ["Ada", "Cy", "Zed", "Di"]
+    # Most shared works with at most MAX_AUTHORS_PER_WORK authors; then name (Ed has one such).
+    assert [c.name for c in profile.close_collaborators] == ["Zed", "Ada", "Bo", "Cy"]
     assert [c.shared_works for c in profile.close_collaborators] == [2, 1, 1, 1]
     assert profile.collaborators_count == 4
+    assert profile.works_count == 7  # the card's works count keeps the big ones
     listed = runtime.services.collaborators.collaborators(me)
     assert listed is not None and listed.close_total == 6 and len(listed.close) == 6
+    assert (listed.close[0].name, listed.close[0].shared_works) == ("Ed", 3)  # every work counts there

@@ -275,7 +275,7 @@ def test_coauthors_are_linked_to_each_other_as_wide_as_their_shared_works() -> N
     assert graph.nodes[1]["kind"] == RESEARCHER
     assert {n for n, kind in graph.nodes(data="kind") if kind == COAUTHOR} == {2, 3, 4}
     assert graph.nodes[9]["kind"] == SUGGESTED
-    # The researcher's ties are as wide as the card's count of shared works (all works).
+    # The researcher's ties are as wide as the close list's count of shared works (all works).
     assert [graph.edges[1, c]["works"] for c in (2, 3, 4)] == [5, 2, 1]
     assert {graph.edges[1, c]["kind"] for c in (2, 3, 4)} == {TIE}
     # Co-authors who wrote together are linked, as wide as their shared works.

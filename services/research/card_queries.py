@@ -15,12 +15,12 @@ from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import Integer, String, bindparam, exists, func
 from sqlalchemy import select as sa_select  # Core: rows of columns, no ORM entities
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from services.store.models import (
     Authorship,
     Claim,
+    Coauthor,
     Follow,
     Institution,
     Member,
@@ -209,22 +209,17 @@ def list_recent_works(*, session: Session, researcher_id: int, limit: int) -> Se
     return list(rows)
 
 
-_MINE, _THEIRS = aliased(Authorship, name="mine"), aliased(Authorship, name="theirs")
-_SHARED = func.count(func.distinct(col(_THEIRS.work_id)))
+# The stored co-authorship graph's strongest ties (coauthor_graph.py): one range of
+# ix_coauthor_strongest, already in strength order, and names for the first few (PostgreSQL's
+# incremental sort and SQLite's sorter read only the ties at the cut). Counting the card's shared
+# works from authorship at read time fanned out through every byline: a member of 40 big
+# collaborations joined 56,000 authorship rows, 70-190 ms a card.
 _CLOSE = (
-    sa_select(col(Researcher.id), col(Researcher.name), _SHARED)
-    .select_from(_MINE)
-    .join(_THEIRS, col(_THEIRS.work_id) == col(_MINE.work_id))
-    .join(Researcher, col(Researcher.id) == col(_THEIRS.researcher_id))
-    .where(col(_MINE.researcher_id) == _RID, col(_THEIRS.researcher_id) != _RID)
-    .group_by(col(Researcher.id), col(Researcher.name))
-    .order_by(
-        _SHARED.desc(),
-        func.max(col(_MINE.shown_year)).desc().nulls_last(),
-        func.max(col(_MINE.shown_date)).desc().nulls_last(),
-        func.lower(col(Researcher.name)),
-        col(Researcher.id),
-    )
+    sa_select(col(Researcher.id), col(Researcher.name), col(Coauthor.works))
+    .select_from(Coauthor)
+    .join(Researcher, col(Researcher.id) == col(Coauthor.coauthor_id))
+    .where(col(Coauthor.researcher_id) == _RID)
+    .order_by(col(Coauthor.works).desc(), func.lower(col(Researcher.name)), col(Researcher.id))
     .limit(bindparam("limit", type_=Integer))
 )
 
@@ -232,9 +227,9 @@ _CLOSE = (
 def list_close_collaborators(
     *, session: Session, researcher_id: int, limit: int
 ) -> list[tuple[int, str, int]]:
-    """(id, name, shared works) of the `limit` strongest co-authors: most shared works, then the
-    most recent shared work (as the publication list dates it), then name. Ranked in SQL: a big
-    collaboration's byline can tie thousands of co-authors, and only `limit` rows come back."""
+    """(id, name, shared works) of the `limit` strongest co-authors in the stored graph: most
+    shared works with at most MAX_AUTHORS_PER_WORK authors (a 1,500-author paper says nothing
+    about who works closely with whom), then name, then id."""
     rows = session.connection().execute(_CLOSE, {"researcher_id": researcher_id, "limit": max(limit, 0)})
     return [(rid or 0, name, works) for rid, name, works in rows.all()]
 

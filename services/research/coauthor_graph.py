@@ -24,7 +24,8 @@ from services.store.sql import chunks, conflict_insert, id_filters
 
 # Works with more authors than this say little about who works with whom (a 3,000-author
 # detector paper would make every author everyone's neighbour, and 9 million edges): they are
-# left out of the graph. Close collaborators still count them, as the card's count does.
+# left out of the graph, and so of the card's close collaborators. The card's works count and
+# /peer collaborators' close list still count them.
 MAX_AUTHORS_PER_WORK = 25
 
 # Every edge, derived from authorship alone.

@@ -4,8 +4,8 @@ always gives the same picture.
 
 Drawn: the researcher; their MAX_COAUTHORS strongest co-authors (most shared works), keeping a
 place for each suggestion's strongest shared co-author so that no suggestion floats alone; the
-suggestions. Edges: researcher–co-author, as wide as their shared works (all works, as the card
-counts them), and every stored co-author edge among the people drawn (coauthor_graph.py: works
+suggestions. Edges: researcher–co-author, as wide as their shared works (all works, as the close
+list counts them), and every stored co-author edge among the people drawn (coauthor_graph.py: works
 with at most 25 authors): co-authors who wrote together, and suggestions with the co-authors they
 share.
 """
