@@ -55,8 +55,8 @@ def test_seed_card_shows_every_fact_of_the_seed_profile(driver: SlackDriver) -> 
     assert within_limits(reply["blocks"])
     # The card lists its close collaborators (BZPEER shows at most four, strongest first).
     assert (
-        "*Close collaborators:* Soheil Feizi (2 shared works), Phillip Pope (1 shared work), "
-        "Xuchen You (1 shared work)" in text
+        "*Close collaborators* (shared works of ≤ 25 authors): Soheil Feizi (2), Phillip Pope (1), "
+        "Xuchen You (1)" in text
     )
     # The seed's abstracts are one press away, on the papers list.
     papers = buttons(reply)["Papers"]

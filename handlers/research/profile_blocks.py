@@ -8,6 +8,7 @@ from handlers.blocks import NAME, Reply, clip, context, escape, header, link, pl
 from handlers.collaboration.claim_blocks import card_collaboration_blocks
 from handlers.ids import Action
 from handlers.values import ResearcherValue
+from services.research.coauthor_graph import MAX_AUTHORS_PER_WORK
 from services.research.profiles import Profile, WorkSummary
 from services.store.text import truncate
 
@@ -86,11 +87,12 @@ def _people_line(profile: Profile) -> str | None:
         topics += f" and {more} more" if more > 0 else ""
         lines.append(f"*Topics:* {topics}")
     if profile.close_collaborators:
+        # Counted over works with at most MAX_AUTHORS_PER_WORK authors (the stored co-authorship
+        # graph), unlike `/peer collaborators`, which counts every work: the line says so.
         people = ", ".join(
-            f"{escape(truncate(c.name, NAME))} ({plural(c.shared_works, 'shared work')})"
-            for c in profile.close_collaborators
+            f"{escape(truncate(c.name, NAME))} ({c.shared_works})" for c in profile.close_collaborators
         )
-        lines.append(f"*Close collaborators:* {people}")
+        lines.append(f"*Close collaborators* (shared works of ≤ {MAX_AUTHORS_PER_WORK} authors): {people}")
     return "\n".join(lines) or None
 
 
