@@ -22,9 +22,12 @@ from services.store.engine import is_in_memory, make_engine, upgrade
 # workspace events, /healthz): a pool of their own, so an ack never waits for a connection
 # behind listener threads that hold the main pool for their work, and bounded waits (see
 # make_engine), so a store that is down or locked is answered "unavailable" within Slack's 3 s
-# while background work keeps the long waits it needs. A few short statements per request; the
-# 8 request threads of a gunicorn worker rarely need more than a few connections at once.
-ACK_POOL_SIZE, ACK_MAX_OVERFLOW = 4, 4
+# while background work keeps the long waits it needs. A few short statements per request, but
+# under load all 8 request threads of a gunicorn worker (serve's default) ack at once: a pool of
+# 4 then opened and closed an overflow connection per request or two (~300 PostgreSQL backends
+# started in a 30 s window at 115 commands/s, each a fork and a cold catalog cache), so the
+# pool holds one per thread.
+ACK_POOL_SIZE, ACK_MAX_OVERFLOW = 8, 4
 
 
 @dataclass(frozen=True)
