@@ -26,8 +26,8 @@ from services.store.engine import is_in_memory, make_engine, upgrade
 # under load all 8 request threads of a gunicorn worker (serve's default) ack at once: a pool of
 # 4 then opened and closed an overflow connection per request or two (~300 PostgreSQL backends
 # started in a 30 s window at 115 commands/s, each a fork and a cold catalog cache), so the
-# pool holds one per thread.
-ACK_POOL_SIZE, ACK_MAX_OVERFLOW = 8, 4
+# pool holds one per thread: the same 8 at most as 4 + 4 overflow did, kept open.
+ACK_POOL_SIZE, ACK_MAX_OVERFLOW = 8, 0
 
 
 @dataclass(frozen=True)
