@@ -39,9 +39,11 @@ IGNORED: dict[str, set[Difference]] = {
         # migration 0001 creates first.
         ("remove_index", "researcher_name", "ix_researcher_name_trgm"),
         # Expertise search (services/research/expertise.py): the stored vector
-        # to_tsvector('english', title || abstract) and its GIN index (migrations 0009, 0013).
+        # to_tsvector('english', title || abstract) and its GIN index (migrations 0009, 0013),
+        # and the same over every 32nd work (migration 0014).
         ("remove_column", "work", "fulltext"),
         ("remove_index", "work", "ix_work_fulltext"),
+        ("remove_index", "work", "ix_work_fulltext_sample"),
         # Typo search (services/research/name_words.py, migration 0012): names by exact word, a
         # GIN index over string_to_array(name_norm, ' '); name words by prefix, varchar_pattern_ops.
         ("remove_index", "researcher_name", "ix_researcher_name_words"),

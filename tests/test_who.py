@@ -188,3 +188,31 @@ def test_at_most_max_works_matching_works_are_ranked(
     found = runtime.services.expertise.search("lanthanide", team_id="T0TEAM1").page
     assert found is not None and [e.name for e in found.experts] == ["Lanthanide Writer"]
     assert found.experts[0].works == 3
+
+
+def test_a_member_outside_the_bounded_candidates_is_found_with_all_their_works(
+    driver: SlackDriver, runtime: Runtime, store: StoreBuilder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(expertise, "MAX_WORKS", 3)
+    early, other = store.researchers(["Early Bolometrist", "Other Bolometrist"])
+    (member,) = store.researchers(["Member Bolometrist"])
+    # Stored first and more than the bound: the candidate works are all Early's.
+    store.works([[early]] * 4, title=lambda i: f"Bolometer arrays {i}", year=2026, cited_by_count=500)
+    store.works([[other]], title="Bolometer noise", year=2026)
+    store.works([[member]], title="Bolometer readout", year=2018)
+    store.works([[member, early]], title="Bolometer calibration", year=2021, cited_by_count=3)
+    store.works([[member]], title="Unrelated optics", year=2025)
+    driver.command("who bolometer")
+    assert _names(driver.last_reply())[1:] == ["Early Bolometrist"]
+    _claim(runtime, member, "U0BOLO")
+    # Another workspace's claim on Other brings nothing here.
+    _claim(runtime, other, "U0ELSEWHERE", team_id="T0TEAM2")
+    driver.command("who bolometer")
+    reply = driver.last_reply()
+    text = all_text(reply)
+    assert _names(reply)[1:] == ["Member Bolometrist", "Early Bolometrist"]
+    reason = "2 matching works since 2018, e.g. “Bolometer calibration”"
+    assert f"*Member Bolometrist* · <@U0BOLO>\n{reason}" in text
+    # Everyone else is still ranked from the bounded candidates: Early's first 3 works only.
+    assert "*Early Bolometrist*\n3 matching works since 2026" in text
+    assert "U0ELSEWHERE" not in text and "Other Bolometrist" not in text
