@@ -13,8 +13,9 @@ then every window below runs against each of them in turn, so they share the mac
 1. **Load.** `--clients` threads, each with its own keep-alive `httpx.Client`, send `/peer NAME`
    for random researchers of the store (a fresh trigger_id and response_url every time) for
    `--duration` s, after `--warmup` s that are not counted. A command is *answered* when the
-   POST got HTTP 200 (the ack) and its reply reached the response_url on the local Slack this
-   process runs. Closed loop: a client sends its next command once the last one was answered.
+   POST got HTTP 200 (the ack) and its reply came, in the ack itself (a card from the store) or
+   at the response_url on the local Slack this process runs. Closed loop: a client sends its
+   next command once the last one was answered.
    `--rates R,…` adds open-loop runs at R commands/s (latency counted from the scheduled start).
 2. **Head-of-line.** `--presses` clients press "Look up on OpenAlex" (block_actions
    `openalex_lookup`, value `{"q": NAME}`) at the same moment; OPENALEX_URL is a local stand-in
@@ -90,6 +91,7 @@ class Sample:
     error: str | None = None
     reply: float | None = None
     outcome: str = "none"
+    in_ack: str | None = None  # the fallback text of a reply that came in the ack itself
 
     @property
     def answered(self) -> bool:
@@ -100,6 +102,9 @@ class Sample:
     def latency(self) -> float | None:
         """Due time to reply (equals `reply` in closed loop; adds client queueing in open loop)."""
         return None if self.reply is None else self.sent - self.due + self.reply
+
+
+JSON = "application/json"
 
 
 def classify(text_: str) -> str:
@@ -120,6 +125,8 @@ def post(http: httpx.Client, server: Server, signed: SignedRequest, sample: Samp
     try:
         response = http.post(server.base + EVENTS_PATH, content=signed.body, headers=signed.headers)
         sample.status = response.status_code
+        if response.status_code == 200 and response.headers.get("content-type", "").startswith(JSON):
+            sample.in_ack = str(response.json().get("text", ""))
     except httpx.HTTPError as error:
         sample.error = type(error).__name__
     sample.ack = time.perf_counter() - sample.sent
@@ -128,6 +135,9 @@ def post(http: httpx.Client, server: Server, signed: SignedRequest, sample: Samp
 def await_reply(waiter: ReplyWaiter, sample: Sample, timeout: float = REPLY_TIMEOUT) -> None:
     """Wait for the reply that answers `sample` and classify it."""
     if sample.status != 200:
+        return
+    if sample.in_ack is not None:  # a command answered inside its ack: that is the reply
+        sample.reply, sample.outcome = sample.ack, classify(sample.in_ack)
         return
     arrived = waiter.wait(timeout)
     if arrived is None:
@@ -172,6 +182,7 @@ class LoadRun:
     cpu: CpuUse
     openalex_requests: int
     load_start: float
+    server_seconds: list[float] = field(default_factory=list)  # inside the server, per request
 
     def summary(self) -> dict[str, Any]:
         """The figures the tables show."""
@@ -193,6 +204,10 @@ class LoadRun:
             "reply_p90": pct(replies, 0.90),
             "reply_p99": pct(replies, 0.99),
             "reply_max": max(replies, default=float("nan")),
+            # Where a slow reply spent its time: sent late by the load generator (its threads
+            # share the cores), or inside the server (dispatch to answer, from its request log).
+            "late_p99": pct([s.sent - s.due for s in self.samples], 0.99),
+            "server_p99": pct(self.server_seconds, 0.99),
             "over_3s": sum(1 for s in self.samples if s.ack > SLACK_ACK_BUDGET or (s.latency or 0) > 3.0),
             "errors": sum(errors.values()),
             "error_kinds": dict(errors),
@@ -246,6 +261,7 @@ def run_load(
         threading.Thread(target=client, args=(n,), name=f"client-{n}", daemon=True) for n in range(clients)
     ]
     load_start = load_average()
+    log_from = server.log.stat().st_size
     with CpuMeter(server.pids(), database) as meter:
         for thread in threads:
             thread.start()
@@ -253,8 +269,32 @@ def run_load(
             thread.join()
     mode = "closed loop" if rate <= 0 else f"open loop {rate:g}/s"
     return LoadRun(
-        server.label, mode, clients, duration, samples, meter.result, len(openalex.requests), load_start
+        server.label,
+        mode,
+        clients,
+        duration,
+        samples,
+        meter.result,
+        len(openalex.requests),
+        load_start,
+        server_latencies(server.log, log_from),
     )
+
+
+def server_latencies(log: Path, offset: int) -> list[float]:
+    """Seconds each request took inside the server (its request line's latency_ms, logged from
+    Bolt's dispatch to the answer), for the lines written after `offset`."""
+    seconds = []
+    with log.open("rb") as lines:
+        lines.seek(offset)
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict) and "latency_ms" in entry:
+                seconds.append(float(entry["latency_ms"]) / 1000)
+    return seconds
 
 
 # ---------------------------------------------------------------------------------------------
@@ -425,6 +465,8 @@ def load_table(rows: list[dict[str, Any]]) -> str:
         "reply p90",
         "reply p99",
         "reply max",
+        "sent late p99",
+        "in server p99",
         "> 3 s",
         "errors",
         "card / pick / none",
@@ -444,6 +486,8 @@ def load_table(rows: list[dict[str, Any]]) -> str:
             f"{float(r['throughput']):.1f}",
             *(ms(r[k]) for k in ("ack_p50", "ack_p99", "ack_max")),
             *(ms(r[k]) for k in ("reply_p50", "reply_p90", "reply_p99", "reply_max")),
+            ms(r.get("late_p99", float("nan"))),
+            ms(r.get("server_p99", float("nan"))),
             str(r["over_3s"]),
             errors,
             " / ".join(str(outcomes.get(k, 0)) for k in ("card", "pick list", "not found")),

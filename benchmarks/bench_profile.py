@@ -3,8 +3,9 @@
     python -m benchmarks.bench_profile --database-url sqlite:////tmp/bench.db --requests 300
     python -m benchmarks.bench_profile --demo            # the bundled demo store, fresh SQLite
 
-Each request is timed end to end: signature check, listener, name search, profile card, and
-the respond() POST to the local fake Slack's response_url. The app is built exactly as the
+Each request is timed end to end: signature check, listener, name search, profile card and the
+reply (in the ack; the respond() POST to the local fake Slack's response_url before the card was
+answered inside the ack). The app is built exactly as the
 tests build it (`build_runtime` + `build_bolt_app(listener_executor=InlineExecutor())`).
 """
 

@@ -3,12 +3,12 @@
     python -m benchmarks.cpu_profile --database-url sqlite:////tmp/bzbench/store_200k.db
     python -m benchmarks.cpu_profile --database-url postgresql://postgres@127.0.0.1/bzpeer_bench_200k
 
-Signed commands go through `app.dispatch` as in bench_profile (listeners inline, the reply
-POSTed to the local Slack's response_url), with the logging `bzpeer serve` configures (JSON lines
-at INFO, written to /dev/null). Each command is built and signed before its clock starts (that
-is Slack's work, not ours), and CPU is the dispatching thread's (`time.thread_time`): the local
-Slack server answering the response_url POST runs in another thread of this process and is not
-the web process's cost.
+Signed commands go through `app.dispatch` as in bench_profile (listeners inline; a reply that
+does not come in the ack is POSTed to the local Slack's response_url), with the logging `bzpeer
+serve` configures (JSON lines at INFO, written to /dev/null). Each command is built and signed
+before its clock starts (that is Slack's work, not ours), and CPU is the dispatching thread's
+(`time.thread_time`): the local Slack server answering a response_url POST runs in another
+thread of this process and is not the web process's cost.
 
 Two passes per command kind, alternating kinds: a plain one (wall and CPU per command, no
 profiler), then one under cProfile with a CPU-time clock. Every function's own time goes to a
@@ -43,7 +43,7 @@ from sqlalchemy import text
 from benchmarks.bench_profile import bench_app, pick_queries
 from bot.local.signed_requests import signed_headers
 from bot.logs import configure_logging
-from tests.slack_support import SlackDriver
+from tests.slack_support import SlackDriver, show_command_ack
 
 Func = tuple[str, int, str]  # pstats' key: file, line, function
 
@@ -169,6 +169,7 @@ class Dispatcher:
         wall, cpu = time.perf_counter() - start, time.thread_time() - cpu
         if profiler:
             profiler.disable()
+        show_command_ack(self.driver.local, body, response)  # a reply inside the ack counts too
         replies = [c for c in self.driver.local.calls[before:] if c.method == "response_url"]
         if response.status != 200 or not replies:
             raise SystemExit(f"/peer {command_text!r}: HTTP {response.status}, {len(replies)} replies")

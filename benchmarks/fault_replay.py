@@ -151,8 +151,12 @@ class Replay:
         return LogTail(self.server().log).mark()
 
     def send(self, request: SignedRequest, *, timeout: float = 40, server: Server | None = None) -> Answer:
-        """POST a signed request to the server; the answer is the acknowledgement."""
-        return post((server or self.server()).base, request, timeout=timeout)
+        """POST a signed request to the server; the answer is the acknowledgement, and a message
+        in it (a command answered inside its ack) reaches the local Slack as Slack would show it."""
+        answer = post((server or self.server()).base, request, timeout=timeout)
+        if request.response_url and answer.status == 200:
+            self.slack.show_ack(request.response_url, answer.body)
+        return answer
 
     # reading back --------------------------------------------------------------------------------
 

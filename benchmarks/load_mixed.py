@@ -135,6 +135,8 @@ def _send(
             f"{base}/slack/events", content=signed.body, headers=signed.headers, timeout=30
         )
         sent.status = response.status_code
+        if response.status_code == 200:  # a command answered inside its ack: Slack shows that
+            slack.show_ack(response_url, response.content)
     except httpx.HTTPError as error:
         sent.error = type(error).__name__
     sent.ack = time.perf_counter() - started

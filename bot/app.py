@@ -33,6 +33,7 @@ from bot.oauth import oauth_app_options
 from bot.pools import ListenerPools
 from bot.request_body import MalformedBody, parse_body, storable_socket_body
 from bot.settings import Settings
+from handlers.background import answered
 from handlers.listeners import register_all
 from services.container import Services
 
@@ -197,6 +198,19 @@ def _copy_lazy_requests_once(runner: ThreadListenerRunner) -> None:
     setattr(runner, "_build_lazy_request", build_once)  # noqa: B010 - Bolt has no hook for it
 
 
+def _skip_lazy_when_answered(runner: ThreadListenerRunner) -> None:
+    """Bolt starts a listener's lazy functions whatever its ack half did; a slash command whose
+    ack carried the answer (handlers/background.py `mark_answered`) has none left to run, so its
+    request is neither copied nor queued."""
+    start = runner._start_lazy_function
+
+    def start_unless_answered(lazy_func: Callable[..., None], request: BoltRequest) -> None:
+        if not answered(request.context):
+            start(lazy_func, request)
+
+    setattr(runner, "_start_lazy_function", start_unless_answered)  # noqa: B010 - no hook either
+
+
 class InlineExecutor(Executor):
     """Runs each task at once in the caller's thread: dispatch() returns after the lazy
     listeners' work too (tests and benchmarks that time a reply)."""
@@ -260,6 +274,7 @@ def build_bolt_app(
         logger=app.logger,
     )
     _copy_lazy_requests_once(app.listener_runner)
+    _skip_lazy_when_answered(app.listener_runner)
     if socket_mode:
         app.use(storable_socket_body)
     else:

@@ -1,17 +1,20 @@
-"""The slash command: ack at once, then parse → route to the subcommand's handler (one service
-call, one renderer) → reply, ephemeral. Each domain's package holds its subcommands; text typed
-in the bot's DM (handlers/direct_messages.py) takes the same route."""
+"""The slash command: parse → route to the subcommand's handler (one service call, one renderer)
+→ reply, ephemeral. A subcommand that only reads the store answers inside the ack (Slack shows
+an ack's message as it shows a response_url post); the others ack at once and answer from the
+lazy half. Each domain's package holds its subcommands; text typed in the bot's DM
+(handlers/direct_messages.py) takes the same route."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers import messages
-from handlers.background import after_ack
+from handlers.background import after_ack, mark_answered
 from handlers.blocks import Reply
 from handlers.collaboration.claims import handle_claim_command, handle_unclaim_command
 from handlers.collaboration.invitations import handle_invite_command
@@ -31,27 +34,73 @@ from handlers.research.topics import (
 )
 from services.container import Services
 
+log = logging.getLogger("bzpeer.handlers")
+
+# Answered inside the ack: one read of the store (p99 ≤ 30 ms on the 200k-researcher stores,
+# benchmarks/RESULTS.md) and a renderer, no Web API call. The rest (OpenAlex, uploads, modals,
+# writes) ack at once and answer from the lazy half.
+ANSWERED_IN_ACK = frozenset(
+    {"help", "empty", "too_long", "markup", "profile", "papers", "collaborators", "who"}
+)
+
 
 def register(app: App, services: Services, *, command: str) -> None:
     """Attach the slash command listener for `command` (BZPEER_COMMAND)."""
     routes = command_routes()
+    # Reads before the ack go through the ack engine's pool and its bounded waits.
+    reading = services.reading_on_ack_engine()
 
-    # Every subcommand acks at once: a search, an upload or an OpenAlex look-up comes after.
-    @after_ack(app.command(command))
+    def ack_or_answer(body: dict[str, Any], ack: Ack, context: BoltContext, client: WebClient) -> None:
+        parsed = parse_slash_text(body.get("text", ""))
+        answer = _answer_in_ack(reading, parsed, body, command, client, routes)
+        if answer is None:
+            ack()
+            return
+        mark_answered(context)
+        ack(response_type="ephemeral", **answer)
+
+    @after_ack(app.command(command), ack=ack_or_answer)
     def handle_peer_command(body: dict[str, Any], respond: Respond, client: WebClient) -> None:
         def reply_ephemeral(reply: Reply) -> None:
             respond(response_type="ephemeral", **reply.payload())
 
-        ctx = CommandContext(
-            command=command,
-            team_id=str(body.get("team_id", "")),
-            user_id=str(body.get("user_id", "")),
-            channel_id=str(body.get("channel_id", "")),
-            client=client,
-            reply=reply_ephemeral,
-            trigger_id=str(body.get("trigger_id", "")),
-        )
+        ctx = _command_context(body, command, client, reply_ephemeral)
         answer_command(services, parse_slash_text(body.get("text", "")), ctx, routes)
+
+
+def _command_context(
+    body: dict[str, Any], command: str, client: WebClient, reply: Callable[[Reply], None]
+) -> CommandContext:
+    return CommandContext(
+        command=command,
+        team_id=str(body.get("team_id", "")),
+        user_id=str(body.get("user_id", "")),
+        channel_id=str(body.get("channel_id", "")),
+        client=client,
+        reply=reply,
+        trigger_id=str(body.get("trigger_id", "")),
+    )
+
+
+def _answer_in_ack(
+    services: Services,
+    parsed: ParsedCommand,
+    body: dict[str, Any],
+    command: str,
+    client: WebClient,
+    routes: Mapping[str, Answer],
+) -> dict[str, Any] | None:
+    """The reply's payload when `parsed` is answered inside the ack, else None (the lazy half
+    answers). A failure here is left to the lazy half too, which reports it to the person."""
+    if parsed.kind not in ANSWERED_IN_ACK:
+        return None
+    replies: list[Reply] = []
+    try:
+        answer_command(services, parsed, _command_context(body, command, client, replies.append), routes)
+        return replies[0].payload() if replies else None
+    except Exception:  # the lazy half runs the command again and reports what fails there
+        log.warning("answering %s inside the ack failed; answering after it", parsed.kind, exc_info=True)
+        return None
 
 
 def answer_command(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 
@@ -61,6 +61,21 @@ class Services:
     invitations: InvitationService
     privacy: PrivacyService
     orcid: OrcidService
+
+    def reading_on_ack_engine(self) -> Services:
+        """The same services, with those that only read the store (cards, papers, collaborators,
+        expertise) on the ack engine: a command answered inside its ack then waits on the store
+        no longer than an ack may, and never behind listener work for a connection."""
+        engine = self.ack_engine
+        if engine is self.engine:
+            return self
+        return replace(
+            self,
+            profiles=ProfileService(engine),
+            papers=PaperService(engine),
+            collaborators=CollaboratorService(engine),
+            expertise=ExpertiseService(engine),
+        )
 
 
 def build_services(

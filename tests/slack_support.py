@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.request import BoltRequest
@@ -55,7 +56,10 @@ class SlackDriver:
             **signed_headers(self.secret, body, content_type=content_type),
             **(extra_headers or {}),
         }
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        if content_type == FORM:
+            show_command_ack(self.local, body, response)
+        return response
 
     def command_body(self, text: str, *, user_id: str | None = None, team_id: str | None = None) -> str:
         """`/peer TEXT` (text as Slack sends it) with a fresh response_url on the local Slack."""
@@ -85,6 +89,14 @@ class SlackDriver:
         replies = self.replies()
         assert replies, "the app sent no reply"
         return replies[-1]
+
+
+def show_command_ack(local: LocalSlack, body: str, response: BoltResponse) -> None:
+    """A slash command's ack goes back to Slack, which shows a message in it as it shows a
+    response_url post (so `replies()` reads both)."""
+    form = parse_qs(body)
+    if "command" in form and response.status == 200:
+        local.show_ack(form["response_url"][0], response.body)
 
 
 def _press_body(

@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import build_bolt_app
+from bot.app import InlineExecutor, build_bolt_app
 from bot.local.slack_server import LocalSlack
 from bot.runtime import Runtime
 from handlers.ids import Action
+from services.research.papers import PaperService
 from tests.conftest import SIGNING_SECRET
 from tests.fake_openalex import FakeOpenAlex
 from tests.process_support import wait_until
@@ -67,21 +68,43 @@ def test_a_slash_command_is_acknowledged_before_its_work_runs(
     # The work waits until the test has seen the ack: were the ack after the work, dispatch
     # would not return until the 30 s timeout.
     acked = threading.Event()
-    papers = runtime.services.papers
-    find = papers.find
+    follows = runtime.services.follows
+    follow_query = follows.follow_query
 
-    def slow_find(*args: Any, **kwargs: Any) -> Any:
+    def slow_follow(*args: Any, **kwargs: Any) -> Any:
         assert acked.wait(timeout=30)
-        return find(*args, **kwargs)
+        return follow_query(*args, **kwargs)
 
-    monkeypatch.setattr(papers, "find", slow_find)
+    monkeypatch.setattr(follows, "follow_query", slow_follow)
     driver = SlackDriver(
         app=build_bolt_app(runtime.settings, runtime.services), local=local_slack, secret=SIGNING_SECRET
     )
-    response = driver.command("papers Samyadeep Basu")
+    response = driver.command("follow Samyadeep Basu")  # a write: answered after the ack
     assert response.status == 200 and driver.replies() == []
     acked.set()
     assert wait_until(lambda: len(driver.replies()) == 1, timeout=30)
+    assert "You now follow *Samyadeep Basu*" in all_text(driver.last_reply())
+
+
+def test_a_command_that_fails_inside_its_ack_is_answered_after_it(
+    runtime: Runtime, local_slack: LocalSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A card is answered inside the ack; when that read fails (a statement timeout on the ack
+    # engine, say), the ack is empty and the listener pool answers instead.
+    find, calls = PaperService.find, []
+
+    def fails_once(self: PaperService, *args: Any, **kwargs: Any) -> Any:
+        calls.append(self)
+        if len(calls) == 1:
+            raise RuntimeError("canceling statement due to statement timeout")
+        return find(self, *args, **kwargs)
+
+    monkeypatch.setattr(PaperService, "find", fails_once)
+    app = build_bolt_app(runtime.settings, runtime.services, listener_executor=InlineExecutor())
+    driver = SlackDriver(app=app, local=local_slack, secret=SIGNING_SECRET)
+    response = driver.command("papers Samyadeep Basu")
+    assert response.status == 200 and not response.body  # the ack carried nothing
+    assert len(calls) == 2 and len(driver.replies()) == 1
     assert "published items" in all_text(driver.last_reply())
 
 
@@ -91,7 +114,8 @@ def test_a_failing_background_listener_still_answers_with_an_error_id(
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("store went away")
 
-    monkeypatch.setattr(runtime.services.papers, "find", broken)
+    # Inside the ack it fails first, then again on the listener pool, which reports it.
+    monkeypatch.setattr(PaperService, "find", broken)
     assert driver.command("papers Samyadeep Basu").status == 200
     text = all_text(driver.last_reply())
     assert "Something went wrong" in text or "something went wrong" in text
@@ -115,7 +139,11 @@ def test_an_ack_never_waits_for_a_connection_the_work_holds(
     settings = runtime.settings
     held = [engine.connect() for _ in range(settings.database_pool_size + settings.database_max_overflow)]
     try:
-        assert driver.command("papers Samyadeep Basu").status == 200
+        # A read answered inside the ack takes the ack engine's connections: answered at once.
+        papers = driver.command("papers Samyadeep Basu")
+        assert papers.status == 200 and "published items" in all_text(driver.last_reply())
+        local_slack.clear()
+        assert driver.command("follow Samyadeep Basu").status == 200
         assert driver.replies() == []  # the work is still waiting for a connection
     finally:
         for connection in held:

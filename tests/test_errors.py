@@ -7,20 +7,20 @@ import re
 
 import pytest
 
-from bot.runtime import Runtime
+from services.research.profiles import ProfileService
 from tests.slack_support import SlackDriver, all_text
 
 
 def test_unexpected_failure_gets_an_error_id_in_reply_and_log(
     driver: SlackDriver,
-    runtime: Runtime,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(_: str) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(runtime.services.profiles, "lookup", broken)
+    # The card is read inside the ack and, when that fails, again on the listener pool.
+    monkeypatch.setattr(ProfileService, "lookup", broken)
     with caplog.at_level(logging.ERROR):
         response = driver.command("Samyadeep Basu")
     assert response.status == 200

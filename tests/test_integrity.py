@@ -134,12 +134,9 @@ def test_the_http_endpoint_refuses_them_too_and_a_fresh_signature_is_accepted(
         )
         assert status == 401, fault
     almost_stale = signed_headers(SIGNING_SECRET, body, content_type=FORM, timestamp=int(time.time()) - 290)
-    status, _, _ = call(web, "POST", "/slack/events", body=body.encode(), headers=almost_stale)
+    status, _, ack = call(web, "POST", "/slack/events", body=body.encode(), headers=almost_stale)
     assert status == 200
-    deadline = time.monotonic() + 10  # the listener answers after the acknowledgement
-    while not driver.replies() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert "Samyadeep Basu" in all_text(driver.last_reply())
+    assert "Samyadeep Basu" in all_text(json.loads(ack))  # the card comes in the ack
 
 
 def test_a_malformed_timestamp_never_reaches_the_error_handler(driver: SlackDriver) -> None:

@@ -146,6 +146,17 @@ class LocalSlack:
             self._response_uses[hook] = 0
         return f"{self.root}/response/{hook}"
 
+    def show_ack(self, response_url: str, ack_body: str | bytes) -> None:
+        """What Slack does with the HTTP answer to a slash command: a message in it is shown as a
+        post to the command's response_url would be, so it is recorded as one (without using
+        the URL up). An empty ack shows nothing."""
+        message = json.loads(ack_body) if ack_body else {}
+        if not isinstance(message, dict) or not ("text" in message or "blocks" in message):
+            return
+        path = urlsplit(response_url).path
+        with self._lock:
+            self._calls.append(RecordedCall("response_url", message, None, time.time(), path=path))
+
     # state and assertions ----------------------------------------------------------------
 
     @property
