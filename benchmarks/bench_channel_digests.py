@@ -14,7 +14,6 @@ Time is injected (digest_state.NOW); nothing sleeps.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
 import sys
@@ -25,15 +24,14 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from benchmarks.bench_digest import _spread, ledger_facts, refresh_table, run_refresh, vacuum_if_postgres
-from benchmarks.digest_state import FOLLOWED_SINCE, NOW, choose_follows, followed_id, serve_new_works
+from benchmarks.compose_timing import compose_every_due
+from benchmarks.digest_state import FOLLOWED_SINCE, choose_follows, followed_id, serve_new_works
 from benchmarks.loader import open_loader
-from benchmarks.naive import memory_mib, reset_peak
+from benchmarks.naive import memory_mib
 from benchmarks.synthetic import prepare_store
 from handlers.blocks import within_limits
 from handlers.digests.channel_post_blocks import channel_post, fit_channel_post
-from services.digests.compose import compose_views
-from services.digests.delivery import DigestService
-from services.store.engine import make_engine, normalize_database_url, session_scope
+from services.store.engine import make_engine, normalize_database_url
 from services.store.models import MEMBER_CHANNEL, MEMBER_USER
 from tests.openalex_works import WorksStandIn
 
@@ -130,17 +128,9 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
     """Every channel's post, as deliver_due builds it: due members, compose_views (mentions
     included), then fit_channel_post and channel_post(...).payload() for each."""
     engine = make_engine(normalize_database_url(args.database_url))
-    gc.collect()
-    rss_before, _ = memory_mib()
-    reset_peak()
-    cpu = time.process_time()
-    started = time.perf_counter()
-    due = [member.member_id for member in DigestService(engine).due_members(now=NOW, force=True)]
-    with session_scope(engine) as session:
-        views = compose_views(session=session, member_ids=due)
-    compose_s = time.perf_counter() - started
-    compose_cpu = time.process_time() - cpu
-    _, peak_composed = memory_mib()
+    composed = compose_every_due(engine)
+    due, views = composed.due, composed.views
+    compose_s = composed.due_s + composed.compose_s
     cpu = time.process_time()
     started = time.perf_counter()
     blocks: list[int] = []
@@ -170,15 +160,15 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
         ("blocks per post p50 / p99 / max (Slack: 50)", _spread(blocks)),
         ("payload bytes p50 / p99 / max", _spread(sizes)),
         ("every post within Slack's limits", "✓" if fits else "✗"),
-        ("due_members + compose_views: wall / CPU", f"{compose_s:.2f} s / {compose_cpu:.2f} s"),
+        ("due_members + compose_views: wall / CPU", f"{compose_s:.2f} s / {composed.cpu_s:.2f} s"),
         ("fit_channel_post + channel_post + payload(): wall / CPU", f"{render_s:.2f} s / {render_cpu:.2f} s"),
         (
             f"total wall (target ≤ {TARGET_SECONDS:.0f} s)",
             f"{total:.2f} s " + ("✓" if total <= TARGET_SECONDS else "✗"),
         ),
-        ("total CPU", f"{compose_cpu + render_cpu:.2f} s"),
-        ("RSS before", f"{rss_before:,.0f} MiB"),
-        ("peak RSS after compose_views", f"{peak_composed:,.0f} MiB"),
+        ("total CPU", f"{composed.cpu_s + render_cpu:.2f} s"),
+        ("RSS before", f"{composed.rss_before:,.0f} MiB"),
+        ("peak RSS after compose_views", f"{composed.peak:,.0f} MiB"),
         (
             f"peak RSS after rendering (target ≤ {TARGET_MB:.0f} MB)",
             f"{peak:,.0f} MiB " + ("✓" if peak * 2**20 <= TARGET_MB * 1e6 else "✗"),

@@ -33,6 +33,7 @@ from sqlmodel import Session
 import services.digests.delivery
 import services.digests.refresh
 from benchmarks.bench_profile import sql_table
+from benchmarks.compose_timing import compose_every_due
 from benchmarks.digest_state import NOW, load_follow_state, serve_new_works
 from benchmarks.naive import memory_mib, reset_peak
 from benchmarks.sqltiming import SqlTimer
@@ -40,12 +41,12 @@ from benchmarks.stopwatch import Stopwatches
 from benchmarks.synthetic import prepare_store
 from handlers.digests.digest_blocks import digest_message, fit_digest
 from services.digests import ledger, queueing
-from services.digests.compose import DigestView, compose_views
+from services.digests.compose import DigestView
 from services.digests.delivery import DigestService
 from services.digests.port import SentMessage
 from services.digests.refresh import RefreshReport, RefreshService
 from services.openalex.client import MAX_OR_VALUES, OpenAlexClient
-from services.store.engine import make_engine, normalize_database_url, session_scope
+from services.store.engine import make_engine, normalize_database_url
 from tests.openalex_works import WorksStandIn
 
 
@@ -225,20 +226,9 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
     """Compose every due member's digest at once (compose_views), then render each DM."""
     engine = make_engine(normalize_database_url(args.database_url))
     console.print(ledger_facts(engine))
-    gc.collect()
-    rss_before, _ = memory_mib()
-    reset_peak()
     load = _load()
-    cpu = time.process_time()
-    started = time.perf_counter()
-    due = [member.member_id for member in DigestService(engine).due_members(now=NOW, force=True)]
-    due_s = time.perf_counter() - started
-    started = time.perf_counter()
-    with session_scope(engine) as session:
-        views = compose_views(session=session, member_ids=due)
-    compose_s = time.perf_counter() - started
-    compose_cpu = time.process_time() - cpu
-    _, peak_composed = memory_mib()
+    composed = compose_every_due(engine)
+    due, views = composed.due, composed.views
     cpu = time.process_time()
     render_s = 0.0
     blocks: list[int] = []
@@ -253,7 +243,7 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
     _, peak = memory_mib()
     items = [view.item_count for view in views.values()]
     groups = [len(view.groups) for view in views.values()]
-    total = due_s + compose_s + render_s
+    total = composed.due_s + composed.compose_s + render_s
     table = Table(title=f"Composing every due digest at once — {engine.url.get_backend_name()}")
     for column in ("", "value"):
         table.add_column(column, justify="left" if not column else "right")
@@ -264,15 +254,15 @@ def compose_part(args: argparse.Namespace, console: Console) -> None:
         ("researchers per digest p50 / p99 / max", _spread(groups)),
         ("blocks per DM p50 / p99 / max (Slack: 50)", _spread(blocks)),
         ("payload bytes p50 / p99 / max", _spread(sizes)),
-        ("due_members", f"{due_s:.2f} s"),
-        ("compose_views (all members, one call)", f"{compose_s:.2f} s"),
-        ("  CPU of this process for both", f"{compose_cpu:.2f} s"),
+        ("due_members", f"{composed.due_s:.2f} s"),
+        ("compose_views (all members, one call)", f"{composed.compose_s:.2f} s"),
+        ("  CPU of this process for both", f"{composed.cpu_s:.2f} s"),
         ("digest_message + payload() for every view", f"{render_s:.2f} s"),
         ("  CPU of this process (json sizing included)", f"{render_cpu:.2f} s"),
         ("total wall (target ≤ 10 s)", f"{total:.2f} s " + ("✓" if total <= 10 else "✗ missed")),
-        ("total CPU", f"{compose_cpu + render_cpu:.2f} s"),
-        ("RSS before", f"{rss_before:,.0f} MiB"),
-        ("peak RSS after compose_views", f"{peak_composed:,.0f} MiB"),
+        ("total CPU", f"{composed.cpu_s + render_cpu:.2f} s"),
+        ("RSS before", f"{composed.rss_before:,.0f} MiB"),
+        ("peak RSS after compose_views", f"{composed.peak:,.0f} MiB"),
         (
             "peak RSS after rendering (target ≤ 500 MB)",
             f"{peak:,.0f} MiB " + ("✓" if peak * 2**20 <= 500e6 else "✗"),

@@ -9,7 +9,7 @@ import random
 import signal
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from tests.collab_support import BOB, add_people, claim_and_approve
 from tests.crash_support import Chaos, ChaosSlack, Worker, seed_pending, statuses, tally
 from tests.digest_support import T0, author_id, ledger_rows
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.openalex_works import WorksStandIn, work_json
+from tests.openalex_works import work_json
 from tests.slack_support import (
     SlackDriver,
     all_text,
@@ -50,6 +50,7 @@ from tests.slack_support import (
 )
 from tests.store_support import add_researcher
 from tests.test_cli import _env, bzpeer
+from tests.topic_support import bzpeer_processes, serve_new_work
 
 BASU = "A5023888391"
 FEIZI = "A5011111111"
@@ -121,23 +122,9 @@ def test_channel_follow_then_refresh_and_digest_posts_once_in_the_channel_mentio
 
     opened = len(local_slack.calls_to("conversations.open"))  # the claim's review DMs
     openalex = FakeOpenAlex()
-    works = WorksStandIn()
-    openalex.add_callable("/works", works)
-    today = datetime.now(UTC).date()
-    works.add(
-        work_json(
-            "W4888888888", NEW_TITLE, [(BASU, "Samyadeep Basu"), (FEIZI, "Soheil Feizi")], published=today
-        )
-    )
-    with openalex.serve() as openalex_url:
-        env = _env(
-            database_url,
-            OPENALEX_URL=openalex_url,
-            SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_API_URL=local_slack.url,
-        )
-        refreshed = bzpeer("refresh", env=env, cwd=tmp_path)
-        sent = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+    serve_new_work(openalex, "W4888888888", NEW_TITLE, [(BASU, "Samyadeep Basu"), (FEIZI, "Soheil Feizi")])
+    with bzpeer_processes(openalex, local_slack, database_url, tmp_path) as bot:
+        refreshed, sent = bot.refresh_then_digest()
         assert refreshed.returncode == 0 and sent.returncode == 0, refreshed.stderr + sent.stderr
         assert "1 digest item queued" in refreshed.stdout
         assert "Digest: 1 message sent (1 item)" in sent.stdout
@@ -152,8 +139,7 @@ def test_channel_follow_then_refresh_and_digest_posts_once_in_the_channel_mentio
         ]
         assert len(local_slack.calls_to("conversations.open")) == opened  # straight into the channel
 
-        again_refresh = bzpeer("refresh", env=env, cwd=tmp_path)
-        again = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+        again_refresh, again = bot.refresh_then_digest()
     assert "0 digest items queued" in again_refresh.stdout
     assert "Digest: 0 messages sent" in again.stdout
     assert len(_posts_to(local_slack, LAB)) == 1

@@ -7,7 +7,7 @@ claimed co-authors mentioned; end to end through `bzpeer refresh` and `bzpeer di
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from services.workspaces.members import ChannelRef, Viewer
 from tests.collab_support import BOB, claim_and_approve
 from tests.digest_support import T0
 from tests.fake_openalex import FakeOpenAlex, fixture
-from tests.openalex_works import WorksStandIn, work_json
+from tests.openalex_works import work_json
 from tests.slack_support import SlackDriver, all_text, buttons, placed_elements, press
 from tests.store_support import add_researcher
 from tests.test_channel_feeds import (
@@ -42,7 +42,7 @@ from tests.test_channel_feeds import (
     lab,
 )
 from tests.test_cli import _env, bzpeer
-from tests.topic_support import T10017, T10017_NAME, serve_topics
+from tests.topic_support import T10017, T10017_NAME, bzpeer_processes, serve_new_work, serve_topics
 
 __all__ = ["lab"]  # the fixture: the driver typing in #lab-papers
 
@@ -95,26 +95,15 @@ def test_channel_follow_topic_then_refresh_and_digest_posts_the_work_under_the_t
     assert person_follows == []  # the channel follows it, not Alice
     assert _posts_to(local_slack, LAB) == []
 
-    works = WorksStandIn()
-    openalex.add_callable("/works", works)
-    today = datetime.now(UTC).date()
     authors = [("A5999999001", "Ada Byron"), (FEIZI, "Soheil Feizi")]
-    works.add(work_json("W4999999101", NEW_TITLE, authors, published=today, topic=TOPIC))
-    with openalex.serve() as openalex_url:
-        env = _env(
-            database_url,
-            OPENALEX_URL=openalex_url,
-            SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_API_URL=local_slack.url,
-        )
-        refreshed = bzpeer("refresh", env=env, cwd=tmp_path)
-        sent = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+    serve_new_work(openalex, "W4999999101", NEW_TITLE, authors, topic=TOPIC)
+    with bzpeer_processes(openalex, local_slack, database_url, tmp_path) as bot:
+        refreshed, sent = bot.refresh_then_digest()
         assert refreshed.returncode == 0 and sent.returncode == 0, refreshed.stderr + sent.stderr
         assert "0 followed researchers and 1 followed topic in 1 batch" in refreshed.stdout
         assert "1 digest item queued" in refreshed.stdout
         assert "Digest: 1 message sent (1 item)" in sent.stdout
-        again_refresh = bzpeer("refresh", env=env, cwd=tmp_path)
-        again = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+        again_refresh, again = bot.refresh_then_digest()
     assert "0 digest items queued" in again_refresh.stdout and "Digest: 0 messages sent" in again.stdout
 
     [post] = _posts_to(local_slack, LAB)

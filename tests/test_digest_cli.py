@@ -16,6 +16,7 @@ from services.workspaces.members import Viewer
 from tests.fake_openalex import FakeOpenAlex, fixture
 from tests.openalex_works import WorksStandIn, work_json
 from tests.test_cli import MEARMAN, _env, bzpeer
+from tests.topic_support import bzpeer_processes
 
 pytestmark = pytest.mark.slow
 
@@ -29,14 +30,8 @@ def test_follow_new_work_refresh_then_digest_now_sends_one_dm_and_then_nothing(
     openalex.add(f"/authors/{MEARMAN}", fixture("author_A5017898742.json"))
     works = WorksStandIn(works=list(fixture("works_list_by_author_A5017898742_per_page50.json")["results"]))
     openalex.add_callable("/works", works)
-    with openalex.serve() as openalex_url:
-        env = _env(
-            database_url,
-            OPENALEX_URL=openalex_url,
-            SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_API_URL=local_slack.url,
-        )
-        imported = bzpeer("import", MEARMAN, env=env, cwd=tmp_path)  # the back catalogue
+    with bzpeer_processes(openalex, local_slack, database_url, tmp_path) as bot:
+        imported = bot.run("import", MEARMAN)  # the back catalogue
         assert imported.returncode == 0, imported.stderr
         with Session(engine) as session:
             researcher = session.exec(select(Researcher).where(Researcher.openalex_id == MEARMAN)).one()
@@ -45,8 +40,7 @@ def test_follow_new_work_refresh_then_digest_now_sends_one_dm_and_then_nothing(
         today = datetime.now(UTC).date()
         works.add(work_json("W4999999999", NEW_TITLE, [(MEARMAN, "Joseph Mearman")], published=today))
 
-        refreshed = bzpeer("refresh", env=env, cwd=tmp_path)
-        sent = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+        refreshed, sent = bot.refresh_then_digest()
         assert refreshed.returncode == 0 and sent.returncode == 0, refreshed.stderr + sent.stderr
         assert "1 work seen, 1 new" in refreshed.stdout and "1 digest item queued" in refreshed.stdout
         assert "Digest: 1 message sent (1 item)" in sent.stdout
@@ -60,8 +54,7 @@ def test_follow_new_work_refresh_then_digest_now_sends_one_dm_and_then_nothing(
         assert NEW_TITLE in dm.params["text"] and NEW_TITLE in blocks
         assert "Heritage" not in blocks  # nothing from the back catalogue
 
-        again_refresh = bzpeer("refresh", env=env, cwd=tmp_path)
-        again_digest = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+        again_refresh, again_digest = bot.refresh_then_digest()
     assert "0 digest items queued" in again_refresh.stdout
     assert "Digest: 0 messages sent" in again_digest.stdout
     assert len(local_slack.calls_to("chat.postMessage")) == 1

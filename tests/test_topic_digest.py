@@ -31,8 +31,7 @@ from tests.fake_openalex import FakeOpenAlex
 from tests.openalex_works import WorksStandIn, work_json
 from tests.slack_support import SlackDriver, all_text, button, press
 from tests.store_support import add_researcher
-from tests.test_cli import _env, bzpeer
-from tests.topic_support import T10017, T10017_NAME, serve_topics
+from tests.topic_support import T10017, T10017_NAME, bzpeer_processes, serve_new_work, serve_topics
 
 NEW_TITLE = "Tracing diffusion model outputs back to their training images"
 TOPIC = (T10017, T10017_NAME)
@@ -59,29 +58,16 @@ def test_follow_topic_new_work_refresh_then_digest_now_names_it_under_the_topic(
     driver: SlackDriver, openalex: FakeOpenAlex, local_slack: LocalSlack, database_url: str, tmp_path: Path
 ) -> None:
     serve_topics(openalex)
-    works = WorksStandIn()
-    openalex.add_callable("/works", works)
     driver.command(f"follow topic {T10017}")
     assert "You now follow the topic" in all_text(driver.last_reply())
-    today = datetime.now(UTC).date()
-    works.add(
-        work_json("W4999999001", NEW_TITLE, [("A5999999001", "Ada Byron")], published=today, topic=TOPIC)
-    )
-    with openalex.serve() as openalex_url:
-        env = _env(
-            database_url,
-            OPENALEX_URL=openalex_url,
-            SLACK_BOT_TOKEN="xoxb-test-token",
-            SLACK_API_URL=local_slack.url,
-        )
-        refreshed = bzpeer("refresh", env=env, cwd=tmp_path)
-        sent = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+    works = serve_new_work(openalex, "W4999999001", NEW_TITLE, [("A5999999001", "Ada Byron")], topic=TOPIC)
+    with bzpeer_processes(openalex, local_slack, database_url, tmp_path) as bot:
+        refreshed, sent = bot.refresh_then_digest()
         assert refreshed.returncode == 0 and sent.returncode == 0, refreshed.stderr + sent.stderr
         assert "0 followed researchers and 1 followed topic in 1 batch" in refreshed.stdout
         assert "1 digest item queued" in refreshed.stdout
         assert "Digest: 1 message sent (1 item)" in sent.stdout
-        again_refresh = bzpeer("refresh", env=env, cwd=tmp_path)
-        again_digest = bzpeer("digest", "--now", env=env, cwd=tmp_path)
+        again_refresh, again_digest = bot.refresh_then_digest()
     [dm] = _posts(local_slack)
     assert NEW_TITLE in dm["text"]
     [topic_section] = [

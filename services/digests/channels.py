@@ -9,10 +9,10 @@ whoever set it up or last changed it. One transaction per public method.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -35,6 +35,10 @@ from services.store.models import MEMBER_USER, Claim, Follow, Member, Researcher
 from services.workspaces.members import ChannelRef, Viewer, find_channel, get_or_create_channel
 
 ChannelStatus = Literal["followed", "already_following", "unfollowed", "not_following", "gone"]
+# The setter's time zone, read when a write needs it: reading it makes the setter's member row,
+# so a follow that finds nobody leaves no trace.
+SetterZone = Callable[[], str | None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -112,11 +116,8 @@ class ChannelService:
     ) -> ChannelOutcome:
         """Subscribe the channel to a researcher: new works from `now` on."""
         at = now or utcnow()
-        return write_retrying_once(
-            self._engine,
-            lambda s: _follow(
-                s, channel, researcher_id, setter_zone(session=s, setter=setter, fresh=setter_tz, now=at), at
-            ),
+        return self._write_as(
+            setter, setter_tz, at, lambda s, zone: _follow(s, channel, researcher_id, zone(), at)
         )
 
     def follow_query(
@@ -131,14 +132,13 @@ class ChannelService:
         """`/peer channel follow QUERY`: follow whom QUERY names, or say why not."""
         at = now or utcnow()
 
-        def work(session: Session) -> ChannelQueryOutcome:
+        def work(session: Session, zone: SetterZone) -> ChannelQueryOutcome:
             found, researcher = find_researcher(session=session, query=query)
             if researcher is None or researcher.id is None:
                 return ChannelQueryOutcome(found)
-            tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at)
-            return ChannelQueryOutcome(found, _follow(session, channel, researcher.id, tz, at))
+            return ChannelQueryOutcome(found, _follow(session, channel, researcher.id, zone(), at))
 
-        return write_retrying_once(self._engine, work)
+        return self._write_as(setter, setter_tz, at, work)
 
     def unfollow(
         self, channel: ChannelRef, researcher_id: int, *, now: datetime | None = None
@@ -185,11 +185,11 @@ class ChannelService:
         at = now or utcnow()
         wanted = sorted(set(user_ids))
 
-        def work(session: Session) -> MembersOutcome:
+        def work(session: Session, zone: SetterZone) -> MembersOutcome:
             claimed = _claimed_researchers(session, channel.team_id, wanted)
             added: list[Subscription] = []
             already: list[Subscription] = []
-            tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at) if claimed else None
+            tz = zone() if claimed else None
             for researcher_id, name in claimed:
                 status, _ = _subscribe(session, channel, researcher_id, tz, at)
                 (added if status == "followed" else already).append(Subscription(researcher_id, name))
@@ -200,7 +200,7 @@ class ChannelService:
                 read_feed(session=session, channel=channel, member=member, now=at),
             )
 
-        return write_retrying_once(self._engine, work)
+        return self._write_as(setter, setter_tz, at, work)
 
     def follow_topic(
         self,
@@ -219,9 +219,8 @@ class ChannelService:
         if topic_id is None:
             return ChannelTopicAnswer(lookup)
 
-        def work(session: Session) -> ChannelTopicOutcome:
-            tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at)
-            member = open_channel(session=session, channel=channel, setter_tz=tz)
+        def work(session: Session, zone: SetterZone) -> ChannelTopicOutcome:
+            member = open_channel(session=session, channel=channel, setter_tz=zone())
             assert member.id is not None
             outcome = change_topic_follow(
                 session=session, member_id=member.id, topic_id=topic_id, change="follow", now=at
@@ -230,7 +229,7 @@ class ChannelService:
                 outcome, read_feed(session=session, channel=channel, member=member, now=at)
             )
 
-        return ChannelTopicAnswer(lookup, write_retrying_once(self._engine, work))
+        return ChannelTopicAnswer(lookup, self._write_as(setter, setter_tz, at, work))
 
     def unfollow_topic(
         self, channel: ChannelRef, query: str, *, now: datetime | None = None
@@ -298,17 +297,28 @@ class ChannelService:
             raise ValueError(f"not a digest schedule: {frequency} {time} {weekday}")
         at = now or utcnow()
 
-        def work(session: Session) -> ChannelFeed:
+        def work(session: Session, zone: SetterZone) -> ChannelFeed:
             member, _ = get_or_create_channel(session=session, channel=channel)
             member.digest_frequency = frequency
             member.digest_time = format_time(clock)
             member.digest_weekday = weekday
-            member.tz = setter_zone(session=session, setter=setter, fresh=setter_tz, now=at)
+            member.tz = zone()
             session.add(member)
             session.flush()
             return read_feed(session=session, channel=channel, member=member, now=at)
 
-        return write_retrying_once(self._engine, work)
+        return self._write_as(setter, setter_tz, at, work)
+
+    def _write_as(
+        self, setter: Viewer, setter_tz: str | None, now: datetime, work: Callable[[Session, SetterZone], T]
+    ) -> T:
+        """One retried unit of work for a change `setter` makes to a channel."""
+        return write_retrying_once(
+            self._engine,
+            lambda session: work(
+                session, lambda: setter_zone(session=session, setter=setter, fresh=setter_tz, now=now)
+            ),
+        )
 
 
 def _find_follow(session: Session, member_id: int, researcher_id: int) -> Follow | None:
