@@ -98,6 +98,8 @@ class Bench:
         self.run = run
         self.timer = SqlTimer()
         self.timer.attach(runtime.services.engine)
+        if runtime.services.ack_engine is not runtime.services.engine:
+            self.timer.attach(runtime.services.ack_engine)  # commands answered inside the ack
 
     def _timed(self, subject: Subject, label: str, send: Any) -> tuple[float, float, float, dict[str, Any]]:
         key = f"{label} · {subject.group}"

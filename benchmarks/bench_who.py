@@ -263,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
         matches = {q: matching_works(engine, q) for words in KINDS.values() for q in words}
         timer = SqlTimer()
         timer.attach(engine)
+        if runtime.services.ack_engine is not engine:
+            timer.attach(runtime.services.ack_engine)  # `who` is answered inside the ack
         if baseline_engine is not engine:
             timer.attach(baseline_engine)
         run(runtime, driver, timer, make_plan(codes, 1, args.seed + 1), baseline)  # warm-up
