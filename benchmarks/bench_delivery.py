@@ -11,7 +11,14 @@ processes (`SchedulerRunner` with the production jobs and pacing; only the deliv
 is cut to 5 s so that all N start the wave on the same mark instead of waiting for the next
 5-minute one). Throughput is messages over the time from the first Slack call to the last
 post. CPU over the wave (from half a second before its mark): the scheduler processes' own
-(from /proc), the PostgreSQL backends of the store (sampled), and this process (the local Slack).
+(from /proc), the PostgreSQL backends of the store (sampled), this process (the local Slack),
+and the whole machine's (busy share of its cores: is the box the limit?).
+
+Per scheduler process (its Slack calls carry its own token): its first Slack call and last post,
+from the wave's first call, its posts and CPU. The tail is the wave's last post minus the first
+process's last (the wave running short-handed), idle the processes' share of the wave spent with
+nothing left to do: work split unevenly. A process's own rate (posts over its first-to-last
+span) below the 1-process rate is per-message contention instead (CPU, locks).
 
 `--code-dir` runs the scheduler processes from another checkout (an export of an older
 commit, with this file copied into its benchmarks/): the "before" figures.
@@ -30,6 +37,10 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.local.slack_server import RecordedCall
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "xoxb-bench-delivery"
@@ -60,6 +71,20 @@ def run_scheduler(start_at: float) -> int:
 
 
 @dataclass
+class Share:
+    """One scheduler process's part of a wave; times in seconds from the wave's first Slack call."""
+
+    first: float
+    last: float
+    posts: int
+    cpu: float
+
+    @property
+    def per_second(self) -> float:
+        return self.posts / (self.last - self.first) if self.last > self.first else 0.0
+
+
+@dataclass
 class Run:
     processes: int
     messages: int
@@ -71,10 +96,25 @@ class Run:
     duplicates: int
     lost: int
     load: float
+    machine_busy: float
+    shares: list[Share]
+    slack_calls: int
 
     @property
     def per_second(self) -> float:
         return self.messages / self.seconds if self.seconds else 0.0
+
+    @property
+    def tail(self) -> float:
+        """The last post minus the first process's last: how long the wave ran short-handed."""
+        ends = [share.last for share in self.shares]
+        return max(ends) - min(ends) if ends else 0.0
+
+    @property
+    def idle(self) -> float:
+        """The processes' share of the wave spent with no work left while others still had some."""
+        end = max((share.last for share in self.shares), default=0.0)
+        return sum(end - share.last for share in self.shares) / (end * len(self.shares)) if end else 0.0
 
 
 class BackendCpu:
@@ -106,7 +146,7 @@ def one_run(args: argparse.Namespace, processes: int) -> Run:
     """A fresh store, one wave, `processes` schedulers."""
     from sqlalchemy.engine import make_url
 
-    from benchmarks.load_support import load_average, process_cpu
+    from benchmarks.load_support import load_average, machine_busy, process_cpu
     from benchmarks.scratch_db import scratch_database
     from services.store.engine import make_engine, upgrade
     from tests.crash_support import ChaosSlack, seed_pending, statuses, tally
@@ -144,7 +184,7 @@ def one_run(args: argparse.Namespace, processes: int) -> Run:
         time.sleep(max(start_at - 0.5 - time.time(), 0))
         backends = BackendCpu(make_url(url).database or "")
         idle = {p.pid: process_cpu(p.pid) for p in started}
-        own = time.process_time()
+        own, busy, wave_start = time.process_time(), machine_busy(), time.monotonic()
         deadline = time.monotonic() + args.timeout
         while True:
             left = statuses(engine)
@@ -153,8 +193,9 @@ def one_run(args: argparse.Namespace, processes: int) -> Run:
             if time.monotonic() > deadline or any(p.poll() is not None for p in started):
                 break
             time.sleep(0.2)
-        scheduler_cpu = sum(process_cpu(p.pid) - idle[p.pid] for p in started)
+        cpu = {n: process_cpu(p.pid) - idle[p.pid] for n, p in enumerate(started, 1)}
         load = load_average()
+        busy_share = (machine_busy() - busy) / ((time.monotonic() - wave_start) * (os.cpu_count() or 1))
         for process in started:
             process.send_signal(signal.SIGTERM)
         for process in started:
@@ -164,18 +205,33 @@ def one_run(args: argparse.Namespace, processes: int) -> Run:
         outcome = tally(slack, engine, owner)
         posts = [c for c in slack.calls_to("chat.postMessage") if c.error is None]
         first = min(c.at for c in slack.calls if c.method != "response_url")
+        shares = [share_of(slack.calls, posts, f"{TOKEN}-{n}", since=first, cpu=cpu[n]) for n in cpu]
         engine.dispose()
     return Run(
         processes=processes,
         messages=len(posts),
         items=outcome.delivered,
         seconds=max(c.at for c in posts) - first,
-        scheduler_cpu=scheduler_cpu,
+        scheduler_cpu=sum(cpu.values()),
         postgres_cpu=postgres_cpu,
         slack_cpu=slack_cpu,
         duplicates=outcome.duplicate_items,
         lost=len(outcome.lost),
         load=load,
+        machine_busy=busy_share,
+        shares=shares,
+        slack_calls=sum(1 for c in slack.calls if c.method != "response_url"),
+    )
+
+
+def share_of(
+    calls: list[RecordedCall], posts: list[RecordedCall], token: str, *, since: float, cpu: float
+) -> Share:
+    """One process's part of the wave, from the Slack calls that carry its token."""
+    own = [c.at for c in calls if c.token == token]
+    sent = [c.at for c in posts if c.token == token]
+    return Share(
+        first=min(own, default=since) - since, last=max(sent, default=since) - since, posts=len(sent), cpu=cpu
     )
 
 
@@ -199,6 +255,29 @@ def print_table(args: argparse.Namespace, runs: list[Run]) -> None:
             f"| {run.postgres_cpu * per:.1f} | {run.slack_cpu * per:.1f} | {run.duplicates} | {run.lost} "
             f"| {run.load:.2f} |"
         )
+    for run in runs:
+        if run.processes == 1 and run.messages:
+            # One scheduler works serially: each message waits for its Slack calls, then its own work.
+            each, calls = 1000 * run.seconds / run.messages, run.slack_calls / run.messages
+            print(
+                f"\n1 scheduler: {each:.0f} ms a message = {calls:.2f} Slack calls × "
+                f"{args.latency * 1000:.0f} ms + {each - calls * args.latency * 1000:.0f} ms of its own "
+                f"(its CPU {run.scheduler_cpu * 1000 / run.messages:.1f} ms, PostgreSQL's "
+                f"{run.postgres_cpu * 1000 / run.messages:.1f} ms; the rest is waiting)"
+            )
+    print(
+        "\n| schedulers | process | first call s | last post s | posts | own messages/s "
+        "| CPU ms/message | tail s | idle | machine busy |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for run in runs:
+        for n, share in enumerate(run.shares, 1):
+            per = 1000 / share.posts if share.posts else 0.0
+            print(
+                f"| {run.processes} | {n} | {share.first:.1f} | {share.last:.1f} | {share.posts} "
+                f"| {share.per_second:.1f} | {share.cpu * per:.1f} | {run.tail:.1f} | {run.idle:.0%} "
+                f"| {run.machine_busy:.0%} |"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:

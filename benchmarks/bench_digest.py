@@ -30,7 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-import services.digests.delivery
+import services.digests.batch
 import services.digests.refresh
 from benchmarks.bench_profile import sql_table
 from benchmarks.compose_timing import compose_every_due
@@ -308,7 +308,7 @@ def deliver_part(args: argparse.Namespace, console: Console) -> None:
         (ledger, "list_members_with_pending", "list_members_with_pending"),
         (ledger, "skip_unfollowed", "skip_unfollowed"),
         (ledger, "claim_pending", "claim_pending"),
-        (services.digests.delivery, "compose_views", "compose_views"),
+        (services.digests.batch, "compose_views", "compose_views"),
         (ledger, "mark_sent", "mark_sent"),
         (Session, "commit", "commit"),
         (sender, "send", "sender (null)"),

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # OpenAlex look-ups and imports run on a pool of their own (per process): a slow OpenAlex
     # then holds up only other look-ups, and the API's rate limit is not hammered.
     bzpeer_lookup_threads: int = Field(default=4, ge=1, le=64, alias="BZPEER_LOOKUP_THREADS")
+    # Members a digest delivery batch claims at the least as a wave nears its end (batches shrink
+    # from 25 so that the schedulers run out of work together; 25 keeps them whole).
+    bzpeer_digest_claim_floor: int = Field(default=1, ge=1, le=25, alias="BZPEER_DIGEST_CLAIM_FLOOR")
     # Seconds a stopping web process (SIGTERM) gives unfinished work before it tells whoever
     # waits to try again and exits.
     bzpeer_graceful_timeout: int = Field(default=30, ge=1, le=3600, alias="BZPEER_GRACEFUL_TIMEOUT")

@@ -12,7 +12,7 @@ from services.collaboration.invitation_service import InvitationService
 from services.collaboration.invitation_types import InvitationSender
 from services.collaboration.orcid_service import OrcidService
 from services.digests.channels import ChannelService
-from services.digests.delivery import DigestService
+from services.digests.delivery import CLAIM_FLOOR, DigestService
 from services.digests.demo_news import DemoNewsService
 from services.digests.follows import FollowService
 from services.digests.port import DigestSender
@@ -83,6 +83,7 @@ def build_services(
     openalex: OpenAlexClient,
     *,
     digest_sender: DigestSender | None = None,
+    digest_claim_floor: int = CLAIM_FLOOR,
     claim_notifier: ClaimNotifier | None = None,
     invitation_sender: InvitationSender | None = None,
     ack_engine: Engine | None = None,
@@ -106,7 +107,7 @@ def build_services(
         demo=DemoService(engine),
         demo_news=DemoNewsService(engine),
         refresh=RefreshService(engine, openalex),
-        digests=DigestService(engine, digest_sender),
+        digests=DigestService(engine, digest_sender, claim_floor=digest_claim_floor),
         papers=PaperService(engine),
         expertise=ExpertiseService(engine),
         collaborators=collaborators,

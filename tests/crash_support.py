@@ -132,12 +132,14 @@ class Worker:
     slack_url: str
     cwd: Path
     runs: int = 0
+    # Settings of every run beyond the store and Slack (BZPEER_…).
+    settings: dict[str, str] = field(default_factory=dict)
 
     def start(self, token: str = TOKEN) -> subprocess.Popen[bytes]:
         """One delivery run; its Slack calls carry `token`, which tells them from other runs'."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "BZPEER_", "DATABASE_URL"))}
         env.update(DATABASE_URL=self.database_url, SLACK_BOT_TOKEN=token, SLACK_API_URL=self.slack_url)
-        env["PYTHONPATH"] = str(ROOT)
+        env.update(self.settings, PYTHONPATH=str(ROOT))
         self.runs += 1
         return subprocess.Popen(
             [sys.executable, "-m", "bot", "digest", "--now"],

@@ -34,9 +34,10 @@ def test_three_sigkills_mid_delivery_lose_nothing(database_url: str, engine: Eng
     slack = ChaosSlack(team_id="T0CHAOS", clock=time.time)
     with slack:
         owner = seed_pending(engine, members=12, max_works=2, rng=random.Random(3))
-        chaos = Chaos(
-            engine, slack, Worker(database_url, slack.url, tmp_path), random.Random(3), fault_rate=0
-        )
+        # All 12 in one claim (no smaller claims near the wave's end): a kill between two digests
+        # then always strands claimed rows, which the lease has to bring back.
+        worker = Worker(database_url, slack.url, tmp_path, settings={"BZPEER_DIGEST_CLAIM_FLOOR": "25"})
+        chaos = Chaos(engine, slack, worker, random.Random(3), fault_rate=0)
 
         # 1 and 2: killed between two digests, once some rows are settled (a lease strands the rest).
         for settled in (2, 6):

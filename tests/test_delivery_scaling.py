@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from bot.local.slack_server import LocalSlack
 from bot.settings import Settings
 from bot.slack_sender import SlackDigestSender
+from services.digests import ledger
 from services.digests.compose import DigestView
 from services.digests.delivery import DigestService
 from services.digests.port import SentMessage
@@ -202,6 +203,32 @@ def test_several_services_deliver_one_due_set_at_once_each_item_exactly_once(
     assert len(counts) == 2 * len(members) and set(counts.values()) == {1}
     assert Counter(view.member_id for view in sender.sent) == Counter(dict.fromkeys(members, 1))
     assert {r.status for r in ledger_rows(engine)} == {"sent"}
+
+
+@pytest.mark.parametrize("floor", [1, 5])
+def test_a_waves_last_members_are_claimed_a_few_at_a_time_down_to_the_floor(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, floor: int
+) -> None:
+    # With whole claims to the end, schedulers that ran out of work waited for whoever held the
+    # last full batch; smaller claims at the end let them run out together.
+    members = _members(engine, [f"T0W{n % 5}" for n in range(60)])
+    claim, sizes = ledger.claim_pending, []
+
+    def recording(**kwargs: Any) -> dict[int, list[int]]:
+        sizes.append(len(kwargs["member_ids"]))
+        return claim(**kwargs)
+
+    monkeypatch.setattr(ledger, "claim_pending", recording)
+    sender = RecordingSender()
+    service = DigestService(engine, sender, pause=lambda _: None, claim_batch=5, claim_floor=floor)
+    report = service.deliver_due(now=T0)
+
+    assert report.messages_sent == 60 and sum(sizes) == 60
+    assert Counter(view.member_id for view in sender.sent) == Counter(dict.fromkeys(members, 1))
+    if floor == 1:  # whole batches while an eighth of the rest is 5 or more, then that eighth
+        assert sizes == [5] * 6 + [4, 4, 3, 3, 2, 2, 2, 2] + [1] * 8
+    else:
+        assert sizes == [5] * 12
 
 
 def test_what_a_digest_held_for_the_next_one_is_not_sent_by_another_deliverer_in_the_same_wave(

@@ -3,11 +3,12 @@
 The ledger (ledger.py) holds one row per member and work. `DigestService.deliver_due` first
 settles messages whose post Slack never answered (unconfirmed.py: looked up by key in the
 member's DM), then claims each due member's pending rows (compare-and-set, with a lease) and
-sends them through the `DigestSender` port: as many messages as it takes (up to MAX_MESSAGES a
-digest; the rest wait for the next digest), each stamped with its own key before it is posted
-and settled with its Slack channel and ts after. A crash between claim and settle leaves the
-rows "sending" until the lease runs out; rows never posted then go back to pending, rows that
-may have been posted are looked up first, so nothing is lost and nothing is sent twice.
+sends them through the `DigestSender` port, a batch of members at a time (batch.py): as many
+messages as it takes (up to MAX_MESSAGES a digest; the rest wait for the next digest), each
+stamped with its own key before it is posted and settled with its Slack channel and ts after. A
+crash between claim and settle leaves the rows "sending" until the lease runs out; rows never
+posted then go back to pending, rows that may have been posted are looked up first, so nothing
+is lost and nothing is sent twice.
 
 Every scheduler process delivers at once: each walks the same due members in batches, and a
 batch another process is claiming, or has claimed, comes back empty (SKIP LOCKED, then the
@@ -20,27 +21,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
+from math import ceil
 
 from sqlalchemy import select as sa_select  # Core: plain columns
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from services.digests import ledger
-from services.digests.compose import DigestView, compose_views, remaining_after
-from services.digests.port import (
-    DeliveryReport,
-    DigestSender,
-    RecipientGone,
-    SentMessage,
-    TemporaryFailure,
-    new_key,
-)
+from services.digests.batch import BatchDelivery
+from services.digests.compose import DigestView, compose_views
+from services.digests.port import DeliveryReport, DigestSender
 from services.digests.schedule import DigestPrefs, as_utc, is_due
 from services.digests.unconfirmed import look_up_unconfirmed
 from services.digests.workspace_gate import DueMember, DueQueue, WorkspaceGate
-from services.slack_requests.sending import OutcomeUnknown
 from services.store.engine import session_scope
 from services.store.models import Member
 
@@ -58,14 +52,18 @@ PACE_SECONDS = 0.25
 # Members claimed per transaction: big enough to amortise the claim, small enough to send well
 # within one lease.
 CLAIM_BATCH = 25
+# Near a wave's end a batch is only this share of the members still ahead, down to CLAIM_FLOOR:
+# with full batches the wave waited for whoever held the last one (650 members, 4 schedulers:
+# two ran out of work 3 s before the others, 6% of the wave idle). A share for up to 8
+# schedulers; the smaller batches cost one more claim per batch, a few ms each, at the end only.
+TAIL_SHARES = 8
+CLAIM_FLOOR = 1
 # A row that failed this many messages (Slack kept refusing them) is parked rather than retried
 # forever; at one attempt per due digest this is weeks for a daily digest.
 MAX_ATTEMPTS = 30
 # Messages one digest may take when it is too big for one; the rest waits for the next digest,
 # so a member back from a long break is not flooded.
 MAX_MESSAGES = 3
-# Between two messages to the same DM: Slack's guidance is one message a second per channel.
-NEXT_MESSAGE_PAUSE = 1.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,6 +83,7 @@ class DigestService:
         pace_seconds: float = PACE_SECONDS,
         lease: timedelta = LEASE,
         claim_batch: int = CLAIM_BATCH,
+        claim_floor: int = CLAIM_FLOOR,
         max_attempts: int = MAX_ATTEMPTS,
         max_messages: int = MAX_MESSAGES,
     ) -> None:
@@ -92,13 +91,25 @@ class DigestService:
         self._sender = sender
         self._pause = pause
         self._monotonic = monotonic
-        self._pace_seconds = pace_seconds
         self._lease = lease
         self._claim_batch = max(1, claim_batch)
-        self._max_attempts = max_attempts
-        self._max_messages = max(1, max_messages)
+        self._claim_floor = min(max(1, claim_floor), self._claim_batch)
         # Kept for the service's life (the scheduler process's): a Retry-After outlives a cycle.
         self._gate = WorkspaceGate()
+        self._batches = (
+            BatchDelivery(
+                engine,
+                sender,
+                self._gate,
+                pause,
+                pace_seconds=pace_seconds,
+                lease=lease,
+                max_attempts=max_attempts,
+                max_messages=max(1, max_messages),
+            )
+            if sender is not None
+            else None
+        )
 
     def queue_depth(self) -> int:
         """Pending digest items, all members together (the /metrics gauge)."""
@@ -155,7 +166,7 @@ class DigestService:
         """Send every due member their digest; idempotent and restart-safe, exactly once, also
         with other processes delivering at the same time. `look_up=False` leaves the posts Slack
         never answered to `look_up_unconfirmed` (the scheduler leader's job)."""
-        if self._sender is None:
+        if self._batches is None:
             raise RuntimeError("DigestService has no sender: configure SLACK_BOT_TOKEN")
         now = as_utc(now)
         started = self._monotonic()
@@ -167,10 +178,15 @@ class DigestService:
         due = self.due_members(now=now, force=force)
         report.members_due = len(due)
         queue = DueQueue(due, self._gate, clock=clock, pause=self._pause)
-        while (batch := queue.next_batch(self._claim_batch)) is not None:
-            self._deliver_batch(batch, queue, clock=clock, now=now, report=report)
+        while (batch := queue.next_batch(self._claim_size(queue.left))) is not None:
+            self._batches.deliver(batch, queue, clock=clock, now=now, report=report)
         report.held_back = queue.held_back
         return report
+
+    def _claim_size(self, left: int) -> int:
+        """Members to claim next with `left` still ahead: a full batch while plenty are, then a
+        share of them, so that the schedulers walking the same members run out together."""
+        return max(self._claim_floor, min(self._claim_batch, ceil(left / TAIL_SHARES)))
 
     def look_up_unconfirmed(self, *, now: datetime) -> DeliveryReport:
         """Hand back claims whose lease ran out, then look up the posts Slack never answered."""
@@ -195,215 +211,3 @@ class DigestService:
                 unconfirmed,
             )
         return report
-
-    def _deliver_batch(
-        self,
-        batch: list[DueMember],
-        queue: DueQueue,
-        *,
-        clock: Callable[[], datetime],
-        now: datetime,
-        report: DeliveryReport,
-    ) -> None:
-        """Claim the batch's members, then send each its digest, a waiting workspace's aside."""
-        # A long cycle's later batches lease from the time they are claimed, not from the
-        # cycle's start, or their lease could be over before they are even sent.
-        lease_until = clock() + self._lease
-        views, claimed = self._claim(batch, lease_until)
-        unsettled = set(views)
-        try:
-            for member in batch:
-                view = views.get(member.member_id)
-                if view is None:
-                    continue  # nothing left, or another scheduler has (or had) this digest
-                if queue.waiting(member):
-                    queue.set_aside(member)  # its workspace met a 429 meanwhile; released below
-                    continue
-                if wait := self._gate.pace_wait(member.team_id, at=clock()):
-                    self._pause(wait)
-                limited = self._deliver_one(view, claimed[member.member_id], lease_until, now, report)
-                unsettled.discard(member.member_id)
-                self._gate.posted(member.team_id, at=clock(), pace=self._pace_seconds)
-                if limited is not None:
-                    self._gate.rate_limited(member.team_id, at=clock(), retry_after=limited.retry_after)
-                    queue.rate_limited(member)
-        finally:
-            # A crash must not strand claimed rows until the lease, nor may members set aside;
-            # the rows of a post under way when it struck wait for the look-up.
-            if unsettled:
-                with session_scope(self._engine) as session:
-                    ledger.release(session=session, member_ids=sorted(unsettled), lease_until=lease_until)
-
-    def _claim(
-        self, batch: list[DueMember], lease_until: datetime
-    ) -> tuple[dict[int, DigestView], dict[int, int]]:
-        """Claim the members' pending rows under one lease; their digests and rows claimed, by member."""
-        ids = [member.member_id for member in batch]
-        with session_scope(self._engine) as session:
-            ledger.skip_unfollowed(session=session, member_ids=ids)
-            claimed = ledger.claim_pending(session=session, member_ids=ids, lease_until=lease_until)
-            # Read after the claim: another scheduler that sent one of these digests since the
-            # cycle began committed its last_digest_at before it handed back the rows it held
-            # for the next digest, so having claimed them we see it, and leave them for then.
-            seen = {m.member_id: m.last_digest_at for m in batch if m.member_id in claimed}
-            moved = ledger.digested_since(session=session, seen=seen)
-            if moved:
-                ledger.release(session=session, member_ids=moved, lease_until=lease_until)
-            views = compose_views(
-                session=session,
-                member_ids=[m for m in ids if m in claimed and m not in moved],
-                row_ids=[r for m, rows in claimed.items() if m not in moved for r in rows],
-            )
-        return views, {member_id: len(rows) for member_id, rows in claimed.items()}
-
-    def _deliver_one(
-        self, view: DigestView, rows: int, lease_until: datetime, now: datetime, report: DeliveryReport
-    ) -> TemporaryFailure | None:
-        """One member's digest (`rows` claimed): up to max_messages messages, each settled on its
-        own. Returns the rate limit that stopped it, if one did."""
-        assert self._sender is not None
-        remaining, channel, settled_before = view, view.dm_channel, report.items_sent
-        limited: TemporaryFailure | None = None
-        # A channel gets one post a digest run: a shared channel is not flooded.
-        most = 1 if view.is_channel else self._max_messages
-        for number in range(1, most + 1):
-            message = self._sender.fit(remaining)
-            remaining = remaining_after(remaining, message)
-            if remaining.groups and number == most:
-                message = replace(message, held_for_next_digest=True)
-            sent = self._send_message(replace(message, dm_channel=channel), lease_until, now, report)
-            if isinstance(sent, TemporaryFailure) and sent.rate_limited:
-                limited = sent
-            if not isinstance(sent, SentMessage) or not remaining.groups:
-                break
-            channel = sent.channel
-            self._pause(NEXT_MESSAGE_PAUSE)
-        # Whatever no message carried (held for the next digest, or after a failure) is pending;
-        # when every claimed row was settled sent there is nothing to hand back (a round trip
-        # saved per digest, the usual case).
-        if report.items_sent - settled_before < rows:
-            with session_scope(self._engine) as session:
-                ledger.release(session=session, member_ids=[view.member_id], lease_until=lease_until)
-        return limited
-
-    def _send_message(
-        self,
-        message: DigestView,
-        lease_until: datetime,
-        now: datetime,
-        report: DeliveryReport,
-    ) -> SentMessage | TemporaryFailure | None:
-        """Stamp, post and settle one message; what Slack refused it with for now, or None when
-        it did not (certainly) go out otherwise."""
-        assert self._sender is not None
-        member_id, key = message.member_id, new_key()
-        # Committed before the post: from here on a crash leaves rows that are looked up, not resent.
-        with session_scope(self._engine) as session:
-            ledger.mark_attempt(
-                session=session,
-                member_id=member_id,
-                work_ids=message.work_ids,
-                lease_until=lease_until,
-                key=key,
-                channel=message.dm_channel,
-                # The claim's time: no later than the post, which happens within the lease.
-                at=lease_until - self._lease,
-            )
-        try:
-            sent = self._sender.send(
-                team_id=message.team_id, user_id=message.user_id, digest=message, key=key
-            )
-        except RecipientGone as gone:
-            self._park(message, lease_until, gone, report)
-            return None
-        except OutcomeUnknown as unknown:
-            with session_scope(self._engine) as session:
-                ledger.mark_unconfirmed(
-                    session=session,
-                    member_id=member_id,
-                    key=key,
-                    lease_until=lease_until,
-                    channel=unknown.channel or message.dm_channel,
-                )
-            log.warning(
-                "digest for member %s: Slack did not answer the post (%s); message %s is looked up "
-                "in the DM before anything is sent again",
-                member_id,
-                unknown,
-                key,
-            )
-            report.unconfirmed += 1
-            return None
-        except TemporaryFailure as failure:
-            self._after_failure(message, key, lease_until, failure)
-            report.failures += 1
-            if failure.rate_limited:
-                report.rate_limited_teams.add(message.team_id)
-            return failure
-        with session_scope(self._engine) as session:
-            settled = ledger.mark_sent(
-                session=session,
-                member_id=member_id,
-                key=key,
-                lease_until=lease_until,
-                channel=sent.channel,
-                ts=sent.ts,
-                now=now,
-            )
-            member = session.get(Member, member_id)
-            if member is not None:
-                member.last_digest_at = now
-        if settled != message.item_count:
-            # Another process reclaimed some rows after our lease ran out; they may go out twice.
-            log.warning(
-                "digest for member %s: %d of %d rows were reclaimed before we settled them",
-                member_id,
-                message.item_count - settled,
-                message.item_count,
-            )
-        report.messages_sent += 1
-        report.items_sent += settled
-        return sent
-
-    def _park(
-        self, view: DigestView, lease_until: datetime, gone: RecipientGone, report: DeliveryReport
-    ) -> None:
-        with session_scope(self._engine) as session:
-            parked = ledger.mark_parked(session=session, member_ids=[view.member_id], lease_until=lease_until)
-        log.warning(
-            "digest for member %s (%s/%s) parked, %d items: recipient unreachable (%s)",
-            view.member_id,
-            view.team_id,
-            view.user_id,
-            parked,
-            gone,
-        )
-        report.members_parked += 1
-        report.items_parked += parked
-        report.parked_member_ids.append(view.member_id)
-
-    def _after_failure(
-        self, view: DigestView, key: str, lease_until: datetime, failure: TemporaryFailure
-    ) -> None:
-        with session_scope(self._engine) as session:
-            worn = ledger.park_worn(
-                session=session,
-                member_id=view.member_id,
-                lease_until=lease_until,
-                max_attempts=self._max_attempts,
-            )
-            ledger.mark_not_sent(session=session, member_id=view.member_id, key=key, lease_until=lease_until)
-        log.warning(
-            "digest for member %s (%s/%s) not sent, kept pending for the next cycle: %s",
-            view.member_id,
-            view.team_id,
-            view.user_id,
-            failure,
-        )
-        if worn:
-            log.warning(
-                "digest for member %s: parked %d items after %d failed attempts",
-                view.member_id,
-                worn,
-                self._max_attempts,
-            )

@@ -103,6 +103,11 @@ class DueQueue:
         # Members left pending for a later cycle: their workspace's wait outlasted this one.
         self.held_back = 0
 
+    @property
+    def left(self) -> int:
+        """Members this cycle has still to claim, set-aside ones included."""
+        return len(self._queue) + len(self._later)
+
     def next_batch(self, size: int) -> list[DueMember] | None:
         """Up to `size` members to claim, none of a waiting workspace; None when the cycle is done."""
         while True:
