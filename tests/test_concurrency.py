@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from slack_bolt.request import BoltRequest
 
 from bot.app import InlineExecutor, build_bolt_app
 from bot.local.slack_server import LocalSlack
@@ -149,3 +150,24 @@ def test_an_ack_never_waits_for_a_connection_the_work_holds(
         for connection in held:
             connection.close()
     assert wait_until(lambda: len(driver.replies()) == 1, timeout=30)
+
+
+def test_over_socket_mode_a_card_comes_in_the_acks_payload(runtime: Runtime, local_slack: LocalSlack) -> None:
+    # Socket Mode sends the ack's body back as the envelope's payload, which Slack shows as the
+    # reply; nothing reaches the response_url.
+    app = build_bolt_app(
+        runtime.settings, runtime.services, listener_executor=InlineExecutor(), socket_mode=True
+    )
+    body = {
+        "command": "/peer",
+        "text": "Samyadeep Basu",
+        "team_id": "T0TEAM1",
+        "user_id": "U0ALICE",
+        "channel_id": "C0GENERAL",
+        "response_url": local_slack.response_url(),
+        "trigger_id": "1.2.socket",
+    }
+    response = app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+    assert response.status == 200
+    assert "Samyadeep Basu: Trust 13" in all_text(json.loads(response.body))
+    assert local_slack.calls_to("response_url") == []
